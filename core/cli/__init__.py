@@ -1,0 +1,70 @@
+"""The ``shotreel`` command: one subcommand per module in this package.
+
+Each command module defines ``NAME``, ``HELP``, ``ORDER`` (its place in ``--help``),
+``add_arguments(parser)`` and ``run(args) -> int``. Commands are found by listing this package,
+so adding one is adding a module. Errors a user can fix (:class:`~shotreel.errors.ShotreelError`)
+are printed as one line per problem on stderr, with exit status 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+from .. import __version__
+from ..errors import ShotreelError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and found errors (e.g. `check` on a broken story)
+EXIT_INPUT = 2  # bad input: the command could not run
+
+
+def _commands() -> list[ModuleType]:
+    modules = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name in ("terminal",):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "NAME") and hasattr(module, "run"):
+            modules.append(module)
+    return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shotreel",
+        description="Plan a short film as beats and shots, board it, generate takes, and conform the "
+                    "edit as OpenTimelineIO for Resolve, Blender and every OTIO host.")
+    parser.add_argument("--version", action="version", version=f"shotreel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _commands():
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__.strip().splitlines()[0]
+                                 if module.__doc__ else module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``shotreel`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args._run(args) or EXIT_OK)
+    except ShotreelError as exc:
+        for problem in exc.problems:
+            print(f"shotreel: error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("shotreel: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,504 @@
+"""Load a project folder into a :class:`~shotreel.model.Film`, and write new project files.
+
+``shotreel.yaml`` is read with PyYAML's safe loader (the C one when present), keeping the line of
+every key so that each problem reads ``shotreel.yaml:LINE: shot ID: what is wrong``. Loading
+collects every structural problem (wrong types, unknown keys, unreadable durations, unsupported
+fps) and raises one :class:`~shotreel.errors.ProjectError` that carries them all; references
+between things (a shot's beat, a missing board) are judged later by :mod:`shotreel.checks`.
+
+The tools never rewrite an existing ``shotreel.yaml``: :func:`write_new_project` refuses to
+overwrite one, and is used only when a project is created (``new``, ``import-cut``, ``import-script``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import timing
+from .errors import Problem, ProjectError, TimingError
+from .fsutil import atomic_write_text
+from .model import (ASSET_KINDS, BOARD_ROLES, STORY_FIELDS, Asset, Beat, Board, Camera, DialogueLine,
+                    Film, Scene, Shot, Story)
+
+PROJECT_FILE = "shotreel.yaml"
+
+FILM_KEYS = ("title", "fps", "resolution", "start_timecode", "target_runtime", "style", "story", "beats",
+             "assets", "scenes")
+BEAT_KEYS = ("id", "title", "summary")
+ASSET_KEYS = ("id", "kind", "description", "references")
+SCENE_KEYS = ("id", "heading", "location", "shots")
+SHOT_KEYS = ("id", "beat", "duration", "action", "camera", "sound", "dialogue", "continuity", "assets",
+             "prompt", "boards")
+CAMERA_KEYS = ("size", "angle", "movement", "lens")
+DIALOGUE_KEYS = ("character", "line", "parenthetical")
+BOARD_KEYS = ("path", "role")
+
+
+class _Map(dict):
+    """A YAML mapping that remembers the line of itself and of each of its keys."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _List(list):
+    """A YAML sequence that remembers the line of itself and of each item."""
+
+    line: int = 0
+    item_lines: list
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loading, plus line numbers, duplicate-key errors and timecodes kept as text."""
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, line: int):
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise _DuplicateKey(key, key_node.start_mark.line + 1)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_list(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> _List:
+    result = _List(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+def _construct_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # YAML 1.1 reads 10:00:00:00 as a base-60 integer; a film-maker means a timecode.
+    if ":" in node.value:
+        return node.value
+    if node.tag.endswith(":int"):
+        return loader.construct_yaml_int(node)
+    return loader.construct_yaml_float(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML safely, keeping line numbers; raise :class:`ProjectError` naming the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from the safe loader
+    except _DuplicateKey as exc:
+        raise ProjectError(f"key {exc.key!r} is given twice", file=source, line=exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = (exc.problem or exc.context or "malformed YAML").strip()
+        raise ProjectError(f"malformed YAML: {what}", file=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"malformed YAML: {str(exc).splitlines()[0]}", file=source) from None
+
+
+@dataclass
+class _Reader:
+    """Turns the parsed YAML into model objects, collecting every problem with its line."""
+
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, message: str, line: int | None, shot: str | None = None) -> None:
+        self.problems.append(Problem(message, self.source, line, shot))
+
+    # -- shapes -----------------------------------------------------------------------------------
+    def mapping(self, value: Any, what: str, line: int, allowed: tuple[str, ...], shot: str | None = None
+                ) -> _Map | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.problem(f"{what} must be a mapping of {', '.join(allowed)}, not {_kind(value)}", line, shot)
+            return None
+        for key in value:
+            if key not in allowed:
+                guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean '{guess[0]}'?" if guess else f"; {what} takes {', '.join(allowed)}"
+                self.problem(f"unknown key '{key}' in {what}{hint}", value.line_of(key), shot)
+        return value
+
+    def items(self, value: Any, what: str, line: int) -> list[tuple[Any, int]]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(f"{what} must be a list, not {_kind(value)}", line)
+            return []
+        lines = getattr(value, "item_lines", [line] * len(value))
+        return list(zip(value, lines))
+
+    def text(self, owner: _Map, key: str, what: str, shot: str | None = None) -> str:
+        value = owner.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or isinstance(value, (dict, list)):
+            self.problem(f"{what} '{key}' must be text, not {_kind(value)}", owner.line_of(key), shot)
+            return ""
+        return str(value).strip()
+
+    def text_list(self, owner: _Map, key: str, what: str, shot: str | None = None) -> list[str]:
+        value = owner.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or any(isinstance(v, (dict, list)) or v is None for v in value):
+            self.problem(f"{what} '{key}' must be a list of names, not {_kind(value)}", owner.line_of(key), shot)
+            return []
+        return [str(v) for v in value]
+
+    def ident(self, owner: _Map, what: str) -> str:
+        value = owner.get("id")
+        if value is None or isinstance(value, (bool, dict, list)) or not str(value).strip():
+            self.problem(f"{what} has no 'id'", owner.line)
+            return ""
+        return str(value).strip()
+
+    # -- film -------------------------------------------------------------------------------------
+    def film(self, data: Any, root: Path | None) -> Film:
+        if not isinstance(data, dict):
+            self.problem(f"the project file must be a mapping of {', '.join(FILM_KEYS[:4])} …, "
+                         f"not {_kind(data)}", getattr(data, "line", 1))
+            raise ProjectError.from_problems(self.problems)
+        self.mapping(data, "the film", data.line, FILM_KEYS)
+        title = self.text(data, "title", "the film")
+        if not title:
+            self.problem("the film has no 'title'", data.line_of("title"))
+        fps = self.fps(data)
+        resolution = self.resolution(data)
+        start_tc = self.text(data, "start_timecode", "the film") or "01:00:00:00"
+        start_frame = 0
+        try:
+            start_frame = timing.parse_timecode(start_tc, fps)
+        except TimingError as exc:
+            self.problem(f"start_timecode: {exc.message}", data.line_of("start_timecode"))
+        target = None
+        if data.get("target_runtime") is not None:
+            target = self.duration(data["target_runtime"], fps, data.line_of("target_runtime"), None,
+                                   "target_runtime")
+        film = Film(title=title, fps=fps, resolution=resolution, start_timecode=start_tc,
+                    start_frame=start_frame, target_runtime=target, style=self.style(data),
+                    story=self.story(data), root=root, source=self.source)
+        for item, line in self.items(data.get("beats"), "beats", data.line_of("beats")):
+            if m := self.mapping(item, "a beat", line, BEAT_KEYS):
+                film.beats.append(Beat(self.ident(m, "a beat"), self.text(m, "title", "beat"),
+                                       self.text(m, "summary", "beat"), m.line))
+            elif item is None:
+                self.problem("a beat is empty", line)
+        for item, line in self.items(data.get("assets"), "assets", data.line_of("assets")):
+            if m := self.mapping(item, "an asset", line, ASSET_KEYS):
+                film.assets.append(self.asset(m))
+            elif item is None:
+                self.problem("an asset is empty", line)
+        for item, line in self.items(data.get("scenes"), "scenes", data.line_of("scenes")):
+            if m := self.mapping(item, "a scene", line, SCENE_KEYS):
+                film.scenes.append(self.scene(m, fps))
+            elif item is None:
+                self.problem("a scene is empty", line)
+        return film
+
+    def fps(self, data: _Map) -> Fraction:
+        if data.get("fps") is None:
+            self.problem(f"the film has no 'fps'; use one of {', '.join(timing.RATES)}", data.line)
+            return Fraction(24)
+        try:
+            return timing.parse_fps(data["fps"])
+        except TimingError as exc:
+            self.problem(exc.message, data.line_of("fps"))
+            return Fraction(24)
+
+    def resolution(self, data: _Map) -> tuple[int, int]:
+        value = data.get("resolution")
+        if value is None:
+            return (1920, 1080)
+        parts: list[Any]
+        if isinstance(value, str):
+            parts = value.lower().replace("×", "x").split("x")
+        elif isinstance(value, list):
+            parts = list(value)
+        else:
+            parts = []
+        try:
+            width, height = (int(str(p).strip()) for p in parts)
+            if width <= 0 or height <= 0:
+                raise ValueError
+        except ValueError:
+            self.problem(f"resolution {value!r} is not WIDTHxHEIGHT (e.g. 1920x1080)", data.line_of("resolution"))
+            return (1920, 1080)
+        return (width, height)
+
+    def style(self, data: _Map) -> str:
+        value = data.get("style")
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
+        return self.text(data, "style", "the film")
+
+    def story(self, data: _Map) -> Story:
+        m = self.mapping(data.get("story"), "the story", data.line_of("story"), STORY_FIELDS)
+        if m is None:
+            return Story()
+        return Story(**{name: self.text(m, name, "story") for name in STORY_FIELDS})
+
+    def asset(self, m: _Map) -> Asset:
+        kind = self.text(m, "kind", "asset")
+        asset_id = self.ident(m, "an asset")
+        if kind not in ASSET_KINDS:
+            self.problem(f"asset {asset_id}: kind {kind or 'missing'!r} must be one of {', '.join(ASSET_KINDS)}",
+                         m.line_of("kind"))
+        return Asset(asset_id, kind, self.text(m, "description", "asset"),
+                     self.text_list(m, "references", "asset"), m.line)
+
+    def scene(self, m: _Map, fps: Fraction) -> Scene:
+        scene = Scene(self.ident(m, "a scene"), self.text(m, "heading", "scene"),
+                      self.text(m, "location", "scene"), line=m.line)
+        for item, line in self.items(m.get("shots"), "shots", m.line_of("shots")):
+            shot_id = str(item.get("id")) if isinstance(item, dict) and item.get("id") is not None else None
+            if s := self.mapping(item, "a shot", line, SHOT_KEYS, shot_id):
+                scene.shots.append(self.shot(s, fps, scene.id))
+            elif item is None:
+                self.problem(f"scene {scene.id}: a shot is empty", line)
+        return scene
+
+    def shot(self, m: _Map, fps: Fraction, scene_id: str) -> Shot:
+        shot_id = self.ident(m, "a shot")
+        sid = shot_id or None
+        duration_text = ""
+        duration = 0
+        if m.get("duration") is None:
+            self.problem("has no duration (use 4s, 96f or 00:00:04:00)", m.line, sid)
+        else:
+            duration_text = str(m["duration"])
+            duration = self.duration(m["duration"], fps, m.line_of("duration"), sid, "duration")
+        camera = Camera()
+        if isinstance(m.get("camera"), str):  # shorthand: the whole camera note as one line
+            camera = Camera(size=m["camera"].strip())
+        elif cm := self.mapping(m.get("camera"), "camera", m.line_of("camera"), CAMERA_KEYS, sid):
+            camera = Camera(**{k: self.text(cm, k, "camera", sid) for k in CAMERA_KEYS})
+        return Shot(
+            id=shot_id, beat=self.text(m, "beat", "shot", sid), duration=duration,
+            action=self.text(m, "action", "shot", sid), camera=camera,
+            sound=self.text(m, "sound", "shot", sid), dialogue=self.dialogue(m, sid),
+            continuity=self.text(m, "continuity", "shot", sid),
+            assets=self.text_list(m, "assets", "shot", sid), prompt=self.text(m, "prompt", "shot", sid),
+            boards=self.boards(m, sid), duration_text=duration_text, scene=scene_id, line=m.line)
+
+    def duration(self, value: Any, fps: Fraction, line: int, shot: str | None, key: str) -> int:
+        try:
+            return timing.parse_duration(value, fps)
+        except TimingError as exc:
+            self.problem(f"{key}: {exc.message}" if key != "duration" else exc.message, line, shot)
+            return 0
+
+    def dialogue(self, m: _Map, shot: str | None) -> list[DialogueLine]:
+        value = m.get("dialogue")
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [_dialogue_from_text(value)]
+        lines: list[DialogueLine] = []
+        for item, line in self.items(value, "dialogue", m.line_of("dialogue")):
+            if isinstance(item, str):
+                lines.append(_dialogue_from_text(item))
+            elif d := self.mapping(item, "a dialogue line", line, DIALOGUE_KEYS, shot):
+                text = self.text(d, "line", "dialogue", shot)
+                if not text:
+                    self.problem("a dialogue line has no 'line'", d.line, shot)
+                lines.append(DialogueLine(text, self.text(d, "character", "dialogue", shot),
+                                          self.text(d, "parenthetical", "dialogue", shot)))
+            else:
+                self.problem(f"a dialogue line must be text or a mapping, not {_kind(item)}", line, shot)
+        return lines
+
+    def boards(self, m: _Map, shot: str | None) -> list[Board]:
+        value = m.get("boards")
+        if isinstance(value, str):
+            return [Board(value)]
+        boards: list[Board] = []
+        for item, line in self.items(value, "boards", m.line_of("boards")):
+            if isinstance(item, str) and item.strip():
+                boards.append(Board(item.strip()))
+            elif b := self.mapping(item, "a board", line, BOARD_KEYS, shot):
+                path = self.text(b, "path", "board", shot)
+                role = self.text(b, "role", "board", shot) or "start"
+                if not path:
+                    self.problem("a board has no 'path'", b.line, shot)
+                if role not in BOARD_ROLES:
+                    self.problem(f"board role {role!r} must be one of {', '.join(BOARD_ROLES)}",
+                                 b.line_of("role"), shot)
+                boards.append(Board(path, role))
+            else:
+                self.problem(f"a board must be a path or a mapping of path and role, not {_kind(item)}",
+                             line, shot)
+        return boards
+
+
+def _dialogue_from_text(text: str) -> DialogueLine:
+    """``"ASTRA: Hello?"`` → a line spoken by ASTRA; other text stays as it is."""
+    head, sep, rest = text.partition(":")
+    if sep and head.strip() and head.strip() == head.strip().upper() and len(head) <= 40 and rest.strip():
+        return DialogueLine(rest.strip(), head.strip())
+    return DialogueLine(text.strip())
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"the text {str(value)!r}"
+
+
+def project_file(path: str | Path) -> Path:
+    """The ``shotreel.yaml`` of a project folder (or the file itself when given)."""
+    p = Path(path)
+    return p if p.suffix in (".yaml", ".yml") else p / PROJECT_FILE
+
+
+def loads_film(text: str, source: str = PROJECT_FILE, root: Path | None = None) -> Film:
+    """A film from the text of a project file. Raises :class:`ProjectError` with every problem found."""
+    reader = _Reader(source)
+    data = parse_yaml(text, source)
+    if data is None:
+        raise ProjectError("the project file is empty", file=source)
+    film = reader.film(data, root)
+    if reader.problems:
+        raise ProjectError.from_problems(reader.problems)
+    return film
+
+
+def load_project(path: str | Path) -> Film:
+    """Load the project folder at ``path`` (or its ``shotreel.yaml``).
+
+    Raises :class:`ProjectError` when the folder is not a project or the file has problems; the
+    error lists every problem with its line.
+    """
+    file = project_file(path)
+    source = str(file)
+    if not file.parent.is_dir():
+        raise ProjectError(f"no such project folder: {file.parent}")
+    if not file.is_file():
+        raise ProjectError(f"{file.parent} is not a shotreel project (no {PROJECT_FILE}); "
+                           f"start one with `shotreel new {file.parent}`")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"not UTF-8 text (byte {exc.start})", file=source) from None
+    except OSError as exc:
+        raise ProjectError(f"cannot be read: {exc.strerror}", file=source) from None
+    return loads_film(text, source, file.parent.resolve())
+
+
+# -- writing new projects ------------------------------------------------------------------------
+
+def film_to_data(film: Film) -> dict:
+    """The film as plain YAML-ready data, keys in the documented order, empty fields left out."""
+    def compact(d: dict) -> dict:
+        return {k: v for k, v in d.items() if v not in ("", None, [], {})}
+
+    data: dict[str, Any] = {
+        "title": film.title,
+        "fps": _fps_value(film.fps),
+        "resolution": f"{film.resolution[0]}x{film.resolution[1]}",
+        "start_timecode": film.start_timecode,
+    }
+    if film.target_runtime:
+        data["target_runtime"] = _duration_text(film.target_runtime, film.fps)
+    data["style"] = film.style
+    data["story"] = compact({name: getattr(film.story, name) for name in STORY_FIELDS})
+    data["beats"] = [compact({"id": b.id, "title": b.title, "summary": b.summary}) for b in film.beats]
+    data["assets"] = [compact({"id": a.id, "kind": a.kind, "description": a.description,
+                               "references": list(a.references)}) for a in film.assets]
+    scenes = []
+    for scene in film.scenes:
+        shots = []
+        for s in scene.shots:
+            shots.append(compact({
+                "id": s.id, "beat": s.beat, "duration": s.duration_text or _duration_text(s.duration, film.fps),
+                "action": s.action,
+                "camera": compact({k: getattr(s.camera, k) for k in CAMERA_KEYS}),
+                "sound": s.sound,
+                "dialogue": [compact({"character": d.character, "parenthetical": d.parenthetical, "line": d.text})
+                             for d in s.dialogue],
+                "continuity": s.continuity, "assets": list(s.assets), "prompt": s.prompt,
+                "boards": [b.path if b.role == "start" else {"path": b.path, "role": b.role} for b in s.boards],
+            }))
+        scenes.append(compact({"id": scene.id, "heading": scene.heading, "location": scene.location,
+                               "shots": shots}))
+    data["scenes"] = scenes
+    return compact(data)
+
+
+def _fps_value(rate: Fraction) -> int | float:
+    label = timing.fps_label(rate)
+    return int(label) if label.isdigit() else float(label)
+
+
+def _duration_text(frames: int, rate: Fraction) -> str:
+    secs = timing.seconds(frames, rate)
+    if (secs * 2).denominator == 1 and timing.parse_duration(f"{float(secs):g}s", rate) == frames:
+        return f"{float(secs):g}s"
+    return f"{frames}f"
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False):  # lists indented under keys
+        return super().increase_indent(flow, False)
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_film(film: Film, header: str = "") -> str:
+    """The text of a project file for ``film``; ``header`` becomes a leading comment."""
+    body = yaml.dump(film_to_data(film), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) if header else ""
+    return lines + body
+
+
+def write_new_project(folder: str | Path, text: str) -> Path:
+    """Create ``folder/shotreel.yaml`` with ``text``; refuse to overwrite an existing project."""
+    file = project_file(folder)
+    if file.exists():
+        raise ProjectError(f"{file.parent} already holds a project ({PROJECT_FILE}); "
+                           "shotreel never overwrites it — choose a new folder", file=str(file))
+    loads_film(text, str(file), file.parent)  # never write a project that would not load
+    return atomic_write_text(file, text)
