@@ -1,0 +1,1 @@
+"""One module per provider; each exposes a Provider subclass (see shotreel.generation.base)."""

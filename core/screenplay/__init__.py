@@ -1,0 +1,1 @@
+"""Screenplays (Fountain, Final Draft) read into scenes, beats, shots and dialogue."""

@@ -1,0 +1,1 @@
+"""OTIO plugin for shotreel projects."""
