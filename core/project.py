@@ -498,7 +498,7 @@ def write_new_project(folder: str | Path, text: str) -> Path:
     """Create ``folder/shotreel.yaml`` with ``text``; refuse to overwrite an existing project."""
     file = project_file(folder)
     if file.exists():
-        raise ProjectError(f"{file.parent} already holds a project ({PROJECT_FILE}); "
-                           "shotreel never overwrites it — choose a new folder", file=str(file))
+        raise ProjectError("a project is already here; shotreel never overwrites a project file — "
+                           "choose a new folder", file=str(file))
     loads_film(text, str(file), file.parent)  # never write a project that would not load
     return atomic_write_text(file, text)

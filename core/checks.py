@@ -1,0 +1,272 @@
+"""Story and continuity checks: what stops a film from being built, and what makes a first film better.
+
+Errors stop the pipeline: duplicate ids, a shot whose beat or asset does not exist, an id that
+cannot name a file, a board or reference image that is missing (unreadable durations and
+unsupported rates are caught earlier, when the project loads). Warnings are advice drawn from how
+short AI films succeed: a runtime near the target and between 30 s and 3 min, every beat covered,
+a complete story, 8–20 shots for a first film, and few shots of what video models do badly
+(dialogue on camera, crowds, hands at work, costume changes).
+
+:func:`run_checks` takes a loaded film; :func:`check_project` also turns load failures into
+findings, so a report always comes back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from . import timing
+from .errors import ProjectError
+from .model import STORY_FIELDS, Film, Shot
+from .project import load_project, project_file
+
+ERROR = "error"
+WARNING = "warning"
+
+FIRST_FILM_SHOTS = (8, 20)
+RUNTIME_BOUNDS_S = (30, 180)
+RUNTIME_TOLERANCE = Fraction(1, 10)
+SPEAKING_RATE = Fraction(5, 2)  # words a second an actor can say clearly
+MODEL_CLIP_S = (1, 10)  # what most image-to-video models make in one take
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _words(*terms: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(terms) + r")\b", re.IGNORECASE)
+
+
+HARD_FOR_MODELS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("crowd", _words(r"crowds?", "audience", "army", "armies", "soldiers", "mob", "spectators", "passengers",
+                     "everyone", "hundreds", "dozens", "a group of", "people", "townsfolk", "dancers"),
+     "crowds come out smeared and duplicated; show a few figures or suggest the crowd by sound"),
+    ("hands", _words(r"hands?", "fingers?", "palms?", "grabs?", "grips?", "picks? up", "types?", "typing",
+                     "knits?", "ties", "pours?", "shakes? hands", "handshake", "writes?", "signs the", "plays? the"),
+     "hand interactions warp in generated video; frame them out, or keep the hands still and large"),
+    ("costume", _words("changes into", "changes clothes", "puts on", "takes off", "peels off", "undresses",
+                       "gets dressed", "costume", "outfit", "disguise"),
+     "costume changes break character consistency; cut around the change and board both looks"),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of a check. ``code`` is stable for tools (``unknown-beat``, ``runtime`` …)."""
+
+    level: str
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    shot: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
+        who = f"shot {self.shot}: " if self.shot else ""
+        return f"{where}{self.level}: {who}{self.message}"
+
+
+@dataclass
+class Report:
+    """All findings for one project, plus the figures a summary shows."""
+
+    findings: list[Finding] = field(default_factory=list)
+    shots: int = 0
+    runtime_frames: int = 0
+    target_frames: int | None = None
+    fps: Fraction | None = None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        """One line: shots, runtime against target, error and warning counts."""
+        parts = []
+        if self.fps:  # the project loaded
+            parts.append(f"{self.shots} shots")
+            runtime = timing.format_runtime(self.runtime_frames, self.fps)
+            if self.target_frames:
+                runtime += f" (target {timing.format_runtime(self.target_frames, self.fps)})"
+            parts.append(runtime)
+        parts.append(f"{len(self.errors)} error{'s' * (len(self.errors) != 1)}")
+        parts.append(f"{len(self.warnings)} warning{'s' * (len(self.warnings) != 1)}")
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict:
+        """Plain data for ``--json``."""
+        return {
+            "ok": self.ok,
+            "shots": self.shots,
+            "runtime_frames": self.runtime_frames,
+            "runtime_seconds": float(self.runtime_frames / self.fps) if self.fps else None,
+            "target_frames": self.target_frames,
+            "fps": timing.fps_label(self.fps) if self.fps else None,
+            "errors": [asdict(f) for f in self.errors],
+            "warnings": [asdict(f) for f in self.warnings],
+        }
+
+
+class _Checker:
+    def __init__(self, film: Film):
+        self.film = film
+        self.report = Report(shots=sum(1 for _ in film.shots()), runtime_frames=film.runtime(),
+                             target_frames=film.target_runtime, fps=film.fps)
+
+    def add(self, level: str, code: str, message: str, line: int | None = None, shot: str | None = None) -> None:
+        self.report.findings.append(Finding(level, code, message, self.film.source, line, shot))
+
+    def run(self) -> Report:
+        self.ids()
+        self.references()
+        self.files()
+        self.story()
+        self.runtime()
+        self.coverage()
+        for shot in self.film.shots():
+            self.shot_advice(shot)
+        self.report.findings.sort(key=lambda f: (f.level != ERROR, f.line or 0))
+        return self.report
+
+    # -- errors -------------------------------------------------------------------------------------
+    def ids(self) -> None:
+        groups = (("beat", self.film.beats), ("asset", self.film.assets), ("scene", self.film.scenes),
+                  ("shot", list(self.film.shots())))
+        for kind, things in groups:
+            seen: dict[str, int | None] = {}
+            for thing in things:
+                if not thing.id:
+                    continue
+                if thing.id in seen:
+                    first = f" (first at line {seen[thing.id]})" if seen[thing.id] else ""
+                    self.add(ERROR, "duplicate-id", f"{kind} id '{thing.id}' is used twice{first}", thing.line,
+                             thing.id if kind == "shot" else None)
+                else:
+                    seen[thing.id] = thing.line
+                if not _SAFE_ID.match(thing.id):
+                    self.add(ERROR, "bad-id", f"{kind} id '{thing.id}' must be letters, digits, '_', '-' or '.' "
+                             "(it names files and folders)", thing.line, thing.id if kind == "shot" else None)
+
+    def references(self) -> None:
+        beats = {b.id for b in self.film.beats}
+        assets = {a.id for a in self.film.assets}
+        for shot in self.film.shots():
+            if not shot.beat:
+                self.add(ERROR, "no-beat", "has no beat; every shot belongs to one beat"
+                         + (f" ({', '.join(sorted(beats))})" if beats else ""), shot.line, shot.id)
+            elif shot.beat not in beats:
+                self.add(ERROR, "unknown-beat", f"beat '{shot.beat}' does not exist{_suggest(shot.beat, beats)}",
+                         shot.line, shot.id)
+            for asset in shot.assets:
+                if asset not in assets:
+                    self.add(ERROR, "unknown-asset", f"asset '{asset}' does not exist{_suggest(asset, assets)}",
+                             shot.line, shot.id)
+        locations = {a.id for a in self.film.assets if a.kind == "location"}
+        for scene in self.film.scenes:
+            if scene.location and scene.location not in locations:
+                self.add(WARNING, "unknown-location", f"scene {scene.id}: location '{scene.location}' is not a "
+                         f"location asset{_suggest(scene.location, locations)}", scene.line)
+
+    def files(self) -> None:
+        if self.film.root is None:
+            return
+        for shot in self.film.shots():
+            for board in shot.boards:
+                if board.path and not self.film.path(board.path).is_file():
+                    self.add(ERROR, "missing-board", f"board file '{board.path}' is missing", shot.line, shot.id)
+        for asset in self.film.assets:
+            for ref in asset.references:
+                if not self.film.path(ref).is_file():
+                    self.add(ERROR, "missing-reference", f"asset {asset.id}: reference image '{ref}' is missing",
+                             asset.line)
+
+    # -- warnings -----------------------------------------------------------------------------------
+    def story(self) -> None:
+        empty = [name for name in STORY_FIELDS if not getattr(self.film.story, name)]
+        if empty:
+            self.add(WARNING, "story-incomplete", f"the story has no {', no '.join(empty)}: a short film needs "
+                     "one character, one want, an obstacle, an escalation, a turn and a payoff")
+
+    def runtime(self) -> None:
+        rate, runtime, target = self.film.fps, self.film.runtime(), self.film.target_runtime
+        seconds = timing.seconds(runtime, rate)
+        if target and abs(runtime - target) > target * RUNTIME_TOLERANCE:
+            self.add(WARNING, "runtime", f"the shots run {timing.format_runtime(runtime, rate)} against a "
+                     f"target of {timing.format_runtime(target, rate)}")
+        low, high = RUNTIME_BOUNDS_S
+        if runtime and not low <= seconds <= high:
+            self.add(WARNING, "runtime-bounds", f"the film runs {timing.format_runtime(runtime, rate)}; short "
+                     f"AI films work best between {low} s and {high // 60} min")
+        low_shots, high_shots = FIRST_FILM_SHOTS
+        if not low_shots <= self.report.shots <= high_shots:
+            self.add(WARNING, "shot-count", f"{self.report.shots} shots; a first film is easiest to keep "
+                     f"consistent with {low_shots}–{high_shots}")
+
+    def coverage(self) -> None:
+        used = Counter(s.beat for s in self.film.shots())
+        for beat in self.film.beats:
+            if beat.id and not used[beat.id]:
+                self.add(WARNING, "empty-beat", f"beat '{beat.id}' has no shots", beat.line)
+        in_shots = {a for s in self.film.shots() for a in s.assets}
+        for asset in self.film.assets:
+            if asset.id in in_shots and not asset.references:
+                count = sum(asset.id in s.assets for s in self.film.shots())
+                self.add(WARNING, "no-references", f"asset '{asset.id}' appears in {count} shot"
+                         f"{'s' * (count != 1)} but has no reference images; add some under refs/ to keep it "
+                         "consistent from take to take", asset.line)
+
+    def shot_advice(self, shot: Shot) -> None:
+        rate = self.film.fps
+        seconds = timing.seconds(shot.duration, rate)
+        low, high = MODEL_CLIP_S
+        if shot.duration and not low <= seconds <= high:
+            self.add(WARNING, "shot-length", f"{timing.format_duration(shot.duration, rate)} long; image-to-video "
+                     f"models make {low}–{high} s takes, so plan to cut it from several", shot.line, shot.id)
+        if not shot.action:
+            self.add(WARNING, "no-action", "has no action: say what we see", shot.line, shot.id)
+        words = sum(len(d.text.split()) for d in shot.dialogue)
+        speakers = {d.character for d in shot.dialogue if d.character}
+        if words and (words > seconds * SPEAKING_RATE or len(speakers) > 1):
+            self.add(WARNING, "dialogue-heavy", f"{words} words of dialogue"
+                     + (f" between {len(speakers)} characters" if len(speakers) > 1 else "")
+                     + f" in {timing.format_duration(shot.duration, rate)}; lip-sync is hard for video models — "
+                     "keep lines short, off screen or in voice-over", shot.line, shot.id)
+        text = f"{shot.action} {shot.prompt}"
+        for code, pattern, advice in HARD_FOR_MODELS:
+            if match := pattern.search(text):
+                self.add(WARNING, code, f"'{match.group(0)}': {advice}", shot.line, shot.id)
+
+
+def _suggest(name: str, known: set[str]) -> str:
+    guess = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+    return f"; did you mean '{guess[0]}'?" if guess else ""
+
+
+def run_checks(film: Film) -> Report:
+    """Check a loaded film; returns every finding, errors first."""
+    return _Checker(film).run()
+
+
+def check_project(path: str | Path) -> Report:
+    """Load and check the project at ``path``; load failures come back as error findings."""
+    try:
+        film = load_project(path)
+    except ProjectError as exc:
+        report = Report()
+        report.findings = [Finding(ERROR, "load", p.message, p.file or str(project_file(path)), p.line, p.shot)
+                           for p in exc.problems]
+        return report
+    return run_checks(film)
