@@ -8,6 +8,7 @@ so timecodes are converted to frames with :mod:`opentimelineio.opentime`, never 
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -145,15 +146,25 @@ def parse_duration(value: object, rate: Fraction) -> int:
     """A shot duration as whole frames at ``rate``.
 
     Accepts ``4s`` / ``2.5s`` (seconds, rounded to the nearest frame), ``96f`` (frames),
-    ``1m30s`` / ``2m`` (minutes, for runtimes) and ``00:00:04:00`` (a timecode duration). A bare number is refused because it could mean either
-    seconds or frames. Raises :class:`TimingError` with the forms it accepts.
+    ``1m30s`` / ``2m`` (minutes, for runtimes) and ``00:00:04:00`` (a timecode duration). A bare
+    number is refused because it could mean either seconds or frames. Raises :class:`TimingError`
+    with the forms it accepts.
     """
+    if isinstance(value, str):
+        return _parse_duration_text(value, rate)
     hint = "use 4s, 2.5s, 96f or 00:00:04:00"
     if isinstance(value, bool) or value is None:
         raise TimingError(f"duration {value!r} is not readable ({hint})")
     if isinstance(value, (int, float)):
         raise TimingError(f"duration {value!r} has no unit: write {value}s for seconds or {value}f for frames")
-    text = str(value).strip()
+    return _parse_duration_text(str(value), rate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_duration_text(value: str, rate: Fraction) -> int:
+    # Cached: a long project repeats the same few durations thousands of times.
+    hint = "use 4s, 2.5s, 96f or 00:00:04:00"
+    text = value.strip()
     if m := _FRAMES.match(text):
         frames = int(m.group(1))
     elif m := _SECONDS.match(text):

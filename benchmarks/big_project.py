@@ -1,0 +1,66 @@
+"""A generated long project for the benchmarks: N shots with everything a real shot carries.
+
+Each shot has a beat, duration, action, a full camera, sound, one dialogue line, assets and
+continuity, so loading it costs what a real project of that size costs. Used by
+``bench_check.py`` and ``bench_reel.py``; run as a script to write one:
+``python benchmarks/big_project.py DIR [--shots 5000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+SIZES = ("EWS", "WS", "MS", "MCU", "CU", "ECU")
+MOVES = ("static", "push in", "pull out", "pan left", "tilt up")
+
+
+def big_project_text(shots: int = 5000, per_scene: int = 20, fps: str = "24") -> str:
+    """The text of a ``shotreel.yaml`` with ``shots`` shots, ``per_scene`` to a scene."""
+    beats = max(1, shots // 100)
+    out = [
+        "title: The Long Film", f"fps: {fps}", "resolution: 1920x1080", 'start_timecode: "01:00:00:00"',
+        f"target_runtime: {shots * 4}s", "style: 35mm, practical light, muted palette",
+        "story: {premise: a long trip, character: Ada, want: home, obstacle: distance, "
+        "escalation: winter, turn: a letter, payoff: arrival}",
+        "beats:",
+    ]
+    out += [f"  - {{id: b{b:03d}, title: Beat {b}, summary: The trip goes on, stage {b}.}}" for b in range(beats)]
+    out += ["assets:",
+            "  - {id: ada, kind: character, description: Ada in a grey coat, references: []}",
+            "  - {id: road, kind: location, description: a long empty road, references: []}",
+            "scenes:"]
+    n = 0
+    for scene in range(0, shots, per_scene):
+        out += [f"  - id: sc{scene // per_scene + 1:04d}", f"    heading: EXT. ROAD {scene // per_scene + 1} - DAY",
+                "    location: road", "    shots:"]
+        for _ in range(min(per_scene, shots - n)):
+            n += 1
+            out += [
+                f"      - id: sh{n:05d}",
+                f"        beat: b{(n - 1) * beats // shots:03d}",
+                f"        duration: {3 + n % 4}s",
+                f"        action: Ada walks on along the road, mile {n}, and looks back once.",
+                f"        camera: {{size: {SIZES[n % 6]}, angle: eye level, movement: {MOVES[n % 5]}, lens: 35mm}}",
+                "        sound: wind and footsteps",
+                "        dialogue:",
+                f"          - {{character: ADA, line: Mile {n}.}}",
+                "        continuity: coat buttoned",
+                "        assets: [ada, road]",
+            ]
+    return "\n".join(out) + "\n"
+
+
+def write_big_project(folder: Path, shots: int = 5000) -> Path:
+    """Write the generated project into ``folder``; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "shotreel.yaml").write_text(big_project_text(shots), encoding="utf-8")
+    return folder
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--shots", type=int, default=5000)
+    args = parser.parse_args()
+    print(write_big_project(args.folder, args.shots))
