@@ -1,0 +1,299 @@
+"""Start a project from an existing cut: every visible clip becomes a shot, frame-exact.
+
+:func:`film_from_cut` turns a :class:`~shotreel.cuts.Cut` into a :class:`~shotreel.model.Film`;
+:func:`import_cut` reads the cut, writes the new project folder and proves it loads back.
+
+Decisions (so that the project says what the cut said, and nothing more):
+- one scene (``sc01``); shots in record order, each exactly its clip's frames (``NNf``, exact at
+  any rate); gaps do not become shots, so later shots move up (the project has no holes; the
+  header of ``shotreel.yaml`` says how many frames of gap were closed);
+- shot ids are the clips' ``metadata["shotreel"]`` shot ids or their names when every one of
+  them is a usable, unique id (``sq001_s001``), else ``sh010``, ``sh020`` …; the clip name is kept
+  as the shot's ``action`` (a placeholder for the film-maker to rewrite);
+- a still (png, jpg, tif, exr …) becomes the shot's board: relative when inside the project
+  folder, extracted into ``boards/`` from an ``.otioz`` bundle, else its absolute path as the cut
+  gives it (stills not on this machine are listed in the result: ``shotreel check`` reports them);
+- beats come from the cut's markers: each marker starts a beat at the shot it falls in (several
+  markers in one shot make one beat); shots before the first marker, or a cut without markers,
+  get one beat ``cut``;
+- fps and start timecode are the cut's, exactly (23.976 stays 24000/1001; a drop-frame start stays
+  drop-frame); a cut that names no start gets the default 01:00:00:00.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import timing
+from .cuts import Cut, CutClip, is_windows_path, read_cut
+from .errors import CutError, ProjectError, TimingError
+from .example import PROJECT_FOLDERS
+from .fsutil import atomic_write_bytes
+from .model import Beat, Board, Film, Scene, Shot, Story
+from .project import PROJECT_FILE, dump_film, load_project, loads_film, project_file, write_new_project
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+DEFAULT_BEAT = "cut"
+
+
+@dataclass
+class ImportResult:
+    """What :func:`import_cut` made: the project file, the film as loaded back, and what to tell.
+
+    ``boards`` counts shots given a still as board; ``missing_boards`` are board paths not on this
+    machine; ``extracted`` are boards copied out of an ``.otioz`` bundle.
+    """
+
+    project: Path
+    film: Film
+    cut: Cut
+    boards: int = 0
+    missing_boards: list[str] = field(default_factory=list)
+    extracted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def film_from_cut(cut: Cut, title: str | None = None, folder: str | Path | None = None) -> Film:
+    """The film a cut describes: one shot per visible clip, in order, frame-exact.
+
+    ``folder`` is the project folder the film is meant for: boards inside it are written relative
+    to it. Raises :class:`CutError` (naming the cut file) when the cut's rate is not a film rate
+    shotreel supports.
+    """
+    try:
+        fps = timing.parse_fps(cut.fps)
+    except TimingError:
+        raise CutError(f"the cut runs at {timing.fps_label(cut.fps)} fps, which a shotreel project cannot "
+                       f"use (use one of {', '.join(timing.RATES)})", file=cut.path) from None
+    root = Path(folder).resolve() if folder is not None else None
+    if cut.start_frame is not None:
+        start = cut.start_frame
+    else:
+        start = timing.parse_timecode("01:00:00;00" if cut.drop_frame else "01:00:00:00", fps)
+    ids = _shot_ids(cut.clips)
+    beats, beat_of = _beats(cut)
+    shots = []
+    for index, (clip, shot_id) in enumerate(zip(cut.clips, ids)):
+        boards = [Board(_board_path(clip.media, cut, root))] if clip.still and clip.media else []
+        shots.append(Shot(id=shot_id, beat=beat_of[index], duration=clip.duration,
+                          duration_text=f"{clip.duration}f", action=clip.name, boards=boards, scene="sc01"))
+    return Film(title=(title or cut.name or cut.path.stem).strip() or cut.path.stem, fps=fps,
+                resolution=cut.resolution or (1920, 1080),
+                start_timecode=timing.format_timecode(start, fps, cut.drop_frame), start_frame=start,
+                story=Story(), beats=beats, scenes=[Scene(id="sc01", shots=shots)], root=root)
+
+
+def import_cut(cut_path: str | Path, folder: str | Path, rate: Any = None, track: int | None = None,
+               title: str | None = None) -> ImportResult:
+    """Create the project ``folder`` from the cut at ``cut_path``; returns what was made.
+
+    ``rate`` is for EDLs (which carry none), ``track`` (1-based) reads one video track instead of
+    the flattened picture. Everything is read and checked before anything is written: on any
+    error (:class:`CutError`, :class:`ProjectError`) nothing is left behind, and an existing
+    project is never overwritten.
+    """
+    folder = Path(folder)
+    _refuse_existing(folder)
+    cut = read_cut(cut_path, rate=rate, track=track)
+    film = film_from_cut(cut, title, folder)
+    extracted = _bundle_boards(cut, film)
+    text = dump_film(film, header=_header(cut, film))
+    _verify(loads_film(text, str(folder / PROJECT_FILE), folder), cut, film)
+    folder.mkdir(parents=True, exist_ok=True)
+    for board, data in extracted:
+        atomic_write_bytes(folder / board, data)
+    path = write_new_project(folder, text)
+    for name in PROJECT_FOLDERS:
+        (folder / name).mkdir(exist_ok=True)
+    loaded = load_project(folder)
+    _verify(loaded, cut, film)
+    boards = [b.path for s in loaded.shots() for b in s.boards]
+    missing = [p for p in boards if is_windows_path(p) or not loaded.path(p).is_file()]
+    return ImportResult(project=path, film=loaded, cut=cut, boards=len(boards), missing_boards=missing,
+                        extracted=[b for b, _ in extracted], notes=_notes(cut))
+
+
+# -- pieces ----------------------------------------------------------------------------------------
+
+def _refuse_existing(folder: Path) -> None:
+    file = project_file(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError("is a file, not a folder for a new project", file=folder)
+    if file.exists():
+        raise ProjectError(f"{folder} already holds a project ({PROJECT_FILE}); shotreel never overwrites "
+                           "it — choose a new folder", file=file)
+
+
+def _shot_ids(clips: list[CutClip]) -> list[str]:
+    """Ids from the clips' shotreel metadata or names when all are usable and unique, else sh010 …"""
+    for pick in (_metadata_id, lambda c: c.name):
+        ids = [pick(c) for c in clips]
+        if all(isinstance(i, str) and _ID.match(i) for i in ids) and len(set(ids)) == len(ids):
+            return ids
+    width = max(3, len(str(len(clips) * 10)))
+    return [f"sh{(n + 1) * 10:0{width}d}" for n in range(len(clips))]
+
+
+def _metadata_id(clip: CutClip) -> str | None:
+    data = clip.shotreel or {}
+    value = data.get("shot") or data.get("shot_id") or data.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:32]
+    return slug if slug and slug[0].isalpha() else f"beat_{slug}".rstrip("_")
+
+
+def _beats(cut: Cut) -> tuple[list[Beat], list[str]]:
+    """Beats from markers, and the beat of each clip (a marker starts a beat at the clip it is in)."""
+    beats: list[Beat] = []
+    beat_of: list[str] = []
+    starts: dict[int, Beat] = {}
+    clips = cut.clips
+    outs = [c.record_out for c in clips]
+    for marker in cut.markers:
+        index = bisect.bisect_right(outs, marker.frame)  # the clip it falls in, or the next after a gap
+        if index == len(clips):
+            continue  # after the last clip: marks nothing
+        label = marker.name.strip() or f"Marker at {cut.timecode(marker.frame)}"
+        if index in starts:
+            beat = starts[index]
+            beat.summary = "; ".join(p for p in (beat.summary, label, marker.comment.strip()) if p)
+            continue
+        ids = {b.id for b in beats} | {DEFAULT_BEAT}
+        beat_id, n = _slug(label), 2
+        while beat_id in ids:
+            beat_id, n = f"{_slug(label)}_{n}", n + 1
+        starts[index] = Beat(beat_id, label, marker.comment.strip())
+    current = None
+    for index in range(len(clips)):
+        if index in starts:
+            current = starts[index]
+            beats.append(current)
+        elif current is None:
+            current = Beat(DEFAULT_BEAT, "The cut", f"Every shot of {cut.path.name} before its first marker"
+                           if starts else f"Every shot of {cut.path.name}")
+            beats.append(current)
+        beat_of.append(current.id)
+    return beats, beat_of
+
+
+def _board_path(media: str, cut: Cut, root: Path | None) -> str:
+    """A still's path as a board: project-relative inside the project, else absolute as given."""
+    if is_windows_path(media) or "://" in media:
+        return media
+    path = Path(media)
+    if not path.is_absolute():  # relative to the cut (to the folder itself for an .otiod bundle)
+        path = (cut.path.resolve() if cut.format == "otiod" else cut.path.resolve().parent) / path
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _bundle_boards(cut: Cut, film: Film) -> list[tuple[str, bytes]]:
+    """Stills kept inside an ``.otioz``/``.otiod`` bundle (``media/x.png``): copied to ``boards/``,
+    the shots pointing there, so the project does not depend on the bundle."""
+    if cut.format not in ("otioz", "otiod"):
+        return []
+    out: list[tuple[str, bytes]] = []
+    taken: dict[str, bytes] = {}
+    with contextlib.ExitStack() as stack:
+        read = _bundle_reader(cut, stack)
+        for clip, shot in zip(cut.clips, film.shots()):
+            member = _member(clip.media) if clip.still and clip.media else None
+            data = read(member) if member else None
+            if member is None or data is None:
+                continue
+            name = _free_board_name(PurePosixPath(member).name, data, film.root, taken)
+            if name not in taken:
+                out.append((name, data))
+                taken[name] = data
+            shot.boards = [Board(name)]
+    return out
+
+
+def _bundle_reader(cut: Cut, stack: contextlib.ExitStack) -> Callable[[str], bytes | None]:
+    """A function reading one member of the bundle (``None`` when it holds no such file)."""
+    if cut.format == "otioz":
+        bundle = stack.enter_context(zipfile.ZipFile(cut.path))
+        names = set(bundle.namelist())
+
+        def from_zip(member: str) -> bytes | None:
+            return bundle.read(member) if member in names else None
+        return from_zip
+
+    def from_folder(member: str) -> bytes | None:
+        file = cut.path / member
+        return file.read_bytes() if file.is_file() else None
+    return from_folder
+
+
+def _free_board_name(filename: str, data: bytes, root: Path | None, taken: dict[str, bytes]) -> str:
+    """``boards/<filename>``, numbered when another image already has that name (never overwritten)."""
+    stem, suffix = PurePosixPath(filename).stem, PurePosixPath(filename).suffix
+    for n in range(1, 10_000):
+        name = f"boards/{filename}" if n == 1 else f"boards/{stem}-{n}{suffix}"
+        existing = taken.get(name)
+        if existing is None and root is not None and (root / name).is_file():
+            existing = (root / name).read_bytes()
+        if existing is None or existing == data:
+            return name
+    raise CutError(f"too many boards called {filename}")
+
+
+def _member(media: str) -> str | None:
+    """A bundle-relative media path (``media/x.png``) as a member name, else ``None``."""
+    if is_windows_path(media) or "://" in media:
+        return None
+    path = PurePosixPath(media.replace("\\", "/"))
+    return None if path.is_absolute() or ".." in path.parts else path.as_posix()
+
+
+def _verify(film: Film, cut: Cut, built: Film) -> None:
+    """The project must say what the cut says: same rate, start and every duration in frames."""
+    shots = list(film.shots())
+    problems = []
+    if film.fps != built.fps or film.start_frame != built.start_frame:
+        problems.append(f"fps/start {film.fps}/{film.start_frame} != {built.fps}/{built.start_frame}")
+    if len(shots) != len(cut.clips):
+        problems.append(f"{len(shots)} shots for {len(cut.clips)} clips")
+    for shot, clip in zip(shots, cut.clips):
+        if shot.duration != clip.duration:
+            problems.append(f"shot {shot.id} is {shot.duration}f, its clip {clip.duration}f")
+    if problems:
+        raise CutError(f"the project made from the cut would not keep its timing: {problems[0]}", file=cut.path)
+
+
+def _notes(cut: Cut) -> list[str]:
+    notes = list(cut.notes)
+    if cut.gaps:
+        frames = sum(b - a for a, b in cut.gaps)
+        notes.append(f"{len(cut.gaps)} gap(s) in the cut ({frames} frames) are not shots: later shots move up")
+    if cut.start_frame is None:
+        notes.append("the cut names no start timecode: the project starts at the default")
+    return notes
+
+
+def _header(cut: Cut, film: Film) -> str:
+    source = "the flattened video tracks" if cut.track is None else f"video track {cut.track}"
+    if cut.video_tracks == 1:
+        source = "its video track"
+    lines = [
+        f"shotreel project imported from the cut {cut.path.name} ({cut.format}) by `shotreel import-cut`.",
+        f"{len(cut.clips)} shots from {source}, at {timing.fps_label(film.fps)} fps, start {film.start_timecode};",
+        "each shot lasts exactly its clip's frames, and its action holds the clip's name.",
+        *_notes(cut),
+        "Edit freely: shotreel never rewrites this file.",
+    ]
+    return "\n".join(lines)
