@@ -24,8 +24,20 @@ import yaml
 from . import timing
 from .errors import Problem, ProjectError, TimingError
 from .fsutil import atomic_write_text
-from .model import (ASSET_KINDS, BOARD_ROLES, STORY_FIELDS, Asset, Beat, Board, Camera, DialogueLine,
-                    Film, Scene, Shot, Story)
+from .model import (
+    ASSET_KINDS,
+    BOARD_ROLES,
+    STORY_FIELDS,
+    Asset,
+    Beat,
+    Board,
+    Camera,
+    DialogueLine,
+    Film,
+    Scene,
+    Shot,
+    Story,
+)
 
 PROJECT_FILE = "shotreel.yaml"
 
@@ -218,7 +230,7 @@ class _Reader:
         value = owner.get(key)
         if value is None:
             return ""
-        if isinstance(value, bool) or isinstance(value, (dict, list)):
+        if isinstance(value, (bool, dict, list)):
             self.problem(f"{what} '{key}' must be text, not {_kind(value)}", owner.line_of(key), shot)
             return ""
         return str(value).strip()
