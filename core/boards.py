@@ -1,0 +1,412 @@
+"""Which boards each shot uses, drawing the missing ones, and the contact sheet of them all.
+
+A shot without a ``start`` board gets a card (:mod:`shotreel.cards`) at ``boards/<shot>.png``, with
+a ``shotreel:card`` PNG text chunk holding a digest of its pixels. A file there without that chunk,
+or whose pixels no longer match it (someone painted over a card), is an artist's board: it is used
+as the shot's board and never overwritten. shotreel's own cards are derived, and are rewritten when
+what they show changes.
+
+The contact sheet shows every shot's board in story order with its id, duration, beat and record
+timecode: one PNG (``edit/contact_sheet.png``) and printable A4 landscape pages
+(``edit/contact_sheet.pdf``). Every input image is read before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageDraw, PngImagePlugin, UnidentifiedImageError
+
+from . import __version__, timing
+from .cards import INK, MUTED, PAPER, RULE, WHITE, beat_colour, card_size, draw_board_card
+from .drawing import (
+    RGB,
+    as_rgb,
+    cap_height,
+    draw_text,
+    ellipsise,
+    letterbox,
+    line_height,
+    printable,
+    text_width,
+)
+from .errors import BoardError, Problem
+from .fsutil import atomic_output
+from .model import Film, Shot
+from .progress import ProgressCallback, no_progress
+
+__all__ = ["BoardsResult", "ContactSheetResult", "board_path", "card_size", "contact_sheet",
+           "draw_board_card", "draw_boards", "shot_board_image"]
+
+BOARDS_DIR = "boards"
+CONTACT_SHEET_PNG = "edit/contact_sheet.png"
+CONTACT_SHEET_PDF = "edit/contact_sheet.pdf"
+MARKER = "shotreel:card"
+"""The PNG text chunk that marks a card drawn by shotreel (absent from an artist's board)."""
+
+LETTERBOX: RGB = (28, 29, 32)
+_SAFE_ID = re.compile(r"^[^/\\\x00-\x1f.][^/\\\x00-\x1f]*$")
+_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+@dataclass
+class BoardsResult:
+    """What :func:`draw_boards` did: paths are absolute.
+
+    ``written``: cards drawn now; ``unchanged``: shotreel's cards already showing the shot as it is;
+    ``kept``: artists' boards (listed in the project, or found at ``boards/<shot>.png``), untouched;
+    ``boards``: the board image each shot now uses, by shot id.
+    """
+
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+    boards: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class ContactSheetResult:
+    """The contact sheet written by :func:`contact_sheet`: the PNG, the PDF and its page count."""
+
+    png: Path
+    pdf: Path
+    pages: int
+    shots: int
+
+
+# -- where boards are ------------------------------------------------------------------------------
+
+def board_path(film: Film, shot: Shot) -> str:
+    """Where shotreel writes the card of ``shot``: ``boards/<shot id>.png``, relative to the project."""
+    return f"{BOARDS_DIR}/{shot.id}.png"
+
+
+def shot_board_image(film: Film, shot: Shot) -> Path | None:
+    """The board image ``shot`` uses: its first ``start`` board when listed and present, else
+    ``boards/<shot>.png`` when it exists (a card or an artist's board), else ``None``."""
+    start = shot.board("start")
+    if start is not None and film.path(start.path).is_file():
+        return film.path(start.path)
+    generated = film.path(board_path(film, shot))
+    return generated if generated.is_file() else None
+
+
+# -- drawing every missing board -------------------------------------------------------------------
+
+def _problem(message: str, film: Film, shot: Shot, file: str | None = None) -> Problem:
+    return Problem(message, file or film.source, None if file else shot.line, shot.id)
+
+
+def _read_error(exc: BaseException) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not a readable image file"
+    if isinstance(exc, Image.DecompressionBombError):
+        return "image too large to read safely"
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"damaged image ({reason})"
+
+
+def _open_image(path: Path) -> Image.Image:
+    """``path`` decoded fully (so a truncated or corrupt file fails here, not later)."""
+    with Image.open(path) as image:
+        image.load()
+        loaded = image.copy()
+        loaded.info = dict(image.info)
+        text = getattr(image, "text", None)
+    if text:
+        loaded.info.update({k: v for k, v in text.items() if k not in loaded.info})
+    return loaded
+
+
+def _pixel_digest(image: Image.Image) -> str:
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode() + rgb.tobytes()).hexdigest()[:32]
+
+
+def _card_digest(image: Image.Image) -> str | None:
+    """The pixel digest a shotreel card records, if ``image`` is one and is unedited; else ``None``."""
+    raw = image.info.get(MARKER)
+    if not raw:
+        return None
+    try:
+        digest = json.loads(raw).get("pixels")
+    except (ValueError, AttributeError):
+        return None
+    return digest if digest == _pixel_digest(image) else None
+
+
+def _checked_shots(film: Film, read: bool) -> Iterator[tuple[Shot, Problem | None]]:
+    """Each shot with its first problem (``None`` when its id and listed boards are usable)."""
+    for shot in film.shots():
+        yield shot, _shot_problem(film, shot, read)
+
+
+def _shot_problem(film: Film, shot: Shot, read: bool) -> Problem | None:
+    if not _SAFE_ID.match(shot.id):
+        return _problem(f"shot id {shot.id!r} cannot be used as a board file name", film, shot)
+    for board in shot.boards:
+        path = film.path(board.path)
+        if not path.is_file():
+            return _problem(f"board file {board.path!r} is missing", film, shot)
+        if read:
+            try:
+                _open_image(path)
+            except _IMAGE_ERRORS as exc:
+                return _problem(_read_error(exc), film, shot, board.path)
+    return None
+
+
+def _raise(problems: list[Problem]) -> None:
+    if problems:
+        first = problems[0]
+        raise BoardError(first.message, file=first.file, line=first.line, shot=first.shot, problems=problems)
+
+
+def _require_root(film: Film) -> Path:
+    if film.root is None:
+        raise BoardError("the film has no project folder to draw boards into")
+    return film.root
+
+
+def draw_boards(film: Film, progress: ProgressCallback | None = None, force: bool = False) -> BoardsResult:
+    """Draw a card for every shot without a ``start`` board, at ``boards/<shot>.png``.
+
+    Boards listed in the project are kept; a ``boards/<shot>.png`` an artist made (no ``shotreel:card``
+    marker, or edited since shotreel drew it) is kept and used, never overwritten. shotreel's own
+    cards are rewritten when what they show has changed, or always with ``force``. Everything is
+    checked first: a listed board that is missing or unreadable, or an unreadable
+    ``boards/<shot>.png``, raises :class:`BoardError` (naming the file and shot) before any file is
+    written. ``progress(done, total, shot id)`` is called once per shot.
+    """
+    progress = progress or no_progress
+    _require_root(film)
+    problems: list[Problem] = []
+    # (shot, state): "listed" (uses a listed board), "artist" (kept), the digest of shotreel's
+    # existing card, or None (no file yet)
+    plan: list[tuple[Shot, str | None]] = []
+    for shot, problem in _checked_shots(film, read=True):
+        if problem:
+            problems.append(problem)
+            continue
+        if shot.board("start") is not None:
+            plan.append((shot, "listed"))
+            continue
+        target = film.path(board_path(film, shot))
+        state = None
+        if target.exists():
+            try:
+                state = _card_digest(_open_image(target)) or "artist"
+            except _IMAGE_ERRORS as exc:
+                problems.append(_problem(_read_error(exc), film, shot, board_path(film, shot)))
+                continue
+        plan.append((shot, state))
+    _raise(problems)
+
+    result = BoardsResult()
+    for done, (shot, state) in enumerate(plan, 1):
+        progress(done - 1, len(plan), shot.id)
+        result.kept.extend(film.path(b.path) for b in shot.boards)
+        target = film.path(board_path(film, shot))
+        if state == "listed":
+            result.boards[shot.id] = film.path(shot.board("start").path)  # type: ignore[union-attr]
+            continue
+        result.boards[shot.id] = target
+        if state == "artist":
+            result.kept.append(target)
+            continue
+        card = draw_board_card(film, shot)
+        digest = _pixel_digest(card)
+        if state == digest and not force:
+            result.unchanged.append(target)
+            continue
+        info = PngImagePlugin.PngInfo()
+        marker = {"shot": shot.id, "pixels": digest, "by": f"shotreel {__version__}"}
+        info.add_text(MARKER, json.dumps(marker))
+        with atomic_output(target) as tmp:
+            card.save(tmp, format="PNG", pnginfo=info, optimize=False, compress_level=6)
+        result.written.append(target)
+    progress(len(plan), len(plan), "boards done")
+    return result
+
+
+# -- the contact sheet -----------------------------------------------------------------------------
+
+_PAGE = (1754, 1240)  # A4 landscape at 150 dpi
+_DPI = 150.0
+
+
+@dataclass
+class _Cell:
+    shot: Shot
+    thumb: Image.Image
+    record_in: str
+
+
+@dataclass
+class _Grid:
+    cols: int
+    rows: int
+    cell_w: int
+    image_h: int
+    gap: int
+    caption: int  # caption height in pixels
+    id_size: int
+    beat_size: int
+
+
+def _grid(cols: int, cell_w: int, aspect: float, count: int, gap: int) -> _Grid:
+    image_h = round(cell_w / aspect)
+    scale = math.sqrt(cell_w * image_h)  # the same captions for wide and tall boards of equal area
+    id_size = max(18, round(scale * 0.077))
+    beat_size = max(14, round(scale * 0.06))
+    caption = round(0.35 * id_size) + line_height(id_size) + line_height(beat_size) + round(0.4 * id_size)
+    rows = math.ceil(count / cols)
+    return _Grid(cols, rows, cell_w, image_h, gap, caption, id_size, beat_size)
+
+
+def _draw_cell(sheet: Image.Image, film: Film, cell: _Cell, x: int, y: int, grid: _Grid) -> None:
+    draw = ImageDraw.Draw(sheet)
+    sheet.paste(letterbox(cell.thumb, (grid.cell_w, grid.image_h), LETTERBOX), (x, y))
+    draw.rectangle([x, y, x + grid.cell_w - 1, y + grid.image_h - 1], outline=RULE, width=1)
+    bar = max(3, round(grid.cell_w / 110))
+    draw.rectangle([x, y + grid.image_h, x + grid.cell_w - 1, y + grid.image_h + bar],
+                   fill=beat_colour(film, cell.shot.beat))
+    line1 = y + grid.image_h + bar + line_height(grid.id_size) + round(0.05 * grid.id_size)
+    duration = timing.format_duration(cell.shot.duration, film.fps)
+    duration_w = text_width(duration, grid.id_size, True)
+    shot_id = ellipsise(printable(cell.shot.id), grid.id_size, grid.cell_w - duration_w - 12, True)
+    draw_text(draw, (x, line1), shot_id, grid.id_size, INK, bold=True)
+    draw_text(draw, (x + grid.cell_w, line1), duration, grid.id_size, INK, bold=True, anchor="rs")
+    line2 = line1 + line_height(grid.beat_size)
+    tc_w = text_width(cell.record_in, grid.beat_size)
+    beat = film.beat(cell.shot.beat)
+    title = printable((beat.title or beat.id) if beat else cell.shot.beat)
+    title = ellipsise(title, grid.beat_size, grid.cell_w - tc_w - 12)
+    draw_text(draw, (x, line2), title, grid.beat_size, MUTED)
+    draw_text(draw, (x + grid.cell_w, line2), cell.record_in, grid.beat_size, MUTED, anchor="rs")
+
+
+def _header(draw: ImageDraw.ImageDraw, film: Film, count: int, x: int, y: int, width: int, title_size: int,
+            right: str = "") -> int:
+    """The title and the film's figures; returns the y below them."""
+    y += cap_height(title_size)
+    draw_text(draw, (x, y), ellipsise(printable(film.title), title_size, width * 0.7, True), title_size, INK,
+              bold=True)
+    small = max(12, round(title_size * 0.45))
+    if right:
+        draw_text(draw, (x + width, y), right, small, MUTED, anchor="rs")
+    y += line_height(small) + round(small * 0.5)
+    runtime = timing.format_runtime(film.runtime(), film.fps)
+    figures = (f"{timing.fps_label(film.fps)} fps  ·  runtime {runtime}"
+               f"  ·  {count} shot{'s' if count != 1 else ''}  ·  {film.resolution[0]}x{film.resolution[1]}"
+               f"  ·  starts {film.start_timecode}")
+    draw_text(draw, (x, y), ellipsise(figures, small, width), small, MUTED)
+    y += round(small * 0.9)
+    draw.line([(x, y), (x + width, y)], fill=RULE, width=2)
+    return y + round(small * 1.4)
+
+
+def _sheet_png(film: Film, cells: list[_Cell], aspect: float) -> Image.Image:
+    count = max(1, len(cells))
+    cell_w = max(160, round(math.sqrt(90_000 * aspect)))
+    gap, margin = 28, 48
+    best = None
+    for cols in range(1, min(count, 10) + 1):  # the column count whose sheet is closest to 16:10
+        grid = _grid(cols, cell_w, aspect, count, gap)
+        w = 2 * margin + cols * cell_w + (cols - 1) * gap
+        h = 2 * margin + 130 + grid.rows * (grid.image_h + grid.caption + gap)
+        score = abs(math.log((w / h) / 1.6))
+        if best is None or score < best[0]:
+            best = (score, grid, w, h)
+    _, grid, width, height = best  # type: ignore[misc]
+    sheet = Image.new("RGB", (width, height + 200), PAPER)  # cropped to the header's real height below
+    draw = ImageDraw.Draw(sheet)
+    top = _header(draw, film, len(cells), margin, margin, width - 2 * margin, 44)
+    sheet = sheet.crop((0, 0, width, top + grid.rows * (grid.image_h + grid.caption + gap) - gap + margin))
+    for index, cell in enumerate(cells):
+        row, col = divmod(index, grid.cols)
+        _draw_cell(sheet, film, cell, margin + col * (cell_w + gap),
+                   top + row * (grid.image_h + grid.caption + gap), grid)
+    return sheet
+
+
+def _sheet_pages(film: Film, cells: list[_Cell], aspect: float) -> list[Image.Image]:
+    margin, gap, footer = 84, 30, 50
+    avail_w = _PAGE[0] - 2 * margin
+    header = _header(ImageDraw.Draw(Image.new("RGB", (8, 8))), film, len(cells), 0, 0, avail_w, 40)
+    avail_h = _PAGE[1] - 2 * margin - header - footer
+    count = max(1, len(cells))
+    for cols in range(1, 9):  # the largest cells that still put at least 9 shots (or all) on a page
+        cell_w = (avail_w - (cols - 1) * gap) // cols
+        grid = _grid(cols, cell_w, aspect, count, gap)
+        rows = max(1, (avail_h + gap) // (grid.image_h + grid.caption + gap))
+        if cols * rows >= min(9, count) and grid.image_h + grid.caption <= avail_h:
+            break
+    per_page = cols * rows
+    pages = []
+    total = math.ceil(count / per_page)
+    for page_no in range(total):
+        page = Image.new("RGB", _PAGE, WHITE)
+        draw = ImageDraw.Draw(page)
+        top = _header(draw, film, len(cells), margin, margin, avail_w, 40, right="contact sheet")
+        used_w = cols * cell_w + (cols - 1) * gap
+        left = margin + (avail_w - used_w) // 2
+        for index, cell in enumerate(cells[page_no * per_page:(page_no + 1) * per_page]):
+            row, col = divmod(index, cols)
+            y = top + row * (grid.image_h + grid.caption + gap)
+            _draw_cell(page, film, cell, left + col * (cell_w + gap), y, grid)
+        bottom = _PAGE[1] - margin + 10
+        draw_text(draw, (_PAGE[0] - margin, bottom), f"Page {page_no + 1} of {total}", 20, MUTED, anchor="rs")
+        draw_text(draw, (margin, bottom), ellipsise(printable(film.title), 20, avail_w * 0.6), 20, MUTED)
+        pages.append(page)
+    return pages
+
+
+def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> ContactSheetResult:
+    """Write every shot's board in story order, with its id, duration, beat and record timecode, to
+    ``edit/contact_sheet.png`` and to A4 landscape pages in ``edit/contact_sheet.pdf``.
+
+    A shot without any board image yet is shown as its card, drawn in memory (nothing is written to
+    ``boards/``). Boards of any size or aspect are letterboxed into cells at the film's aspect. Every
+    board is read before anything is written; a missing listed board or an unreadable image raises
+    :class:`BoardError`. ``progress(done, total, shot id)`` is called as boards are read.
+    """
+    progress = progress or no_progress
+    root = _require_root(film)
+    _raise([p for _, p in _checked_shots(film, read=False) if p])
+    shots = list(film.shots())
+    aspect = film.resolution[0] / film.resolution[1]
+    thumb_box = (640, max(1, round(640 / aspect))) if aspect >= 1 else (max(1, round(640 * aspect)), 640)
+    cells: list[_Cell] = []
+    problems: list[Problem] = []
+    frame = film.start_frame
+    for done, shot in enumerate(shots):
+        progress(done, len(shots) + 1, shot.id)
+        path = shot_board_image(film, shot)
+        try:
+            image = as_rgb(_open_image(path), PAPER) if path else draw_board_card(film, shot)
+        except _IMAGE_ERRORS as exc:
+            shown = path.relative_to(root).as_posix() if path and path.is_relative_to(root) else str(path)
+            problems.append(_problem(_read_error(exc), film, shot, shown))
+            continue
+        image.thumbnail(thumb_box, Image.Resampling.BICUBIC)
+        cells.append(_Cell(shot, image, timing.format_timecode(frame, film.fps)))
+        frame += shot.duration
+    _raise(problems)
+    progress(len(shots), len(shots) + 1, "writing contact sheet")
+    png, pdf = film.path(CONTACT_SHEET_PNG), film.path(CONTACT_SHEET_PDF)
+    sheet = _sheet_png(film, cells, aspect)
+    pages = _sheet_pages(film, cells, aspect)
+    with atomic_output(png) as tmp:
+        sheet.save(tmp, format="PNG")
+    with atomic_output(pdf) as tmp:
+        pages[0].save(tmp, format="PDF", save_all=True, append_images=pages[1:], resolution=_DPI,
+                      title=f"{film.title} - contact sheet", producer=f"shotreel {__version__}")
+    progress(len(shots) + 1, len(shots) + 1, "contact sheet written")
+    return ContactSheetResult(png=png, pdf=pdf, pages=len(pages), shots=len(cells))

@@ -1,0 +1,283 @@
+"""Board cards and the contact sheet, as a film-maker and an editor see them.
+
+Cards are drawn for every shot without a board, at the film's exact aspect and legible as a timeline
+thumbnail; artists' boards are never overwritten and are what the contact sheet shows; bad boards
+stop the command before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+from shotreel.boards import (
+    MARKER,
+    PAPER,
+    board_path,
+    contact_sheet,
+    draw_board_card,
+    draw_boards,
+    shot_board_image,
+)
+from shotreel.cli import main
+from shotreel.drawing import printable
+from shotreel.errors import BoardError
+from shotreel.model import Beat, DialogueLine, Film, Scene, Shot
+from shotreel.project import load_project
+
+MAGENTA = (255, 0, 255)
+
+
+def edit_project(folder: Path, old: str, new: str) -> None:
+    path = folder / "shotreel.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def list_board(folder: Path, shot: str, board: str) -> None:
+    """Give ``shot`` a ``boards:`` entry in the example's project file."""
+    edit_project(folder, f"      - id: {shot}\n", f"      - id: {shot}\n        boards: [{board}]\n")
+
+
+def written_files(folder: Path) -> list[Path]:
+    return sorted(p for sub in ("boards", "edit") for p in (folder / sub).rglob("*") if p.is_file())
+
+
+def pdf_pages(path: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
+
+
+def magenta_pixels(image: Image.Image) -> int:
+    r, g, b = (band.point(lambda v, t=t: 255 if (v > 200 if t else v < 60) else 0)
+               for band, t in zip(image.convert("RGB").split(), (True, False, True)))
+    return ImageStat.Stat(ImageChops.multiply(ImageChops.multiply(r, g), b)).sum[0] // 255
+
+
+# -- cards -----------------------------------------------------------------------------------------
+
+def test_every_shot_of_the_example_gets_a_card_at_the_films_aspect(example_dir):
+    film = load_project(example_dir)
+    result = draw_boards(film)
+    shots = list(film.shots())
+    assert len(result.written) == len(shots) == 12 and not result.kept
+    for shot in shots:
+        path = example_dir / board_path(film, shot)
+        assert result.boards[shot.id] == path == shot_board_image(film, shot)
+        with Image.open(path) as card:
+            assert card.width * 1080 == card.height * 1920  # exactly 16:9
+            assert card.width >= 1280
+            assert MARKER in card.text
+
+
+@pytest.mark.parametrize("resolution", [(2048, 858), (1080, 1920), (1998, 1080)])
+def test_cards_keep_unusual_aspects_exactly(example_dir, resolution):
+    edit_project(example_dir, "resolution: 1920x1080", f"resolution: {resolution[0]}x{resolution[1]}")
+    film = load_project(example_dir)
+    draw_boards(film)
+    for shot in film.shots():
+        with Image.open(film.path(board_path(film, shot))) as card:
+            assert card.width * resolution[1] == card.height * resolution[0]
+            assert max(card.size) >= 1280
+
+
+def test_shot_id_is_large_and_high_contrast_in_a_thumbnail(example_film):
+    """The editor reads the shot id in a 256-pixel timeline thumbnail: only the id differs between
+    these two cards, so the changed pixels are the id's glyphs."""
+    shot = example_film.shot("sh040")
+    card = draw_board_card(example_film, shot)
+    shot.id = "sh987"
+    other = draw_board_card(example_film, shot)
+    box = ImageChops.difference(card, other).getbbox()
+    assert box is not None
+    assert (box[3] - box[1]) / card.height >= 0.09  # digits at least 9% of the card's height
+
+    thumb_size = (256, round(256 * card.height / card.width))
+    thumb = card.resize(thumb_size, Image.Resampling.LANCZOS).convert("L")
+    assert ImageStat.Stat(thumb).stddev[0] > 30  # not a blank card
+    scale = 256 / card.width
+    region = thumb.crop(tuple(round(v * scale) for v in box))
+    low, high = region.getextrema()
+    assert region.height >= 12 and high - low >= 150  # 12+ px tall digits, ink far from background
+
+
+@pytest.mark.parametrize("resolution", [(1920, 1080), (1080, 1920)])
+def test_long_text_is_wrapped_and_cut_inside_the_card(example_film, resolution):
+    example_film.resolution = resolution
+    shot = example_film.shot("sh040")
+    shot.id = "sh040_an_identifier_far_too_long_for_any_band_at_all"
+    shot.action = "She drifts down the corridor past every sealed hatch, counting. " * 60
+    shot.dialogue = [DialogueLine("Unbrokenwordthatgoesonandonandonandonandonandonandonandon " * 4,
+                                  "MARA ILVES, FLIGHT ENGINEER OF THE VESNA", "(barely audible)")] * 5
+    shot.camera.movement = "pan left, tilt down, handheld"
+    card = draw_board_card(example_film, shot)
+    w, h = card.size
+    strip = max(4, round(min(w, h) * 0.02))
+    bottom = card.crop((0, h - strip, w, h))
+    right = card.crop((w - strip, round(h * 0.3), w, h))
+    assert bottom.getcolors() == [(bottom.width * bottom.height, PAPER)]  # nothing drawn in the margins
+    assert right.getcolors() == [(right.width * right.height, PAPER)]
+
+
+def test_text_the_builtin_font_cannot_draw_is_folded():
+    assert printable("Café – naïve “Straße”") == "Cafe - naive “Strasse”"
+
+
+# -- artists' boards -------------------------------------------------------------------------------
+
+def test_an_artists_board_is_never_overwritten_and_is_on_the_contact_sheet(example_dir):
+    artist = example_dir / "boards" / "sh040.png"
+    Image.new("RGB", (800, 800), MAGENTA).save(artist)  # square: letterboxed into a 16:9 cell
+    before = artist.read_bytes()
+    film = load_project(example_dir)
+    result = draw_boards(film)
+    assert artist.read_bytes() == before
+    assert result.kept == [artist] and result.boards["sh040"] == artist
+    assert len(result.written) == 11
+    draw_boards(film, force=True)
+    assert artist.read_bytes() == before
+
+    sheet = contact_sheet(film)
+    with Image.open(sheet.png) as png:
+        assert magenta_pixels(png) > 10_000
+    artist.unlink()
+    draw_boards(film)
+    with Image.open(contact_sheet(film).png) as png:
+        assert magenta_pixels(png) == 0
+
+
+def test_a_card_painted_over_by_an_artist_becomes_their_board(example_dir):
+    film = load_project(example_dir)
+    draw_boards(film)
+    path = example_dir / "boards" / "sh030.png"
+    with Image.open(path) as card:
+        painted = card.copy()
+        info = card.info  # the marker is still there, but the pixels are no longer shotreel's
+    painted.paste(MAGENTA, (100, 300, 500, 600))
+    from PIL import PngImagePlugin
+    meta = PngImagePlugin.PngInfo()
+    meta.add_text(MARKER, info[MARKER])
+    painted.save(path, pnginfo=meta)
+    before = path.read_bytes()
+    result = draw_boards(film, force=True)
+    assert path.read_bytes() == before and path in result.kept
+
+
+def test_cards_are_redrawn_when_the_shot_changes_and_left_alone_otherwise(example_dir):
+    film = load_project(example_dir)
+    draw_boards(film)
+    sh020, sh030 = (example_dir / "boards" / f"{s}.png" for s in ("sh020", "sh030"))
+    old020, old030 = sh020.read_bytes(), sh030.read_bytes()
+    edit_project(example_dir, "taps a flickering oxygen gauge", "slams a dead oxygen gauge")
+    result = draw_boards(load_project(example_dir))
+    assert result.written == [sh020] and len(result.unchanged) == 11
+    assert sh020.read_bytes() != old020 and sh030.read_bytes() == old030
+
+
+def test_a_shot_listing_an_existing_board_keeps_it(example_dir):
+    (example_dir / "refs" / "sh020_start.jpg").parent.mkdir(exist_ok=True)
+    Image.new("RGB", (1024, 576), MAGENTA).save(example_dir / "refs" / "sh020_start.jpg")
+    list_board(example_dir, "sh020", "refs/sh020_start.jpg")
+    film = load_project(example_dir)
+    result = draw_boards(film)
+    assert not (example_dir / "boards" / "sh020.png").exists()
+    assert result.boards["sh020"] == example_dir / "refs" / "sh020_start.jpg" in result.kept
+    assert shot_board_image(film, film.shot("sh020")) == example_dir / "refs" / "sh020_start.jpg"
+
+
+# -- bad boards ------------------------------------------------------------------------------------
+
+def test_a_missing_listed_board_names_shot_and_file_and_writes_nothing(example_dir):
+    list_board(example_dir, "sh050", "boards/hatch_open.png")
+    film = load_project(example_dir)
+    with pytest.raises(BoardError) as caught:
+        draw_boards(film)
+    message = str(caught.value)
+    assert "sh050" in message and "boards/hatch_open.png" in message and "shotreel.yaml" in message
+    with pytest.raises(BoardError):
+        contact_sheet(film)
+    assert written_files(example_dir) == []
+
+
+@pytest.mark.parametrize("content", [b"this is not an image", None], ids=["not-an-image", "truncated-png"])
+def test_an_unreadable_board_image_is_an_error(example_dir, tmp_path, content):
+    if content is None:  # a real PNG cut short, as an interrupted copy leaves it
+        Image.effect_noise((640, 360), 60).save(tmp_path / "full.png")
+        content = (tmp_path / "full.png").read_bytes()[:3000]
+    (example_dir / "boards" / "sh060_art.png").write_bytes(content)
+    list_board(example_dir, "sh060", "boards/sh060_art.png")
+    with pytest.raises(BoardError) as caught:
+        draw_boards(load_project(example_dir))
+    assert "sh060" in str(caught.value) and "boards/sh060_art.png" in str(caught.value)
+    assert written_files(example_dir) == [example_dir / "boards" / "sh060_art.png"]
+
+
+def test_an_unreadable_file_where_a_card_would_go_is_kept_and_reported(example_dir):
+    broken = example_dir / "boards" / "sh070.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(BoardError) as caught:
+        draw_boards(load_project(example_dir))
+    assert "sh070" in str(caught.value) and "boards/sh070.png" in str(caught.value)
+    assert written_files(example_dir) == [broken] and broken.read_bytes().endswith(b"garbage")
+
+
+def test_a_shot_id_that_is_not_a_file_name_is_refused(tmp_path):
+    film = Film("Escape", Fraction(24), beats=[Beat("b")], root=tmp_path,
+                scenes=[Scene("s", shots=[Shot(id="../../outside", beat="b", duration=24, scene="s")])])
+    with pytest.raises(BoardError, match="outside"):
+        draw_boards(film)
+    assert list(tmp_path.rglob("*")) == []
+
+
+# -- the contact sheet -----------------------------------------------------------------------------
+
+def test_contact_sheet_png_and_a4_pdf_of_the_example(example_dir):
+    film = load_project(example_dir)
+    draw_boards(film)
+    sheet = contact_sheet(film)
+    assert sheet.png == example_dir / "edit" / "contact_sheet.png"
+    assert sheet.shots == 12 and sheet.pages == 1 == pdf_pages(sheet.pdf)
+    with Image.open(sheet.png) as png:
+        png.verify()
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)", sheet.pdf.read_bytes())
+    assert box and abs(float(box[1]) - 842) < 2 and abs(float(box[2]) - 595) < 2  # A4 landscape, points
+
+
+def test_contact_sheet_pdf_runs_to_as_many_pages_as_the_boards_need(tmp_path):
+    shots = [Shot(id=f"sh{i:03d}", beat="b", duration=30 + i, action=f"Beat {i}.", scene="s")
+             for i in range(30)]
+    film = Film("Long Film", Fraction(25), resolution=(1920, 1080), beats=[Beat("b", "Only beat")],
+                scenes=[Scene("s", "INT. HALL - DAY", shots=shots)], root=tmp_path)
+    progress: list[tuple[int, int]] = []
+    sheet = contact_sheet(film, lambda done, total, message: progress.append((done, total)))
+    assert sheet.pages == pdf_pages(sheet.pdf) == 3  # twelve 16:9 boards to an A4 page
+    assert progress[-1][0] == progress[-1][1]
+    assert not (tmp_path / "boards").exists()  # cards for the sheet are drawn in memory only
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+def test_boards_command_draws_cards_and_the_contact_sheet(example_dir, capsys):
+    assert main(["boards", str(example_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "12 drawn" in out and "contact_sheet.png" in out and "contact_sheet.pdf" in out
+    assert len(list((example_dir / "boards").glob("*.png"))) == 12
+    assert main(["boards", str(example_dir)]) == 0
+    assert "0 drawn, 12 up to date" in capsys.readouterr().out
+
+
+def test_boards_command_bad_board_is_one_line_and_exit_2(example_dir, capsys):
+    list_board(example_dir, "sh090", "boards/console.png")
+    assert main(["boards", str(example_dir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("shotreel: error:")
+    assert "sh090" in err[0] and "boards/console.png" in err[0]
+    assert written_files(example_dir) == []
+
+
+def test_boards_command_on_a_folder_that_is_not_a_project(tmp_path, capsys):
+    assert main(["boards", str(tmp_path)]) == 2
+    assert "not a shotreel project" in capsys.readouterr().err
