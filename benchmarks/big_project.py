@@ -25,7 +25,7 @@ def big_project_text(shots: int = 5000, per_scene: int = 20, fps: str = "24") ->
         "escalation: winter, turn: a letter, payoff: arrival}",
         "beats:",
     ]
-    out += [f"  - {{id: b{b:03d}, title: Beat {b}, summary: The trip goes on, stage {b}.}}" for b in range(beats)]
+    out += [f"  - {{id: b{b:03d}, title: Beat {b}, summary: The trip goes on to stage {b}.}}" for b in range(beats)]
     out += ["assets:",
             "  - {id: ada, kind: character, description: Ada in a grey coat, references: []}",
             "  - {id: road, kind: location, description: a long empty road, references: []}",

@@ -1,0 +1,66 @@
+"""Write the film's reel: boards, takes, beat markers as an OTIO timeline (or EDL, FCP7 XML, AAF).
+
+The format follows the output's suffix (.otio, .otioz, .edl, .xml, .aaf); ``--for resolve`` writes
+the Resolve-shaped OTIO. Notes say what the chosen format could not carry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..interchange import FORMATS, write_reel
+from ..project import load_project
+from ..reel import build_reel, reel_notes
+from .terminal import ProgressBar
+
+NAME = "reel"
+HELP = "write the reel as OTIO (or .otioz, .edl, .xml, .aaf by suffix)"
+ORDER = 40
+DEFAULT_OUTPUT = Path("edit") / "reel.otio"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``shotreel reel DIR [-o FILE] [--for resolve]``."""
+    parser.add_argument("project", metavar="DIR", help="the project folder (or its shotreel.yaml)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help=f"where to write (default DIR/{DEFAULT_OUTPUT.as_posix()}); the suffix picks the "
+                             f"format: {', '.join(FORMATS)}")
+    parser.add_argument("--for", dest="host", choices=["resolve"],
+                        help="write the OTIO shaped for DaVinci Resolve's importer")
+
+
+def _check_errors(film) -> list[str]:
+    """Errors from shotreel.checks when it is installed (a reel is never written over them); each
+    reads ``shotreel.yaml:LINE: error: shot ID: …``."""
+    try:
+        from ..checks import run_checks
+    except ImportError:
+        return []
+    report = run_checks(film)
+    return [str(error) for error in getattr(report, "errors", [])]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, check (when shotreel.checks is there), build, write; print the notes and the path."""
+    film = load_project(args.project)
+    errors = _check_errors(film)
+    if errors:
+        for error in errors:
+            print(f"shotreel: {error}", file=sys.stderr)
+        print(f"shotreel: no reel written: {len(errors)} error(s); see `shotreel check`", file=sys.stderr)
+        return 1
+    root = film.root if film.root is not None else Path(args.project)
+    output = Path(args.output) if args.output else root / DEFAULT_OUTPUT
+    timeline = build_reel(film)
+    bar = ProgressBar("reel")
+    try:
+        notes = write_reel(timeline, output, for_resolve=args.host == "resolve", progress=bar)
+    finally:
+        bar.close()
+    for note in reel_notes(timeline) + notes:
+        print(f"note: {note}")
+    shots = sum(1 for _ in film.shots())
+    print(f"wrote {output} ({shots} shots)")
+    return 0

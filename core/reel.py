@@ -1,0 +1,394 @@
+"""The reel: a film, its boards and takes as one OpenTimelineIO timeline (DESIGN §3).
+
+:func:`build_reel` turns a :class:`~shotreel.model.Film` (plus its takes and selects) into an
+``otio.schema.Timeline``:
+
+- named after the film; ``global_start_time`` is the film's start timecode at its exact rate;
+- video track ``Boards``: one clip per shot in story order, named after the shot, whose media is
+  the shot's board still (an ``ExternalReference`` with a plain absolute path) or a
+  ``MissingReference`` when the shot has no board yet — always exactly the shot's duration;
+- video track ``Takes`` above it: one clip per shot with takes, every take one entry of the clip's
+  ``media_references`` (key = take id), the chosen take active and the select's trim-in applied;
+  shots without takes are gaps of the shot's length, so the board shows through;
+- audio tracks ``Dialogue`` and ``Sound``: placeholder clips (``MissingReference``) where a shot
+  has dialogue or sound notes, gaps elsewhere;
+- one marker per beat at its first shot, on the top-level stack (hosts import stack markers as
+  timeline markers), coloured by beat;
+- ``metadata["shotreel"]`` on the timeline, every shot clip (shot, scene, beat, action, camera,
+  dialogue, prompt, duration, the take list mirrored) and every marker. Nothing custom lives
+  anywhere else, and only stock OTIO schemas are used.
+
+Paths are plain absolute paths (``/films/x/boards/sh010.png``): DaVinci Resolve accepts nothing
+else, Blender reads paths, OTIO's bundle adapters accept them, and :mod:`shotreel.interchange`
+turns them into ``file://`` URLs for the one writer whose hosts need URLs (FCP7 XML).
+
+A still has no length of its own; its ``available_range`` is the span it is held for (the shot's
+duration, from 0), so ``otiotool --verify-ranges`` stays clean and FCP7 XML / AAF writers give the
+media a real length, unlike Resolve's own exports (one frame).
+
+For speed the timeline is assembled as OTIO's documented JSON file format and deserialized by
+OTIO's C++ core in one call: converting per-clip Python metadata through OTIO's Python layer costs
+more than everything else together (see ``benchmarks/bench_reel.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from . import __version__, timing
+from .model import Film, Selection, Shot, Take
+from .takes import chosen_take, find_takes, load_selects
+
+NAMESPACE = "shotreel"
+"""The one metadata key shotreel writes under."""
+
+BOARDS_TRACK = "Boards"
+TAKES_TRACK = "Takes"
+DIALOGUE_TRACK = "Dialogue"
+SOUND_TRACK = "Sound"
+BOARDS_DIR = "boards"
+
+BEAT_COLORS: tuple[tuple[str, str], ...] = (
+    (otio.schema.MarkerColor.BLUE, "Blue"),
+    (otio.schema.MarkerColor.GREEN, "Green"),
+    (otio.schema.MarkerColor.YELLOW, "Yellow"),
+    (otio.schema.MarkerColor.RED, "Red"),
+    (otio.schema.MarkerColor.PURPLE, "Purple"),
+    (otio.schema.MarkerColor.CYAN, "Cyan"),
+    (otio.schema.MarkerColor.PINK, "Pink"),
+)
+"""Beat marker colours in beat order, (OTIO colour, Resolve marker colour): the seven colours both
+palettes share exactly, so a beat has the same colour in every host."""
+
+BoardFinder = Callable[[Film, Shot], "Path | None"]
+"""``board_for(film, shot) -> Path | None``: the still that stands for a shot in the reel."""
+
+_INT64 = 2 ** 63
+
+
+def default_board(film: Film, shot: Shot) -> Path | None:
+    """The shot's first ``start`` board when its file exists, else ``boards/<shot>.png`` when it
+    exists, else ``None``."""
+    board = shot.board("start")
+    if board is not None:
+        path = film.path(board.path)
+        if path.is_file():
+            return path
+    if film.root is not None:
+        path = film.root / BOARDS_DIR / f"{shot.id}.png"
+        if path.is_file():
+            return path
+    return None
+
+
+class _ListedBoards:
+    """:func:`default_board` with one directory listing instead of a ``stat`` per shot."""
+
+    def __init__(self, film: Film):
+        self.film = film
+        self.root = os.fspath(film.root) if film.root is not None else None
+        self.listed: set[str] = set()
+        if self.root is not None:
+            try:
+                self.listed = {e.name for e in os.scandir(os.path.join(self.root, BOARDS_DIR)) if e.is_file()}
+            except OSError:
+                pass
+
+    def __call__(self, film: Film, shot: Shot) -> Path | None:
+        if shot.boards:
+            return default_board(film, shot)
+        name = f"{shot.id}.png"
+        if name in self.listed:
+            return Path(self.root, BOARDS_DIR, name)  # type: ignore[arg-type]
+        return None
+
+
+def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
+               selects: Mapping[str, Selection] | None = None,
+               board_for: BoardFinder | None = None) -> otio.schema.Timeline:
+    """The film as an OTIO timeline (see the module docstring for its shape).
+
+    ``takes`` maps shot id to its takes (default: :func:`shotreel.takes.find_takes`), ``selects``
+    shot id to the editor's choice (default: :func:`shotreel.takes.load_selects`); ``board_for``
+    finds a shot's still (default: :func:`default_board`). Every duration is exact in frames at
+    the film's rate. Things the reel had to decide for the user (a take at another frame rate, a
+    take shorter than its shot, a select naming a take that is gone) are listed by
+    :func:`reel_notes`; the caveat: a take's select trims never change the shot's length — the
+    shot's duration in ``shotreel.yaml`` is the length in the reel.
+    """
+    if takes is None:
+        takes = find_takes(film)
+    if selects is None:
+        selects = load_selects(film)
+    finder = board_for or _ListedBoards(film)
+    return _Builder(film, takes, selects, finder).timeline()
+
+
+def reel_notes(timeline: otio.schema.Timeline) -> list[str]:
+    """What :func:`build_reel` reported about ``timeline``: one line per decision, empty when none."""
+    block = timeline.metadata.get(NAMESPACE) or {}
+    return [str(note) for note in (block.get("notes") or [])]
+
+
+def shot_block(item: otio.core.Item) -> dict:
+    """The ``metadata["shotreel"]`` block of a reel item as a plain dict (empty when it has none)."""
+    block = item.metadata.get(NAMESPACE)
+    return _plain_dict(block) if block is not None else {}
+
+
+def _plain_dict(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain_dict(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_plain_dict(v) for v in value]
+    return value
+
+
+# -- the builder: plain dicts in OTIO's file format, deserialized once --------------------------------
+
+def _rt(value: float, rate: float) -> dict:
+    return {"OTIO_SCHEMA": "RationalTime.1", "rate": rate, "value": float(value)}
+
+
+def _range(start: dict, duration: dict) -> dict:
+    return {"OTIO_SCHEMA": "TimeRange.1", "duration": duration, "start_time": start}
+
+
+def _scalar(value: Any) -> Any:
+    """A provenance value OTIO metadata can hold (ints beyond int64 become text)."""
+    if value is None or isinstance(value, (bool, float, str)):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else str(value)
+    return str(value)
+
+
+class _Builder:
+    """One reel build: the film, its takes and selects, and the notes collected on the way."""
+
+    def __init__(self, film: Film, takes: Mapping[str, list[Take]], selects: Mapping[str, Selection],
+                 board_for: BoardFinder):
+        self.film = film
+        self.takes = takes
+        self.selects = selects
+        self.board_for = board_for
+        self.rate = timing.otio_rate(film.fps)
+        self.zero = _rt(0, self.rate)
+        self.notes: list[str] = []
+        self.headings = {scene.id: scene.heading for scene in film.scenes}
+
+    def timeline(self) -> otio.schema.Timeline:
+        film, rate = self.film, self.rate
+        boards: list[dict] = []
+        takes: list[dict] = []
+        dialogue: list[dict] = []
+        sound: list[dict] = []
+        first_shot_of_beat: dict[str, tuple[int, Shot]] = {}
+        position = 0
+        for shot in film.shots():
+            duration = _rt(shot.duration, rate)
+            span = _range(self.zero, duration)
+            block, take_clip = self.shot(shot, duration)
+            boards.append(self.board_clip(shot, span, block))
+            takes.append(take_clip if take_clip is not None else self.gap(span))
+            dialogue.append(self.audio_clip(shot, span, "dialogue") if shot.dialogue else self.gap(span))
+            sound.append(self.audio_clip(shot, span, "sound") if shot.sound else self.gap(span))
+            first_shot_of_beat.setdefault(shot.beat, (position, shot))
+            position += shot.duration
+        stack = {
+            "OTIO_SCHEMA": "Stack.1", "name": "", "metadata": {}, "source_range": None, "effects": [],
+            "enabled": True, "markers": self.markers(first_shot_of_beat),
+            "children": [self.track(BOARDS_TRACK, "Video", boards), self.track(TAKES_TRACK, "Video", takes),
+                         self.track(DIALOGUE_TRACK, "Audio", dialogue), self.track(SOUND_TRACK, "Audio", sound)],
+        }
+        document = {
+            "OTIO_SCHEMA": "Timeline.1", "name": film.title,
+            "global_start_time": _rt(film.start_frame, rate),
+            "metadata": {NAMESPACE: self.film_block()}, "tracks": stack,
+        }
+        return otio.core.deserialize_json_from_string(json.dumps(document, ensure_ascii=False))
+
+    # -- pieces ------------------------------------------------------------------------------------
+    def film_block(self) -> dict:
+        film = self.film
+        return {
+            "reel": 1, "film": film.title, "fps": timing.fps_label(film.fps),
+            "rate": f"{film.fps.numerator}/{film.fps.denominator}",
+            "start_timecode": timing.format_timecode(film.start_frame, film.fps),
+            "start_frame": film.start_frame, "resolution": f"{film.resolution[0]}x{film.resolution[1]}",
+            "runtime_frames": film.runtime(), "project": str(film.root) if film.root else None,
+            "shotreel_version": __version__, "notes": self.notes,
+        }
+
+    @staticmethod
+    def track(name: str, kind: str, children: list[dict]) -> dict:
+        return {"OTIO_SCHEMA": "Track.1", "name": name, "kind": kind, "metadata": {}, "source_range": None,
+                "effects": [], "markers": [], "enabled": True, "children": children}
+
+    @staticmethod
+    def gap(span: dict) -> dict:
+        return {"OTIO_SCHEMA": "Gap.1", "name": "", "metadata": {}, "source_range": span, "effects": [],
+                "markers": [], "enabled": True}
+
+    @staticmethod
+    def clip(name: str, span: dict, references: dict, active: str, metadata: dict) -> dict:
+        return {"OTIO_SCHEMA": "Clip.2", "name": name, "metadata": metadata, "source_range": span,
+                "effects": [], "markers": [], "enabled": True, "media_references": references,
+                "active_media_reference_key": active}
+
+    def board_clip(self, shot: Shot, span: dict, block: dict) -> dict:
+        board = self.board_for(self.film, shot)
+        if board is not None:
+            path = os.path.abspath(board)
+            ref = {"OTIO_SCHEMA": "ExternalReference.1", "name": os.path.basename(path), "metadata": {},
+                   "available_range": span, "available_image_bounds": None, "target_url": path}
+        else:
+            missing: dict[str, Any] = {"missing": "board"}
+            expected = self.expected_board(shot)
+            if expected is not None:
+                missing["expected"] = expected
+            ref = {"OTIO_SCHEMA": "MissingReference.1", "name": f"{shot.id} board",
+                   "metadata": {NAMESPACE: missing}, "available_range": span, "available_image_bounds": None}
+        return self.clip(shot.id, span, {"DEFAULT_MEDIA": ref}, "DEFAULT_MEDIA", {NAMESPACE: block})
+
+    def expected_board(self, shot: Shot) -> str | None:
+        """Where the shot's board will be (its declared start board, else boards/<shot>.png)."""
+        board = shot.board("start")
+        if board is not None:
+            return os.path.abspath(self.film.path(board.path))
+        if self.film.root is not None:
+            return os.path.join(os.path.abspath(self.film.root), BOARDS_DIR, f"{shot.id}.png")
+        return None
+
+    def audio_clip(self, shot: Shot, span: dict, role: str) -> dict:
+        ref = {"OTIO_SCHEMA": "MissingReference.1", "name": f"{shot.id} {role}",
+               "metadata": {NAMESPACE: {"placeholder": role}}, "available_range": span,
+               "available_image_bounds": None}
+        text = ([line.describe() for line in shot.dialogue] if role == "dialogue" else shot.sound)
+        block = {"shot": shot.id, "scene": shot.scene, "beat": shot.beat, "role": role, role: text}
+        return self.clip(f"{shot.id} {role}", span, {"DEFAULT_MEDIA": ref}, "DEFAULT_MEDIA", {NAMESPACE: block})
+
+    def shot(self, shot: Shot, duration: dict) -> tuple[dict, dict | None]:
+        """The shot's metadata block, and its Takes clip (``None`` when it has no takes)."""
+        cam = shot.camera
+        block: dict[str, Any] = {
+            "shot": shot.id, "scene": shot.scene, "heading": self.headings.get(shot.scene, ""),
+            "beat": shot.beat, "action": shot.action,
+            "camera": {"size": cam.size, "angle": cam.angle, "movement": cam.movement, "lens": cam.lens},
+            "sound": shot.sound,
+            "dialogue": [{"character": d.character, "parenthetical": d.parenthetical, "line": d.text}
+                         for d in shot.dialogue],
+            "continuity": shot.continuity, "assets": list(shot.assets), "prompt": shot.prompt,
+            "duration": shot.duration_text or f"{shot.duration}f", "frames": shot.duration,
+            "line": shot.line, "takes": [], "take": None,
+        }
+        shot_takes = self.takes.get(shot.id) or []
+        if not shot_takes:
+            return block, None
+        selection = self.selects.get(shot.id)
+        chosen = chosen_take(shot_takes, selection)
+        assert chosen is not None
+        if selection is not None and selection.take != chosen.id:
+            self.note(shot, f"selected take {selection.take!r} is not on disk; using the newest, {chosen.id!r}")
+            selection = None
+        references: dict[str, dict] = {}
+        active = ""
+        for take in shot_takes:
+            key = take.id if take.id not in references else take.path.name
+            references[key] = self.take_reference(take)
+            if take is chosen:
+                active = key
+            block["takes"].append(self.take_entry(take, key))
+        block["take"] = active
+        trim_in = 0
+        if selection is not None:
+            trim_in = int(selection.trim_in or 0)
+            block["trim_in"] = selection.trim_in
+            block["trim_out"] = selection.trim_out
+        take_rate = chosen.fps or self.film.fps
+        block["notes"] = self.check_take(shot, chosen, take_rate, trim_in, selection)
+        start = _rt(trim_in, timing.otio_rate(take_rate))
+        clip = self.clip(shot.id, _range(start, duration), references, active, {NAMESPACE: block})
+        return block, clip
+
+    def take_reference(self, take: Take) -> dict:
+        available = None
+        if take.frames is not None:
+            rate = timing.otio_rate(take.fps or self.film.fps)
+            available = _range(_rt(0, rate), _rt(take.frames, rate))
+        return {"OTIO_SCHEMA": "ExternalReference.1", "name": take.id, "metadata": {},
+                "available_range": available, "available_image_bounds": None,
+                "target_url": os.path.abspath(take.path)}
+
+    @staticmethod
+    def take_entry(take: Take, key: str) -> dict:
+        prov = take.provenance or {}
+        return {
+            "take": key, "path": os.path.abspath(take.path), "seed": _scalar(prov.get("seed")),
+            "prompt": _scalar(prov.get("prompt")), "model": _scalar(prov.get("model")),
+            "provider": _scalar(prov.get("provider")), "status": take.status,
+            "fps": timing.fps_label(take.fps) if take.fps else None, "frames": take.frames,
+        }
+
+    def check_take(self, shot: Shot, take: Take, take_rate: Fraction, trim_in: int,
+                   selection: Selection | None) -> list[str]:
+        """Notes on how the chosen take fits its shot (placed frame-exactly, never retimed)."""
+        film_rate = self.film.fps
+        notes = []
+        if take.fps is not None and take.fps != film_rate:
+            notes.append(f"take {take.id!r} runs at {timing.fps_label(take.fps)} fps, the film at "
+                         f"{timing.fps_label(film_rate)}: placed for exactly {shot.duration} frames, not retimed")
+        # what the shot needs from the take, in the take's own frames
+        needed = Fraction(shot.duration) * take_rate / film_rate
+        if take.frames is not None:
+            available = take.frames - trim_in
+            if available < needed:
+                notes.append(f"take {take.id!r} has {take.frames} frames; from frame {trim_in} it covers "
+                             f"{_frames_text(available)} of the {_frames_text(needed)} the shot needs: "
+                             "the end of the shot runs past the take")
+            elif available > needed:
+                notes.append(f"take {take.id!r} has {take.frames} frames; the shot uses {_frames_text(needed)} "
+                             f"of them from frame {trim_in}")
+        if selection is not None and selection.trim_out is not None:
+            trimmed = int(selection.trim_out) - trim_in
+            if Fraction(trimmed) != needed:
+                notes.append(f"select trims {trimmed} frames of take {take.id!r} but the shot is {shot.duration} "
+                             "frames: the shot's duration in shotreel.yaml is kept")
+        for text in notes:
+            self.note(shot, text)
+        return notes
+
+    def note(self, shot: Shot, text: str) -> None:
+        self.notes.append(f"shot {shot.id}: {text}")
+
+    def markers(self, first_shot_of_beat: Mapping[str, tuple[int, Shot]]) -> list[dict]:
+        """One marker per beat with shots, at its first shot's record position, coloured by beat."""
+        order = [b.id for b in self.film.beats] + [b for b in first_shot_of_beat if self.film.beat(b) is None]
+        markers = []
+        for index, beat_id in enumerate(order):
+            if beat_id not in first_shot_of_beat:
+                continue
+            position, shot = first_shot_of_beat[beat_id]
+            beat = self.film.beat(beat_id)
+            color, resolve_color = BEAT_COLORS[index % len(BEAT_COLORS)]
+            markers.append({
+                "OTIO_SCHEMA": "Marker.2", "name": (beat.title if beat and beat.title else beat_id),
+                "comment": beat.summary if beat else "",
+                "color": color,
+                "marked_range": _range(_rt(position, self.rate), _rt(1, self.rate)),
+                "metadata": {NAMESPACE: {"beat": beat_id, "shot": shot.id, "resolve_color": resolve_color}},
+            })
+        return markers
+
+
+def _frames_text(frames: Fraction | int) -> str:
+    value = Fraction(frames)
+    return f"{value.numerator} frames" if value.denominator == 1 else f"{float(value):.2f} frames"
+
