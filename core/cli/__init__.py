@@ -22,25 +22,34 @@ EXIT_FAILED = 1  # the command ran and found errors (e.g. `check` on a broken st
 EXIT_INPUT = 2  # bad input: the command could not run
 
 
-def _commands() -> list[ModuleType]:
+def _command_names() -> list[str]:
+    return [info.name for info in pkgutil.iter_modules(__path__)
+            if not info.name.startswith("_") and info.name != "terminal"]
+
+
+def _commands(only: str | None = None) -> list[ModuleType]:
+    """The command modules; with ``only``, just that command's (so ``shotreel check`` does not pay
+    for importing Pillow, ffmpeg helpers and every adapter). A command ``import-cut`` lives in
+    ``import_cut.py``."""
+    names = _command_names()
+    if only is not None and only.replace("-", "_") in names:
+        names = [only.replace("-", "_")]
     modules = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name in ("terminal",):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "NAME") and hasattr(module, "run"):
             modules.append(module)
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shotreel",
         description="Plan a short film as beats and shots, board it, generate takes, and conform the "
                     "edit as OpenTimelineIO for Resolve, Blender and every OTIO host.")
     parser.add_argument("--version", action="version", version=f"shotreel {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _commands():
+    for module in _commands(only):
         command = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__.strip().splitlines()[0]
                                  if module.__doc__ else module.HELP)
         module.add_arguments(command)
@@ -50,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``shotreel`` command; returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(first if first and "-h" not in argv and "--help" not in argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
