@@ -25,15 +25,10 @@ turns them into ``file://`` URLs for the one writer whose hosts need URLs (FCP7 
 A still has no length of its own; its ``available_range`` is the span it is held for (the shot's
 duration, from 0), so ``otiotool --verify-ranges`` stays clean and FCP7 XML / AAF writers give the
 media a real length, unlike Resolve's own exports (one frame).
-
-For speed the timeline is assembled as OTIO's documented JSON file format and deserialized by
-OTIO's C++ core in one call: converting per-clip Python metadata through OTIO's Python layer costs
-more than everything else together (see ``benchmarks/bench_reel.py``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
@@ -151,15 +146,7 @@ def _plain_dict(value: Any) -> Any:
     return value
 
 
-# -- the builder: plain dicts in OTIO's file format, deserialized once --------------------------------
-
-def _rt(value: float, rate: float) -> dict:
-    return {"OTIO_SCHEMA": "RationalTime.1", "rate": rate, "value": float(value)}
-
-
-def _range(start: dict, duration: dict) -> dict:
-    return {"OTIO_SCHEMA": "TimeRange.1", "duration": duration, "start_time": start}
-
+# -- the builder: OTIO's schema constructors, one TimeRange per distinct length ------------------------
 
 def _scalar(value: Any) -> Any:
     """A provenance value OTIO metadata can hold (ints beyond int64 become text)."""
@@ -179,44 +166,48 @@ class _Builder:
         self.takes = takes
         self.selects = selects
         self.board_for = board_for
-        self.rate = timing.otio_rate(film.fps)
-        self.zero = _rt(0, self.rate)
         self.notes: list[str] = []
         self.headings = {scene.id: scene.heading for scene in film.scenes}
+        # RationalTime / TimeRange are immutable values: one per distinct (frames, rate) is shared.
+        self.spans: dict[int, otio.opentime.TimeRange] = {}
+
+    def span(self, frames: int) -> otio.opentime.TimeRange:
+        """``frames`` from 0 at the film's rate (cached: a film repeats a few shot lengths)."""
+        span = self.spans.get(frames)
+        if span is None:
+            span = self.spans[frames] = timing.time_range(0, frames, self.film.fps)
+        return span
 
     def timeline(self) -> otio.schema.Timeline:
-        film, rate = self.film, self.rate
-        boards: list[dict] = []
-        takes: list[dict] = []
-        dialogue: list[dict] = []
-        sound: list[dict] = []
+        film = self.film
+        boards = otio.schema.Track(name=BOARDS_TRACK, kind=otio.schema.TrackKind.Video)
+        takes = otio.schema.Track(name=TAKES_TRACK, kind=otio.schema.TrackKind.Video)
+        dialogue = otio.schema.Track(name=DIALOGUE_TRACK, kind=otio.schema.TrackKind.Audio)
+        sound = otio.schema.Track(name=SOUND_TRACK, kind=otio.schema.TrackKind.Audio)
         first_shot_of_beat: dict[str, tuple[int, Shot]] = {}
         position = 0
         for shot in film.shots():
-            duration = _rt(shot.duration, rate)
-            span = _range(self.zero, duration)
-            block, take_clip = self.shot(shot, duration)
+            span = self.span(shot.duration)
+            block, take_clip = self.shot(shot, span)
             boards.append(self.board_clip(shot, span, block))
-            takes.append(take_clip if take_clip is not None else self.gap(span))
-            dialogue.append(self.audio_clip(shot, span, "dialogue") if shot.dialogue else self.gap(span))
-            sound.append(self.audio_clip(shot, span, "sound") if shot.sound else self.gap(span))
+            takes.append(take_clip if take_clip is not None else otio.schema.Gap(source_range=span))
+            dialogue.append(self.audio_clip(shot, span, "dialogue") if shot.dialogue
+                            else otio.schema.Gap(source_range=span))
+            sound.append(self.audio_clip(shot, span, "sound") if shot.sound else otio.schema.Gap(source_range=span))
             first_shot_of_beat.setdefault(shot.beat, (position, shot))
             position += shot.duration
-        stack = {
-            "OTIO_SCHEMA": "Stack.1", "name": "", "metadata": {}, "source_range": None, "effects": [],
-            "enabled": True, "markers": self.markers(first_shot_of_beat),
-            "children": [self.track(BOARDS_TRACK, "Video", boards), self.track(TAKES_TRACK, "Video", takes),
-                         self.track(DIALOGUE_TRACK, "Audio", dialogue), self.track(SOUND_TRACK, "Audio", sound)],
-        }
-        document = {
-            "OTIO_SCHEMA": "Timeline.1", "name": film.title,
-            "global_start_time": _rt(film.start_frame, rate),
-            "metadata": {NAMESPACE: self.film_block()}, "tracks": stack,
-        }
-        return otio.core.deserialize_json_from_string(json.dumps(document, ensure_ascii=False))
+        # OTIO names a Timeline's own stack "tracks"; the reel's stack is unnamed.
+        stack = otio.schema.Stack(name="", children=[boards, takes, dialogue, sound],
+                                  markers=self.markers(first_shot_of_beat))
+        timeline = otio.schema.Timeline(name=film.title,
+                                        global_start_time=timing.rational_time(film.start_frame, film.fps),
+                                        metadata={NAMESPACE: self.film_block()})
+        timeline.tracks = stack
+        return timeline
 
     # -- pieces ------------------------------------------------------------------------------------
     def film_block(self) -> dict:
+        """The timeline's block; built last, so ``notes`` holds every note of the build."""
         film = self.film
         return {
             "reel": 1, "film": film.title, "fps": timing.fps_label(film.fps),
@@ -227,36 +218,21 @@ class _Builder:
             "shotreel_version": __version__, "notes": self.notes,
         }
 
-    @staticmethod
-    def track(name: str, kind: str, children: list[dict]) -> dict:
-        return {"OTIO_SCHEMA": "Track.1", "name": name, "kind": kind, "metadata": {}, "source_range": None,
-                "effects": [], "markers": [], "enabled": True, "children": children}
-
-    @staticmethod
-    def gap(span: dict) -> dict:
-        return {"OTIO_SCHEMA": "Gap.1", "name": "", "metadata": {}, "source_range": span, "effects": [],
-                "markers": [], "enabled": True}
-
-    @staticmethod
-    def clip(name: str, span: dict, references: dict, active: str, metadata: dict) -> dict:
-        return {"OTIO_SCHEMA": "Clip.2", "name": name, "metadata": metadata, "source_range": span,
-                "effects": [], "markers": [], "enabled": True, "media_references": references,
-                "active_media_reference_key": active}
-
-    def board_clip(self, shot: Shot, span: dict, block: dict) -> dict:
+    def board_clip(self, shot: Shot, span: otio.opentime.TimeRange, block: dict) -> otio.schema.Clip:
         board = self.board_for(self.film, shot)
+        ref: otio.core.MediaReference
         if board is not None:
             path = os.path.abspath(board)
-            ref = {"OTIO_SCHEMA": "ExternalReference.1", "name": os.path.basename(path), "metadata": {},
-                   "available_range": span, "available_image_bounds": None, "target_url": path}
+            ref = otio.schema.ExternalReference(target_url=path, available_range=span)
+            ref.name = os.path.basename(path)
         else:
             missing: dict[str, Any] = {"missing": "board"}
             expected = self.expected_board(shot)
             if expected is not None:
                 missing["expected"] = expected
-            ref = {"OTIO_SCHEMA": "MissingReference.1", "name": f"{shot.id} board",
-                   "metadata": {NAMESPACE: missing}, "available_range": span, "available_image_bounds": None}
-        return self.clip(shot.id, span, {"DEFAULT_MEDIA": ref}, "DEFAULT_MEDIA", {NAMESPACE: block})
+            ref = otio.schema.MissingReference(name=f"{shot.id} board", available_range=span,
+                                               metadata={NAMESPACE: missing})
+        return otio.schema.Clip(name=shot.id, media_reference=ref, source_range=span, metadata={NAMESPACE: block})
 
     def expected_board(self, shot: Shot) -> str | None:
         """Where the shot's board will be (its declared start board, else boards/<shot>.png)."""
@@ -267,15 +243,16 @@ class _Builder:
             return os.path.join(os.path.abspath(self.film.root), BOARDS_DIR, f"{shot.id}.png")
         return None
 
-    def audio_clip(self, shot: Shot, span: dict, role: str) -> dict:
-        ref = {"OTIO_SCHEMA": "MissingReference.1", "name": f"{shot.id} {role}",
-               "metadata": {NAMESPACE: {"placeholder": role}}, "available_range": span,
-               "available_image_bounds": None}
+    @staticmethod
+    def audio_clip(shot: Shot, span: otio.opentime.TimeRange, role: str) -> otio.schema.Clip:
+        name = f"{shot.id} {role}"
+        ref = otio.schema.MissingReference(name=name, available_range=span,
+                                           metadata={NAMESPACE: {"placeholder": role}})
         text = ([line.describe() for line in shot.dialogue] if role == "dialogue" else shot.sound)
         block = {"shot": shot.id, "scene": shot.scene, "beat": shot.beat, "role": role, role: text}
-        return self.clip(f"{shot.id} {role}", span, {"DEFAULT_MEDIA": ref}, "DEFAULT_MEDIA", {NAMESPACE: block})
+        return otio.schema.Clip(name=name, media_reference=ref, source_range=span, metadata={NAMESPACE: block})
 
-    def shot(self, shot: Shot, duration: dict) -> tuple[dict, dict | None]:
+    def shot(self, shot: Shot, span: otio.opentime.TimeRange) -> tuple[dict, otio.schema.Clip | None]:
         """The shot's metadata block, and its Takes clip (``None`` when it has no takes)."""
         cam = shot.camera
         block: dict[str, Any] = {
@@ -298,7 +275,7 @@ class _Builder:
         if selection is not None and selection.take != chosen.id:
             self.note(shot, f"selected take {selection.take!r} is not on disk; using the newest, {chosen.id!r}")
             selection = None
-        references: dict[str, dict] = {}
+        references: dict[str, otio.schema.ExternalReference] = {}
         active = ""
         for take in shot_takes:
             key = take.id if take.id not in references else take.path.name
@@ -314,18 +291,19 @@ class _Builder:
             block["trim_out"] = selection.trim_out
         take_rate = chosen.fps or self.film.fps
         block["notes"] = self.check_take(shot, chosen, take_rate, trim_in, selection)
-        start = _rt(trim_in, timing.otio_rate(take_rate))
-        clip = self.clip(shot.id, _range(start, duration), references, active, {NAMESPACE: block})
+        source = otio.opentime.TimeRange(timing.rational_time(trim_in, take_rate), span.duration)
+        clip = otio.schema.Clip(name=shot.id, media_reference=references[active], source_range=source,
+                                metadata={NAMESPACE: block})
+        clip.set_media_references(references, active)
         return block, clip
 
-    def take_reference(self, take: Take) -> dict:
+    def take_reference(self, take: Take) -> otio.schema.ExternalReference:
         available = None
         if take.frames is not None:
-            rate = timing.otio_rate(take.fps or self.film.fps)
-            available = _range(_rt(0, rate), _rt(take.frames, rate))
-        return {"OTIO_SCHEMA": "ExternalReference.1", "name": take.id, "metadata": {},
-                "available_range": available, "available_image_bounds": None,
-                "target_url": os.path.abspath(take.path)}
+            available = timing.time_range(0, take.frames, take.fps or self.film.fps)
+        ref = otio.schema.ExternalReference(target_url=os.path.abspath(take.path), available_range=available)
+        ref.name = take.id
+        return ref
 
     @staticmethod
     def take_entry(take: Take, key: str) -> dict:
@@ -368,23 +346,22 @@ class _Builder:
     def note(self, shot: Shot, text: str) -> None:
         self.notes.append(f"shot {shot.id}: {text}")
 
-    def markers(self, first_shot_of_beat: Mapping[str, tuple[int, Shot]]) -> list[dict]:
+    def markers(self, first_shot_of_beat: Mapping[str, tuple[int, Shot]]) -> list[otio.schema.Marker]:
         """One marker per beat with shots, at its first shot's record position, coloured by beat."""
-        order = [b.id for b in self.film.beats] + [b for b in first_shot_of_beat if self.film.beat(b) is None]
+        film = self.film
+        order = [b.id for b in film.beats] + [b for b in first_shot_of_beat if film.beat(b) is None]
         markers = []
         for index, beat_id in enumerate(order):
             if beat_id not in first_shot_of_beat:
                 continue
             position, shot = first_shot_of_beat[beat_id]
-            beat = self.film.beat(beat_id)
+            beat = film.beat(beat_id)
             color, resolve_color = BEAT_COLORS[index % len(BEAT_COLORS)]
-            markers.append({
-                "OTIO_SCHEMA": "Marker.2", "name": (beat.title if beat and beat.title else beat_id),
-                "comment": beat.summary if beat else "",
-                "color": color,
-                "marked_range": _range(_rt(position, self.rate), _rt(1, self.rate)),
-                "metadata": {NAMESPACE: {"beat": beat_id, "shot": shot.id, "resolve_color": resolve_color}},
-            })
+            markers.append(otio.schema.Marker(
+                name=beat.title if beat and beat.title else beat_id,
+                marked_range=timing.time_range(position, 1, film.fps), color=color,
+                comment=beat.summary if beat else "",
+                metadata={NAMESPACE: {"beat": beat_id, "shot": shot.id, "resolve_color": resolve_color}}))
         return markers
 
 
