@@ -1,0 +1,430 @@
+"""What the provider clients share: options, keys, model tables, request validation, images, fetch.
+
+A provider module declares its models as :class:`ModelSpec` rows (allowed durations, end-frame support,
+prompt length, output ratios, an *estimated* price) and its image rules as :class:`ImageRules`;
+:class:`ClientProvider` turns those into :class:`~shotreel.generation.base.Capabilities`, a
+``validate()`` that refuses what the provider would refuse before anything is spent, and
+``estimate_cost()``. Keys come from the option ``api_key`` or the provider's usual environment variable;
+the base URL from the option ``base_url``, then ``SHOTREEL_<NAME>_BASE_URL``, then the real endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import mimetypes
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
+
+from PIL import Image, UnidentifiedImageError
+
+from ..base import (
+    AuthFailed,
+    BadRequest,
+    Capabilities,
+    GenerationError,
+    GenerationRequest,
+    JobHandle,
+    JobStatus,
+    Provider,
+    ResultExpired,
+)
+from ._http import HttpClient
+
+FRAME_SLACK = 1e-6  # seconds: a shot of exactly 5 s fits a 5 s clip
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model as the provider documents it. Prices are estimates (USD per second of output)."""
+
+    name: str
+    durations: tuple[float, ...] = ()  # allowed clip lengths (s); empty: any whole second min_s..max_s
+    min_s: float = 1.0
+    max_s: float = 10.0
+    end_frame: bool = False
+    seed: bool = True
+    negative_prompt: bool = True
+    max_prompt: int = 2000
+    ratios: tuple[str, ...] = ()  # allowed output ratios "W:H"; empty: the output follows the image
+    needs_image: bool = True
+    price_per_s: float = 0.0
+    fields: dict[str, Any] = field(default_factory=dict)  # provider-specific (field names, endpoint …)
+
+    def allowed(self) -> tuple[float, ...]:
+        """Every clip length this model makes, shortest first."""
+        if self.durations:
+            return tuple(sorted(self.durations))
+        return tuple(float(s) for s in range(math.ceil(self.min_s), math.floor(self.max_s) + 1))
+
+
+@dataclass(frozen=True)
+class ImageRules:
+    """What a provider accepts as an input image (reference §2)."""
+
+    min_px: int = 300  # shortest side
+    max_px: int = 8000  # longest side
+    aspect: tuple[float, float] = (0.4, 2.5)
+    max_bytes: int = 10 * 1024 * 1024
+    formats: tuple[str, ...] = ("png", "jpeg", "webp")
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """An input image as read from disk."""
+
+    path: Path
+    width: int
+    height: int
+    format: str
+    size: int
+
+    @property
+    def mime(self) -> str:
+        return f"image/{self.format}"
+
+
+def format_seconds(values: tuple[float, ...]) -> str:
+    """``5 or 10 s`` / ``2 … 10 s`` for messages."""
+    text = [f"{v:g}" for v in values]
+    if len(text) > 4:
+        return f"{text[0]} … {text[-1]} s"
+    return (", ".join(text[:-1]) + " or " + text[-1] if len(text) > 1 else text[0]) + " s"
+
+
+def read_image(path: Path, role: str, rules: ImageRules, provider: str, shot: str) -> ImageInfo:
+    """Read an input image and check it against ``rules``; raise :class:`BadRequest` naming the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadRequest(
+            f"{provider}: the {role} board {path} does not exist; draw the board "
+            f"(shotreel boards) or fix its path",
+            shot=shot,
+        )
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            fmt = (image.format or "").lower()
+    except (UnidentifiedImageError, OSError):
+        raise BadRequest(
+            f"{provider}: the {role} board {path.name} is not a readable image; save it as PNG or JPEG",
+            shot=shot,
+        ) from None
+    fmt = {"jpg": "jpeg", "mpo": "jpeg"}.get(fmt, fmt)
+    size = path.stat().st_size
+    names = "/".join(f.upper() for f in rules.formats)
+    if fmt not in rules.formats:
+        raise BadRequest(
+            f"{provider}: the {role} board {path.name} is {fmt.upper() or 'of unknown format'}; "
+            f"{provider} takes {names}: save it as PNG or JPEG",
+            shot=shot,
+        )
+    if min(width, height) < rules.min_px:
+        raise BadRequest(
+            f"{provider}: the {role} board {path.name} is {width}×{height} px; {provider} needs "
+            f"at least {rules.min_px} px on the short side: render the board larger",
+            shot=shot,
+        )
+    if max(width, height) > rules.max_px:
+        raise BadRequest(
+            f"{provider}: the {role} board {path.name} is {width}×{height} px; {provider} takes "
+            f"at most {rules.max_px} px per side: render the board smaller",
+            shot=shot,
+        )
+    ratio = width / height
+    low, high = rules.aspect
+    if not (low - 1e-9 <= ratio <= high + 1e-9):
+        raise BadRequest(
+            f"{provider}: the {role} board {path.name} has aspect {ratio:.2f}; {provider} takes "
+            f"{low:g}–{high:g}: crop the board to the film's frame",
+            shot=shot,
+        )
+    if size > rules.max_bytes:
+        raise BadRequest(
+            f"{provider}: the {role} board {path.name} is {size / 1e6:.1f} MB; {provider} takes "
+            f"at most {rules.max_bytes / 1e6:.1f} MB: save it as JPEG",
+            shot=shot,
+        )
+    return ImageInfo(path, width, height, fmt, size)
+
+
+def data_uri(info: ImageInfo) -> str:
+    """The image as a ``data:image/...;base64,`` URI."""
+    return f"data:{info.mime};base64,{raw_base64(info)}"
+
+
+def raw_base64(info: ImageInfo) -> str:
+    """The image's bytes as plain base64 (no ``data:`` prefix)."""
+    return base64.b64encode(info.path.read_bytes()).decode("ascii")
+
+
+def nearest_ratio(width: int, height: int, ratios: tuple[str, ...], tolerance: float = 0.03) -> str | None:
+    """The allowed ``W:H`` ratio closest to ``width:height`` if within ``tolerance`` (relative), else None."""
+    want = width / height
+    best = min(ratios, key=lambda r: abs(math.log(_ratio(r) / want)))
+    return best if abs(_ratio(best) / want - 1) <= tolerance else None
+
+
+def _ratio(text: str) -> float:
+    w, h = text.split(":")
+    return int(w) / int(h)
+
+
+class ClientProvider(Provider):
+    """Base of the HTTP provider clients: options, key handling, validation, cost, fetch.
+
+    Subclasses set ``name``, ``env_keys``, ``default_base_url``, ``models``, ``default_model_name``,
+    ``image_rules``, ``default_poll_interval``, ``default_concurrency`` and implement ``submit``,
+    ``poll`` and, where the provider allows, ``cancel`` and ``find_by_client_id``.
+    ``poll_interval`` is the advised pause between polls of one job, in seconds.
+    """
+
+    name = ""
+    env_keys: tuple[str, ...] = ()
+    default_base_url = ""
+    models: ClassVar[dict[str, ModelSpec]] = {}
+    default_model_name = ""
+    image_rules = ImageRules()
+    default_poll_interval = 5.0
+    default_concurrency = 2
+    extra_options: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        poll_interval: float | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        max_concurrency: int | None = None,
+        **options: Any,
+    ):
+        unknown = sorted(set(options) - set(self.extra_options))
+        if unknown:
+            known = ", ".join(
+                sorted(
+                    (
+                        "base_url",
+                        "api_key",
+                        "model",
+                        "poll_interval",
+                        "timeout",
+                        "max_concurrency",
+                        *self.extra_options,
+                    )
+                )
+            )
+            raise BadRequest(f"{self.name}: unknown provider option {unknown[0]!r} (known: {known})")
+        env_url = os.environ.get(f"SHOTREEL_{self.name.upper()}_BASE_URL")
+        self.base_url = (base_url or env_url or self.default_base_url).rstrip("/")
+        self._api_key = api_key if api_key is not None else self._key_from_env()
+        self.model = model or self.default_model_name
+        self.poll_interval = float(poll_interval if poll_interval is not None else self.default_poll_interval)
+        self.concurrency = int(max_concurrency or self.default_concurrency)
+        self.options = options
+        self.http = HttpClient(
+            self.name, auth_headers=self._auth_for_request, secrets=self._secrets, timeout=timeout
+        )
+        if self.model not in self.models and not self._accepts_any_model():
+            self.spec(self.model)  # raises BadRequest naming the known models
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} model={self.model} base_url={self.base_url}>"
+
+    # -- keys -----------------------------------------------------------------------------------
+    def _key_from_env(self) -> str | None:
+        return os.environ.get(self.env_keys[0]) if self.env_keys else None
+
+    def _secrets(self) -> list[str]:
+        return [self._api_key] if self._api_key else []
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"}
+
+    def _auth_for_request(self) -> dict[str, str]:
+        return self._auth_headers() if self._api_key else {}
+
+    def require_key(self, shot: str | None = None) -> None:
+        """Raise :class:`AuthFailed` naming the environment variable(s) to set when the key is missing."""
+        if not self._api_key:
+            names = " and ".join(self.env_keys)
+            raise AuthFailed(
+                f"{self.name}: no API key: set {names} in the environment (or pass the api_key option)",
+                shot=shot,
+            )
+
+    # -- models and capabilities -----------------------------------------------------------------
+    def _accepts_any_model(self) -> bool:
+        return False
+
+    def default_model(self) -> str:
+        return self.model
+
+    def spec(self, model: str | None, shot: str | None = None) -> ModelSpec:
+        """The model's row; an unknown model is :class:`BadRequest` naming the known ones."""
+        name = model or self.model
+        found = self.models.get(name)
+        if found is None:
+            known = ", ".join(sorted(self.models))
+            raise BadRequest(f"{self.name}: unknown model {name!r} (known: {known})", shot=shot)
+        return found
+
+    def capabilities(self, model: str) -> Capabilities:
+        spec = self.spec(model)
+        rules = self.image_rules
+        allowed = spec.allowed()
+        return Capabilities(
+            supports_end_frame=spec.end_frame,
+            supports_seed=spec.seed,
+            durations_s=allowed,
+            max_duration_s=max(allowed),
+            max_prompt_chars=spec.max_prompt,
+            aspect_range=rules.aspect,
+            min_image_px=rules.min_px,
+            max_image_bytes=rules.max_bytes,
+            image_formats=rules.formats,
+            max_concurrency=self.concurrency,
+        )
+
+    # -- validation and cost ----------------------------------------------------------------------
+    def clip_seconds(self, request: GenerationRequest, spec: ModelSpec | None = None) -> float:
+        """The clip length the provider will make (and bill): the shortest allowed ≥ the shot.
+
+        ``request.extra["duration_s"]`` asks for one length explicitly; it must be allowed.
+        """
+        spec = spec or self.spec(request.model, request.shot_id)
+        allowed = spec.allowed()
+        asked = request.extra.get("duration_s")
+        if asked is not None:
+            if not any(abs(float(asked) - a) < FRAME_SLACK for a in allowed):
+                raise BadRequest(
+                    f"{self.name}: {spec.name} makes clips of {format_seconds(allowed)}, not "
+                    f"{float(asked):g} s: choose one of those",
+                    shot=request.shot_id,
+                )
+            return float(asked)
+        need = float(Fraction(request.duration_frames) / request.fps)
+        for length in allowed:
+            if length + FRAME_SLACK >= need:
+                return length
+        raise BadRequest(
+            f"{self.name}: the shot lasts {need:g} s but {spec.name} makes clips of at most "
+            f"{max(allowed):g} s ({format_seconds(allowed)}): split the shot or choose another "
+            f"model",
+            shot=request.shot_id,
+        )
+
+    def validate(self, request: GenerationRequest) -> None:
+        """Refuse what the provider would refuse (model, duration, prompt, images, ratio) before spending."""
+        shot = request.shot_id
+        spec = self.spec(request.model or self.model, shot)
+        self.clip_seconds(request, spec)
+        if len(request.prompt) > spec.max_prompt:
+            raise BadRequest(
+                f"{self.name}: the prompt has {len(request.prompt)} characters; {spec.name} takes "
+                f"at most {spec.max_prompt}: shorten the shot's action or prompt",
+                shot=shot,
+            )
+        if spec.needs_image and request.start_image is None:
+            raise BadRequest(
+                f"{self.name}: {spec.name} needs a start board: draw the shot's board (shotreel boards)",
+                shot=shot,
+            )
+        if request.end_image is not None and not spec.end_frame:
+            raise BadRequest(
+                f"{self.name}: {spec.name} takes no end frame: remove the shot's end board or "
+                f"choose a model with end frames",
+                shot=shot,
+            )
+        if request.seed is not None and not 0 <= request.seed <= 4294967295:
+            raise BadRequest(f"{self.name}: seed {request.seed} is outside 0–4294967295", shot=shot)
+        if spec.ratios and nearest_ratio(request.width, request.height, spec.ratios) is None:
+            raise BadRequest(
+                f"{self.name}: {spec.name} makes {', '.join(spec.ratios)} frames, not "
+                f"{request.width}×{request.height}: change the film's resolution or the model",
+                shot=shot,
+            )
+        for role, path in (("start", request.start_image), ("end", request.end_image)):
+            if path is not None:
+                read_image(path, role, self.image_rules, self.name, shot)
+        self.validate_more(request, spec)
+
+    def validate_more(self, request: GenerationRequest, spec: ModelSpec) -> None:
+        """Provider-specific checks (override)."""
+
+    def estimate_cost(self, request: GenerationRequest) -> float:
+        """An estimate in USD: the model's documented price per second × the clip length it will bill."""
+        spec = self.spec(request.model or self.model, request.shot_id)
+        return round(spec.price_per_s * self.clip_seconds(request, spec), 4)
+
+    def images(self, request: GenerationRequest) -> tuple[ImageInfo | None, ImageInfo | None]:
+        """The start and end images, read and checked."""
+        shot = request.shot_id
+        start = (
+            read_image(request.start_image, "start", self.image_rules, self.name, shot)
+            if request.start_image is not None
+            else None
+        )
+        end = (
+            read_image(request.end_image, "end", self.image_rules, self.name, shot)
+            if request.end_image is not None
+            else None
+        )
+        return start, end
+
+    def prepare(self, request: GenerationRequest) -> ModelSpec:
+        """Everything a submit does before the network: key present, request valid; returns the spec."""
+        self.require_key(request.shot_id)
+        self.validate(request)
+        return self.spec(request.model or self.model, request.shot_id)
+
+    # -- results --------------------------------------------------------------------------------
+    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path) -> Path:
+        """Download the first result to ``destination`` atomically; an expired URL is re-queried once."""
+        shot = handle.data.get("shot")
+        if not status.result_urls:
+            raise GenerationError(f"{self.name}: job {handle.job_id} has no result to download", shot=shot)
+        url = status.result_urls[0]
+        try:
+            return self.http.download(url, Path(destination), shot=shot)
+        except ResultExpired:
+            fresh = self.poll(handle)
+            if fresh.result_urls and fresh.result_urls[0] != url:
+                return self.http.download(fresh.result_urls[0], Path(destination), shot=shot)
+            raise
+
+    def close(self) -> None:
+        """Release the HTTP sessions."""
+        self.http.close()
+
+
+class WebhookEvent(NamedTuple):
+    """One webhook delivery, parsed: ``delivery`` is the key to deduplicate on (deliveries repeat and arrive
+    out of order — treat them as hints and trust the next poll), ``job_id`` the provider's job id."""
+
+    delivery: str
+    job_id: str
+    status: JobStatus
+
+
+def compact(value: Any) -> Any:
+    """``value`` with long ``data:`` URIs (echoed boards) replaced by a short note, so raw payloads kept in
+    the ledger stay small."""
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 256:
+        digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+        return f"{value[: value.find(',') + 1]}… ({len(value)} chars, sha256 {digest})"
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    return value
+
+
+def guess_mime(path: Path) -> str:
+    """The MIME type of a file from its name."""
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -1,0 +1,426 @@
+"""A local ComfyUI server (reference §2.8): upload the board, queue the user's workflow, follow, download.
+
+The user exports their workflow in API format (Workflow ▸ Export (API)) and writes placeholders into it:
+``"{{image}}"`` (required: the LoadImage input of the start board), ``"{{end_image}}"``, ``"{{prompt}}"``,
+``"{{negative_prompt}}"``, ``"{{seed}}"``, ``"{{frames}}"``, ``"{{fps}}"``, ``"{{width}}"``,
+``"{{height}}"``, ``"{{duration}}"`` (seconds), ``"{{take}}"``, ``"{{shot}}"``. A value that is exactly a
+placeholder takes its type (``"{{seed}}"`` → an integer); a placeholder inside a longer text is replaced
+as text. The board is sent with ``POST /upload/image`` (multipart), the workflow with ``POST /prompt``
+and ``prompt_id`` = the take id, so a job whose answer was lost is found again by
+:meth:`ComfyUIProvider.find_by_client_id` (``/history`` and ``/queue``). Completion is followed over
+HTTP (``GET /history/{id}``, ``GET /queue``); the video is downloaded from ``/view``. No key, no cost,
+one queue per server. The seed, when the request has none, is derived from the take id (recorded in the
+handle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import requests
+
+from ..base import (
+    BadRequest,
+    Capabilities,
+    GenerationError,
+    GenerationRequest,
+    JobHandle,
+    JobState,
+    JobStatus,
+    RetryLater,
+)
+from ._common import ClientProvider, ImageInfo, ImageRules, ModelSpec
+
+PLACEHOLDERS = (
+    "image",
+    "end_image",
+    "prompt",
+    "negative_prompt",
+    "seed",
+    "frames",
+    "fps",
+    "width",
+    "height",
+    "duration",
+    "take",
+    "shot",
+)
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v")
+MAX_SECONDS = 600.0
+
+
+def _placeholders(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return set(_PLACEHOLDER.findall(value))
+    if isinstance(value, dict):
+        return set().union(*(_placeholders(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_placeholders(v) for v in value)) if value else set()
+    return set()
+
+
+def fill(value: Any, values: dict[str, Any]) -> Any:
+    """``value`` with every placeholder replaced: typed when the whole string is one, else as text."""
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value.strip())
+        if whole:
+            return values[whole.group(1)]
+        return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), value)
+    if isinstance(value, dict):
+        return {k: fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, values) for v in value]
+    return value
+
+
+def load_workflow(path: str | Path | None, shot: str | None = None) -> tuple[dict, set[str]]:
+    """Read an API-format workflow and its placeholders; every problem is :class:`BadRequest` naming the
+    file and the fix."""
+    if not path:
+        raise BadRequest(
+            "comfyui: no workflow: set the provider option workflow=<file exported with "
+            "Workflow ▸ Export (API)>",
+            shot=shot,
+        )
+    path = Path(path)
+    if not path.is_file():
+        raise BadRequest(
+            "comfyui: the workflow file does not exist: export it from ComfyUI with Workflow ▸ Export (API)",
+            file=path,
+            shot=shot,
+        )
+    try:
+        workflow = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"comfyui: the workflow is not JSON: {exc.msg}", file=path, line=exc.lineno, shot=shot
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"comfyui: the workflow cannot be read: {exc}", file=path, shot=shot) from None
+    if isinstance(workflow, dict) and "nodes" in workflow and "links" in workflow:
+        raise BadRequest(
+            "comfyui: this is a UI workflow, not the API format: export it with Workflow ▸ Export (API)",
+            file=path,
+            shot=shot,
+        )
+    if (
+        not isinstance(workflow, dict)
+        or not workflow
+        or not all(isinstance(n, dict) and "class_type" in n for n in workflow.values())
+    ):
+        raise BadRequest(
+            "comfyui: the workflow is not in API format ({node id: {class_type, inputs}}): "
+            "export it with Workflow ▸ Export (API)",
+            file=path,
+            shot=shot,
+        )
+    found = _placeholders(workflow)
+    unknown = sorted(found - set(PLACEHOLDERS))
+    if unknown:
+        raise BadRequest(
+            f"comfyui: unknown placeholder {{{{{unknown[0]}}}}} in the workflow (known: "
+            f"{', '.join('{{' + p + '}}' for p in PLACEHOLDERS)})",
+            file=path,
+            shot=shot,
+        )
+    if "image" not in found:
+        raise BadRequest(
+            'comfyui: the workflow has no "{{image}}" placeholder, so the board would be ignored: '
+            'set the image input of its LoadImage node to "{{image}}"',
+            file=path,
+            shot=shot,
+        )
+    return workflow, found
+
+
+class ComfyUIProvider(ClientProvider):
+    """A ComfyUI server running the user's image-to-video workflow."""
+
+    name = "comfyui"
+    env_keys = ()
+    default_base_url = "http://127.0.0.1:8188"
+    models: ClassVar[dict[str, ModelSpec]] = {}
+    default_model_name = "workflow"
+    image_rules = ImageRules(min_px=16, max_px=16384, aspect=(0.1, 10.0), max_bytes=200 * 1024 * 1024)
+    default_poll_interval = 1.0
+    default_concurrency = 2  # one runs, one waits in ComfyUI's queue
+    extra_options = ("workflow", "client_id")
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.workflow_path = self.options.get("workflow")
+        self.client_id = str(self.options.get("client_id") or "shotreel")
+
+    # -- no key, no cost, one "model" = the workflow ------------------------------------------------
+    def _accepts_any_model(self) -> bool:
+        return True
+
+    def require_key(self, shot: str | None = None) -> None:
+        """ComfyUI needs no key."""
+
+    def spec(self, model: str | None = None, shot: str | None = None) -> ModelSpec:
+        found = load_workflow(self.workflow_path, shot)[1] if self.workflow_path else {"image"}
+        return ModelSpec(
+            "workflow",
+            min_s=0.0,
+            max_s=MAX_SECONDS,
+            end_frame="end_image" in found,
+            seed="seed" in found,
+            max_prompt=100_000,
+            price_per_s=0.0,
+        )
+
+    def capabilities(self, model: str) -> Capabilities:
+        spec = self.spec(model)
+        rules = self.image_rules
+        return Capabilities(
+            supports_end_frame=spec.end_frame,
+            supports_seed=spec.seed,
+            durations_s=(),
+            max_duration_s=MAX_SECONDS,
+            max_prompt_chars=spec.max_prompt,
+            aspect_range=rules.aspect,
+            min_image_px=rules.min_px,
+            max_image_bytes=rules.max_bytes,
+            image_formats=rules.formats,
+            max_concurrency=self.concurrency,
+        )
+
+    def clip_seconds(self, request: GenerationRequest, spec: ModelSpec | None = None) -> float:
+        """The shot's own length: the workflow makes ``{{frames}}`` frames at ``{{fps}}``."""
+        seconds = float(Fraction(request.duration_frames) / request.fps)
+        if seconds > MAX_SECONDS:
+            raise BadRequest(
+                f"comfyui: the shot lasts {seconds:g} s; split it (at most {MAX_SECONDS:g} s)",
+                shot=request.shot_id,
+            )
+        return seconds
+
+    def validate(self, request: GenerationRequest) -> None:
+        load_workflow(self.workflow_path, request.shot_id)
+        super().validate(request)
+
+    def estimate_cost(self, request: GenerationRequest) -> float:
+        return 0.0
+
+    # -- submit ---------------------------------------------------------------------------------
+    @staticmethod
+    def seed_for(request: GenerationRequest) -> int:
+        """The request's seed, or one derived from the take id (stable across retries)."""
+        if request.seed is not None:
+            return int(request.seed)
+        return int(hashlib.sha256(request.take_id.encode()).hexdigest()[:8], 16)
+
+    def upload(self, info: ImageInfo, name: str, shot: str) -> str:
+        """``POST /upload/image`` and return the name a LoadImage node uses."""
+        with open(info.path, "rb") as handle:
+            response = self.http.request(
+                "POST",
+                f"{self.base_url}/upload/image",
+                shot=shot,
+                what="upload",
+                files={"image": (name, handle, info.mime)},
+                data={"type": "input", "overwrite": "true"},
+            )
+        data = self.http.read_json(response, shot=shot, what="upload")
+        subfolder = data.get("subfolder") or ""
+        return f"{subfolder}/{data['name']}" if subfolder else str(data["name"])
+
+    def submit(self, request: GenerationRequest) -> JobHandle:
+        self.validate(request)
+        shot = request.shot_id
+        workflow, _ = load_workflow(self.workflow_path, shot)
+        start, end = self.images(request)
+        fps = request.fps
+        values: dict[str, Any] = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "seed": self.seed_for(request),
+            "frames": request.duration_frames,
+            "fps": int(fps) if fps.denominator == 1 else float(fps),
+            "width": request.width,
+            "height": request.height,
+            "duration": self.clip_seconds(request),
+            "take": request.take_id,
+            "shot": shot,
+            "image": "",
+            "end_image": "",
+        }
+        values["image"] = self.upload(start, f"shotreel_{request.take_id}_start.{_ext(start)}", shot)
+        if end is not None:
+            values["end_image"] = self.upload(end, f"shotreel_{request.take_id}_end.{_ext(end)}", shot)
+        body = {
+            "prompt": fill(workflow, values),
+            "client_id": self.client_id,
+            "prompt_id": request.take_id,
+            "extra_data": {"shotreel": {"take": request.take_id, "shot": shot}},
+        }
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/prompt",
+            json=body,
+            shot=shot,
+            what="submit",
+            create=True,
+            classify=self._classify,
+        )
+        data = self.http.read_json(response, shot=shot, what="submit", create=True)
+        prompt_id = str(data.get("prompt_id") or request.take_id)
+        return JobHandle(
+            prompt_id,
+            {
+                "shot": shot,
+                "take": request.take_id,
+                "seed": values["seed"],
+                "number": data.get("number"),
+                "workflow": str(self.workflow_path),
+            },
+        )
+
+    def _classify(
+        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+    ) -> GenerationError | None:
+        if response.status_code != 400 or not isinstance(body, dict):
+            return None
+        error = body.get("error") or {}
+        parts = [str(error.get("message", "")) if isinstance(error, dict) else str(error)]
+        nodes = body.get("node_errors") or {}
+        for node_id, node in nodes.items() if isinstance(nodes, dict) else []:
+            for item in node.get("errors", [])[:1]:
+                parts.append(
+                    f"node {node_id} ({node.get('class_type')}): {item.get('message')}: {item.get('details')}"
+                )
+        return self.http.error(
+            BadRequest,
+            f"{what}: ComfyUI refused the workflow {self.workflow_path}: {'; '.join(p for p in parts if p)}",
+            shot,
+        )
+
+    # -- follow ---------------------------------------------------------------------------------
+    def _history(self, prompt_id: str, shot: str | None) -> dict | None:
+        response = self.http.request("GET", f"{self.base_url}/history/{prompt_id}", shot=shot, what="poll")
+        data = self.http.read_json(response, shot=shot, what="poll")
+        entry = data.get(prompt_id) if isinstance(data, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    def _queue(self, prompt_id: str, shot: str | None) -> str | None:
+        """``running``, ``pending`` or None from ``GET /queue``."""
+        response = self.http.request("GET", f"{self.base_url}/queue", shot=shot, what="poll")
+        data = self.http.read_json(response, shot=shot, what="poll")
+        for key, label in (("queue_running", "running"), ("queue_pending", "pending")):
+            if any(
+                isinstance(item, list) and len(item) > 1 and item[1] == prompt_id
+                for item in data.get(key, [])
+            ):
+                return label
+        return None
+
+    def poll(self, handle: JobHandle) -> JobStatus:
+        shot = handle.data.get("shot")
+        entry = self._history(handle.job_id, shot)
+        if entry is None:
+            where = self._queue(handle.job_id, shot)
+            if where == "running":
+                return JobStatus(JobState.RUNNING, None, "running")
+            if where == "pending":
+                return JobStatus(JobState.QUEUED, None, "pending")
+            entry = self._history(handle.job_id, shot)  # it may have finished in between
+            if entry is None:
+                failure = self.http.error(
+                    RetryLater,
+                    f"ComfyUI has no record of job {handle.job_id} (was the "
+                    f"server restarted?); generate the take again",
+                    shot,
+                )
+                return JobStatus(JobState.FAILED, None, "missing", failure=failure)
+        return self.status(handle.job_id, entry, shot)
+
+    def status(self, prompt_id: str, entry: dict, shot: str | None) -> JobStatus:
+        """A history entry as a :class:`JobStatus`."""
+        status = entry.get("status") or {}
+        raw = str(status.get("status_str", ""))
+        messages = {m[0]: m[1] for m in status.get("messages", []) if isinstance(m, list) and len(m) == 2}
+        if "execution_interrupted" in messages:
+            return JobStatus(JobState.CANCELED, None, "interrupted", raw=entry)
+        if raw == "error" or "execution_error" in messages:
+            info = messages.get("execution_error") or {}
+            failure = self.http.error(
+                GenerationError,
+                f"job {prompt_id}: node {info.get('node_id')} "
+                f"({info.get('node_type')}) failed: "
+                f"{info.get('exception_message', 'unknown error')}",
+                shot,
+            )
+            return JobStatus(JobState.FAILED, None, raw or "error", failure=failure, raw=entry)
+        urls = self.video_urls(entry)
+        if urls:
+            return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=entry)
+        failure = self.http.error(
+            BadRequest,
+            f"job {prompt_id} finished without saving a video: end the workflow "
+            f"{self.workflow_path} with a SaveVideo (or VHS_VideoCombine) node",
+            shot,
+        )
+        return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=entry)
+
+    def video_urls(self, entry: dict) -> list[str]:
+        """``/view`` URLs of every video the job saved, in node order."""
+        urls = []
+        outputs = entry.get("outputs") or {}
+        for node_id in sorted(outputs, key=lambda n: (len(str(n)), str(n))):
+            for items in (outputs[node_id] or {}).values():
+                for item in items if isinstance(items, list) else []:
+                    if (
+                        isinstance(item, dict)
+                        and str(item.get("filename", "")).lower().endswith(VIDEO_SUFFIXES)
+                        and item.get("type", "output") == "output"
+                    ):
+                        query = urlencode(
+                            {
+                                "filename": item["filename"],
+                                "subfolder": item.get("subfolder", ""),
+                                "type": "output",
+                            }
+                        )
+                        urls.append(f"{self.base_url}/view?{query}")
+        return urls
+
+    def find_by_client_id(self, take_id: str) -> JobHandle | None:
+        """The job queued with ``prompt_id`` = ``take_id`` (finished, running or waiting), or None."""
+        if self._history(take_id, None) is not None or self._queue(take_id, None) is not None:
+            return JobHandle(take_id, {"take": take_id, "workflow": str(self.workflow_path)})
+        return None
+
+    def cancel(self, handle: JobHandle) -> None:
+        """Remove the job from the queue, or interrupt it if it is running."""
+        shot = handle.data.get("shot")
+        where = self._queue(handle.job_id, shot)
+        if where == "pending":
+            self.http.request(
+                "POST", f"{self.base_url}/queue", json={"delete": [handle.job_id]}, shot=shot, what="cancel"
+            )
+        elif where == "running":
+            self.http.request(
+                "POST",
+                f"{self.base_url}/interrupt",
+                json={"prompt_id": handle.job_id},
+                shot=shot,
+                what="cancel",
+            )
+
+
+def _ext(info: ImageInfo) -> str:
+    return "jpg" if info.format == "jpeg" else info.format
+
+
+def create(**options: Any) -> ComfyUIProvider:
+    """A ComfyUI client; options: base_url (default http://127.0.0.1:8188), workflow (API-format JSON with
+    placeholders), client_id, poll_interval, timeout, max_concurrency."""
+    return ComfyUIProvider(**options)

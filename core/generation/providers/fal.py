@@ -1,0 +1,293 @@
+"""fal.ai's queue (reference §2.4): ``POST queue.fal.run/{model}`` → ``request_id`` + status/response URLs.
+
+``Authorization: Key $FAL_KEY`` (``Key``, not ``Bearer``). Subpaths are for submit only: status, result
+and cancel always use the URLs the submit returned (kept in the handle). Status ``IN_QUEUE`` → queued,
+``IN_PROGRESS`` → running, ``COMPLETED`` → the result is read at once: an output with a video →
+succeeded, none → moderation of the output; a 422 ``detail[]`` with ``content_policy_violation`` →
+moderation, other 422 → bad request; a 5xx with ``error_type`` → the job failed on fal's side (not
+charged; generate again). Input field names differ per model (``image_url``/``tail_image_url`` on
+Kling). Boards go as data URIs. fal deduplicates nothing: the webhook (``fal_webhook`` option) may arrive
+more than once — :meth:`FalProvider.parse_webhook` returns the request id to upsert on. Prices are
+estimates from fal's published per-clip prices (reference §2.4).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from ..base import (
+    AmbiguousSubmit,
+    BadRequest,
+    GenerationError,
+    GenerationRequest,
+    JobHandle,
+    JobState,
+    JobStatus,
+    ModerationBlocked,
+    OutOfCredit,
+    RetryLater,
+)
+from ._common import ClientProvider, ImageRules, ModelSpec, WebhookEvent, data_uri
+
+CONTENT_TYPES = {"content_policy_violation", "nsfw_content_detected"}
+
+
+def _kling(endpoint: str, tail: bool, price: float) -> ModelSpec:
+    return ModelSpec(
+        endpoint,
+        durations=(5, 10),
+        end_frame=tail,
+        seed=False,
+        max_prompt=2500,
+        price_per_s=price,
+        fields={"image": "image_url", "end": "tail_image_url" if tail else None, "duration": "string"},
+    )
+
+
+MODELS = {
+    "fal-ai/kling-video/v2.1/standard/image-to-video": _kling(
+        "fal-ai/kling-video/v2.1/standard/image-to-video", False, 0.056
+    ),
+    "fal-ai/kling-video/v2.1/pro/image-to-video": _kling(
+        "fal-ai/kling-video/v2.1/pro/image-to-video", True, 0.098
+    ),
+    "fal-ai/kling-video/v2.5-turbo/pro/image-to-video": _kling(
+        "fal-ai/kling-video/v2.5-turbo/pro/image-to-video", True, 0.07
+    ),
+}
+
+
+class FalProvider(ClientProvider):
+    """fal.ai queue client for image-to-video models."""
+
+    name = "fal"
+    env_keys = ("FAL_KEY",)
+    default_base_url = "https://queue.fal.run"
+    models = MODELS
+    default_model_name = "fal-ai/kling-video/v2.1/standard/image-to-video"
+    image_rules = ImageRules(
+        min_px=300,
+        max_px=8000,
+        aspect=(0.4, 2.5),
+        max_bytes=10 * 1024 * 1024,
+        formats=("png", "jpeg", "webp"),
+    )
+    default_poll_interval = 2.0
+    default_concurrency = 2  # fal starts accounts at 2 concurrent; more wait IN_QUEUE
+    extra_options = ("webhook_url", "media_expiration_s", "cfg_scale")
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Key {self._api_key}"}
+
+    def _secrets(self) -> list[str]:
+        key = self._api_key or ""
+        return [key, *key.split(":")] if key else []
+
+    def body(self, request: GenerationRequest, spec: ModelSpec) -> dict[str, Any]:
+        """The model's input JSON."""
+        start, end = self.images(request)
+        seconds = int(self.clip_seconds(request, spec))
+        body: dict[str, Any] = {
+            "prompt": request.prompt,
+            spec.fields["image"]: data_uri(start),
+            "duration": str(seconds) if spec.fields.get("duration") == "string" else seconds,
+        }
+        if end is not None:
+            body[spec.fields["end"]] = data_uri(end)
+        if request.negative_prompt:
+            body["negative_prompt"] = request.negative_prompt
+        if "cfg_scale" in self.options:
+            body["cfg_scale"] = self.options["cfg_scale"]
+        return body
+
+    def submit(self, request: GenerationRequest) -> JobHandle:
+        spec = self.prepare(request)
+        shot = request.shot_id
+        params = {"fal_webhook": self.options["webhook_url"]} if self.options.get("webhook_url") else None
+        headers = {}
+        if "media_expiration_s" in self.options:
+            headers["X-Fal-Object-Lifecycle-Preference"] = json.dumps(
+                {"expiration_duration_seconds": self.options["media_expiration_s"]}
+            )
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/{spec.name}",
+            json=self.body(request, spec),
+            params=params,
+            headers=headers,
+            shot=shot,
+            what="submit",
+            create=True,
+            classify=self._classify,
+        )
+        data = self.http.read_json(response, shot=shot, what="submit", create=True)
+        if not isinstance(data, dict) or not data.get("request_id"):
+            raise self.http.error(
+                AmbiguousSubmit, "submit: accepted, but no request_id in the answer (the job may exist)", shot
+            )
+        return JobHandle(
+            str(data["request_id"]),
+            {
+                "shot": shot,
+                "take": request.take_id,
+                "model": spec.name,
+                "status_url": data.get("status_url"),
+                "response_url": data.get("response_url"),
+                "cancel_url": data.get("cancel_url"),
+                "gateway_request_id": data.get("gateway_request_id"),
+            },
+        )
+
+    def _classify(
+        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+    ) -> GenerationError | None:
+        status = response.status_code
+        if status == 403 and "balance" in text.lower():
+            return self.http.error(OutOfCredit, f"{what}: HTTP 403: {text} (top up the fal balance)", shot)
+        if status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), list):
+            return self.detail_error(body["detail"], what, shot)
+        return None
+
+    def detail_error(
+        self, detail: list, what: str, shot: str | None, stage: str = "input"
+    ) -> GenerationError:
+        """The typed error for a fal ``detail[]`` list (422 model errors)."""
+        kinds = {str(d.get("type")) for d in detail if isinstance(d, dict)}
+        text = "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')} ({d.get('type')})"
+            for d in detail
+            if isinstance(d, dict)
+        )
+        if kinds & CONTENT_TYPES:
+            return self.http.error(
+                ModerationBlocked, f"{what}: blocked by moderation: {text}", shot, stage=stage
+            )
+        return self.http.error(BadRequest, f"{what}: the input was refused: {text}", shot)
+
+    def poll(self, handle: JobHandle) -> JobStatus:
+        shot = handle.data.get("shot")
+        self.require_key(shot)
+        url = (
+            handle.data.get("status_url")
+            or f"{self.base_url}/{self._app(handle)}/requests/{handle.job_id}/status"
+        )
+        response = self.http.request("GET", url, shot=shot, what="poll")
+        data = self.http.read_json(response, shot=shot, what="poll")
+        raw = str(data.get("status", "")) if isinstance(data, dict) else ""
+        if raw == "IN_QUEUE":
+            return JobStatus(JobState.QUEUED, None, raw, raw=data)
+        if raw == "IN_PROGRESS":
+            return JobStatus(JobState.RUNNING, None, raw, raw=data)
+        if raw == "COMPLETED":
+            return self.result(handle, data)
+        return JobStatus(JobState.RUNNING, None, raw, raw=data)
+
+    def _app(self, handle: JobHandle) -> str:
+        return "/".join(str(handle.data.get("model", self.model)).split("/")[:2])
+
+    def result(self, handle: JobHandle, status: dict) -> JobStatus:
+        """Read the result of a COMPLETED request: success with a video, or the job's failure."""
+        shot = handle.data.get("shot")
+        url = (
+            handle.data.get("response_url") or f"{self.base_url}/{self._app(handle)}/requests/{handle.job_id}"
+        )
+        response = self.http.request("GET", url, shot=shot, what="result", ok=(400, 422, 500, 502, 503, 504))
+        body: Any = None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        raw = "COMPLETED"
+        if response.status_code == 200 and isinstance(body, dict):
+            return self.output(handle.job_id, body, shot, status)
+        if response.status_code == 422 and isinstance(body, dict) and isinstance(body.get("detail"), list):
+            stage = (
+                "input"
+                if any(
+                    "prompt" in map(str, d.get("loc", [])) or "image" in str(d.get("loc", []))
+                    for d in body["detail"]
+                    if isinstance(d, dict)
+                )
+                else "output"
+            )
+            failure = self.detail_error(body["detail"], f"request {handle.job_id}", shot, stage=stage)
+            return JobStatus(
+                JobState.FAILED, None, raw, failure=failure, raw={"status": status, "result": body}
+            )
+        kind = response.headers.get("X-Fal-Error-Type") or (
+            body.get("error_type") if isinstance(body, dict) else None
+        )
+        if kind:
+            cls = RetryLater if response.status_code >= 500 else GenerationError
+            failure = self.http.error(
+                cls,
+                f"request {handle.job_id} failed on fal ({kind}, HTTP "
+                f"{response.status_code}); generate again",
+                shot,
+            )
+            state = JobState.CANCELED if kind == "client_cancelled" else JobState.FAILED
+            return JobStatus(
+                state,
+                None,
+                raw,
+                failure=failure if state is JobState.FAILED else None,
+                raw={"status": status, "result": body},
+            )
+        raise self.http.status_error(response, "result", shot)  # a failure to read, not of the job: retry
+
+    def output(self, request_id: str, body: dict, shot: str | None, status: dict | None = None) -> JobStatus:
+        """A model output as a :class:`JobStatus` (no video = filtered output)."""
+        video = body.get("video")
+        url = video.get("url") if isinstance(video, dict) else video if isinstance(video, str) else None
+        if url:
+            return JobStatus(
+                JobState.SUCCEEDED,
+                1.0,
+                "COMPLETED",
+                result_urls=[url],
+                raw={"status": status, "result": body},
+            )
+        failure = self.http.error(
+            ModerationBlocked,
+            f"request {request_id} completed without a video (filtered output): change the prompt",
+            shot,
+            stage="output",
+        )
+        return JobStatus(
+            JobState.FAILED, None, "COMPLETED", failure=failure, raw={"status": status, "result": body}
+        )
+
+    def cancel(self, handle: JobHandle) -> None:
+        """``PUT …/requests/{id}/cancel`` (already completed or unknown requests are left alone)."""
+        shot = handle.data.get("shot")
+        self.require_key(shot)
+        url = (
+            handle.data.get("cancel_url")
+            or f"{self.base_url}/{self._app(handle)}/requests/{handle.job_id}/cancel"
+        )
+        self.http.request("PUT", url, shot=shot, what="cancel", ok=(400, 404))
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes | dict) -> WebhookEvent:
+        """A webhook delivery; fal may deliver it more than once: upsert on the request id (its ``delivery``)."""
+        data = json.loads(body) if isinstance(body, (bytes, str)) else body
+        request_id = str(data.get("request_id"))
+        payload = data.get("payload")
+        if data.get("status") == "OK" and isinstance(payload, dict):
+            return WebhookEvent(request_id, request_id, self.output(request_id, payload, None))
+        if isinstance(payload, dict) and isinstance(payload.get("detail"), list):
+            failure = self.detail_error(payload["detail"], f"request {request_id}", None)
+        else:
+            failure = self.http.error(
+                GenerationError, f"request {request_id} failed: {data.get('error')}", None
+            )
+        status = JobStatus(JobState.FAILED, None, str(data.get("status")), failure=failure, raw=data)
+        return WebhookEvent(request_id, request_id, status)
+
+
+def create(**options: Any) -> FalProvider:
+    """A fal.ai client; options: base_url (default https://queue.fal.run), api_key, model (an endpoint id),
+    webhook_url, media_expiration_s, cfg_scale, poll_interval, timeout, max_concurrency."""
+    return FalProvider(**options)

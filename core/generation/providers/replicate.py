@@ -1,0 +1,258 @@
+"""Replicate's API (reference §2.5): ``POST /v1/models/{owner}/{name}/predictions`` → prediction → poll.
+
+``Authorization: Bearer $REPLICATE_API_TOKEN``. Inputs per model (``start_image``/``end_image`` on
+kwaivgi/kling-v2.1, ``image``/``last_frame`` on google/veo-3.1-fast), boards as data URLs. Status
+starting → queued, processing → running, succeeded with an output URL → succeeded (none → moderation of
+the output), failed → failed (``error``; moderation when it names flagged/NSFW/sensitive content, E005),
+canceled/aborted → canceled. 429 ``Request was throttled`` → retry later (its Retry-After, else the
+"Expected available in N seconds" of the message); 402 → out of credit; 422 ``invalid_fields`` → bad
+request. Outputs are deleted after an hour (``data_removed``): fetch at once. Webhooks use Standard
+Webhooks signing; :meth:`ReplicateProvider.parse_webhook` verifies ``webhook-signature`` when a secret
+(``webhook_secret`` option, ``whsec_…``) is set and returns the ``webhook-id`` to deduplicate on.
+Prices are estimates per second of output.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ..base import (
+    AmbiguousSubmit,
+    BadRequest,
+    GenerationError,
+    GenerationRequest,
+    JobHandle,
+    JobState,
+    JobStatus,
+    ModerationBlocked,
+    ResultExpired,
+    RetryLater,
+)
+from ._common import ClientProvider, ImageRules, ModelSpec, WebhookEvent, compact, data_uri
+from ._http import CONTENT_WORDS, parse_retry_after
+
+MODELS = {
+    "kwaivgi/kling-v2.1": ModelSpec(
+        "kwaivgi/kling-v2.1",
+        durations=(5, 10),
+        end_frame=True,
+        seed=False,
+        max_prompt=2500,
+        price_per_s=0.05,
+        fields={"image": "start_image", "end": "end_image", "mode": True, "pro_price": 0.09},
+    ),
+    "google/veo-3.1-fast": ModelSpec(
+        "google/veo-3.1-fast",
+        durations=(4, 6, 8),
+        end_frame=True,
+        seed=True,
+        max_prompt=2500,
+        price_per_s=0.10,
+        needs_image=False,
+        ratios=("16:9", "9:16"),
+        fields={"image": "image", "end": "last_frame", "aspect": True},
+    ),
+}
+_EXPECTED = re.compile(r"available in (\d+(?:\.\d+)?) second", re.IGNORECASE)
+_MODERATION = re.compile(r"\bE005\b|nsfw|flagged|sensitive", re.IGNORECASE)
+
+
+class ReplicateProvider(ClientProvider):
+    """Replicate predictions for official video models."""
+
+    name = "replicate"
+    env_keys = ("REPLICATE_API_TOKEN",)
+    default_base_url = "https://api.replicate.com"
+    models = MODELS
+    default_model_name = "kwaivgi/kling-v2.1"
+    image_rules = ImageRules(min_px=300, max_px=8000, aspect=(0.4, 2.5), max_bytes=10 * 1024 * 1024)
+    default_poll_interval = 2.0
+    default_concurrency = 4
+    extra_options = ("webhook_url", "webhook_secret", "mode")
+
+    def body(self, request: GenerationRequest, spec: ModelSpec) -> dict[str, Any]:
+        """The prediction body: ``{input, webhook?}``."""
+        start, end = self.images(request)
+        given: dict[str, Any] = {"prompt": request.prompt, "duration": int(self.clip_seconds(request, spec))}
+        if start is not None:
+            given[spec.fields["image"]] = data_uri(start)
+        if end is not None:
+            given[spec.fields["end"]] = data_uri(end)
+        if request.negative_prompt:
+            given["negative_prompt"] = request.negative_prompt
+        if spec.seed and request.seed is not None:
+            given["seed"] = request.seed
+        if spec.fields.get("mode"):
+            given["mode"] = "pro" if end is not None else str(self.options.get("mode", "standard"))
+        if spec.fields.get("aspect"):
+            given["aspect_ratio"] = "16:9" if request.width >= request.height else "9:16"
+        body: dict[str, Any] = {"input": given}
+        if self.options.get("webhook_url"):
+            body["webhook"] = self.options["webhook_url"]
+            body["webhook_events_filter"] = ["completed"]
+        return body
+
+    def estimate_cost(self, request: GenerationRequest) -> float:
+        spec = self.spec(request.model or self.model, request.shot_id)
+        pro = spec.fields.get("mode") and (request.end_image is not None or self.options.get("mode") == "pro")
+        price = spec.fields["pro_price"] if pro else spec.price_per_s
+        return round(price * self.clip_seconds(request, spec), 4)
+
+    def submit(self, request: GenerationRequest) -> JobHandle:
+        spec = self.prepare(request)
+        shot = request.shot_id
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/v1/models/{spec.name}/predictions",
+            json=self.body(request, spec),
+            shot=shot,
+            what="submit",
+            create=True,
+            classify=self._classify,
+        )
+        data = self.http.read_json(response, shot=shot, what="submit", create=True)
+        if not isinstance(data, dict) or not data.get("id"):
+            raise self.http.error(
+                AmbiguousSubmit,
+                "submit: accepted, but no prediction id in the answer (the job may exist)",
+                shot,
+            )
+        urls = data.get("urls") or {}
+        return JobHandle(
+            str(data["id"]),
+            {
+                "shot": shot,
+                "take": request.take_id,
+                "model": spec.name,
+                "get_url": urls.get("get"),
+                "cancel_url": urls.get("cancel"),
+            },
+        )
+
+    def _classify(
+        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+    ) -> GenerationError | None:
+        detail = str(body.get("detail", "")) if isinstance(body, dict) else text
+        if response.status_code == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            found = _EXPECTED.search(detail)
+            if wait is None and found:
+                wait = float(found.group(1))
+            suffix = f" (retry after {wait:g} s)" if wait is not None else ""
+            return self.http.error(
+                RetryLater, f"{what}: HTTP 429 throttled{suffix}: {detail}", shot, retry_after=wait
+            )
+        if response.status_code == 422:
+            if _MODERATION.search(detail):
+                return self.http.error(
+                    ModerationBlocked,
+                    f"{what}: HTTP 422: blocked by moderation: {detail}",
+                    shot,
+                    stage="input",
+                )
+            return self.http.error(BadRequest, f"{what}: HTTP 422: {' '.join(detail.split())}", shot)
+        return None
+
+    def poll(self, handle: JobHandle) -> JobStatus:
+        shot = handle.data.get("shot")
+        self.require_key(shot)
+        url = handle.data.get("get_url") or f"{self.base_url}/v1/predictions/{handle.job_id}"
+        response = self.http.request("GET", url, shot=shot, what="poll", classify=self._classify)
+        return self.status(self.http.read_json(response, shot=shot, what="poll"), shot)
+
+    def status(self, prediction: dict, shot: str | None) -> JobStatus:
+        """A prediction as a :class:`JobStatus` (its echoed boards shortened in ``raw``)."""
+        prediction = compact(prediction)
+        raw = str(prediction.get("status", ""))
+        if raw == "starting":
+            return JobStatus(JobState.QUEUED, None, raw, raw=prediction)
+        if raw == "processing":
+            return JobStatus(JobState.RUNNING, None, raw, raw=prediction)
+        if raw in ("canceled", "aborted"):
+            return JobStatus(JobState.CANCELED, None, raw, raw=prediction)
+        if raw == "succeeded":
+            output = prediction.get("output")
+            urls = (
+                [output]
+                if isinstance(output, str)
+                else [u for u in output or [] if isinstance(u, str)]
+                if isinstance(output, list)
+                else []
+            )
+            if urls:
+                return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=prediction)
+            failure = self.http.error(
+                ModerationBlocked,
+                f"prediction {prediction.get('id')} succeeded without "
+                f"a video (filtered output): change the prompt",
+                shot,
+                stage="output",
+            )
+            return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=prediction)
+        if raw == "failed":
+            error = str(prediction.get("error") or "")
+            text = f"prediction {prediction.get('id')} failed: {error}"
+            if _MODERATION.search(error) or CONTENT_WORDS.search(error):
+                stage = "output" if "output" in error.lower() and "input" not in error.lower() else "input"
+                failure = self.http.error(
+                    ModerationBlocked, f"{text} — change the board or prompt", shot, stage=stage
+                )
+            else:
+                failure = self.http.error(GenerationError, text, shot)
+            return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=prediction)
+        return JobStatus(JobState.RUNNING, None, raw, raw=prediction)
+
+    def _secrets(self) -> list[str]:
+        return [s for s in (self._api_key, self.options.get("webhook_secret")) if s]
+
+    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path) -> Path:
+        if status.raw.get("data_removed"):
+            raise self.http.error(
+                ResultExpired,
+                f"prediction {handle.job_id}: Replicate removed the output "
+                f"(kept one hour); generate the take again",
+                handle.data.get("shot"),
+            )
+        return super().fetch(handle, status, destination)
+
+    def cancel(self, handle: JobHandle) -> None:
+        """``POST /v1/predictions/{id}/cancel``."""
+        shot = handle.data.get("shot")
+        self.require_key(shot)
+        url = handle.data.get("cancel_url") or f"{self.base_url}/v1/predictions/{handle.job_id}/cancel"
+        self.http.request("POST", url, shot=shot, what="cancel", ok=(404,))
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:
+        """A webhook delivery; ``delivery`` is its ``webhook-id`` (the same on every retry).
+
+        With a ``webhook_secret`` the Standard Webhooks signature is checked; a bad one is
+        :class:`BadRequest` (the delivery is not from Replicate)."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        secret = self.options.get("webhook_secret")
+        if secret:
+            key = base64.b64decode(str(secret).split("_", 1)[-1])
+            signed = f"{lower.get('webhook-id')}.{lower.get('webhook-timestamp')}.".encode() + body
+            expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+            given = [part.split(",", 1)[-1] for part in lower.get("webhook-signature", "").split()]
+            if not any(hmac.compare_digest(expected, g) for g in given):
+                raise self.http.error(
+                    BadRequest, "webhook: the signature does not match (not from Replicate?)"
+                )
+        prediction = json.loads(body)
+        return WebhookEvent(
+            str(lower.get("webhook-id", "")), str(prediction.get("id")), self.status(prediction, None)
+        )
+
+
+def create(**options: Any) -> ReplicateProvider:
+    """A Replicate client; options: base_url, api_key, model (owner/name), mode (standard/pro), webhook_url,
+    webhook_secret, poll_interval, timeout, max_concurrency."""
+    return ReplicateProvider(**options)

@@ -1,0 +1,256 @@
+"""Runway's API (reference §2.1): ``POST /v1/image_to_video`` → task id → ``GET /v1/tasks/{id}``.
+
+Headers ``Authorization: Bearer $RUNWAYML_API_SECRET`` and ``X-Runway-Version: 2024-11-06``. Boards are
+sent as data URIs (≤ 5 MB encoded); an end board goes as ``promptImage[position=last]`` on models that
+take one (veo3.1*). States PENDING/THROTTLED → queued, RUNNING → running, SUCCEEDED → succeeded only
+if ``output`` holds a URL (else moderation of the output), FAILED → the ``failureCode`` mapped to a typed
+failure (``SAFETY.INPUT.*`` / ``SAFETY.OUTPUT.*`` → moderation, ``INTERNAL*`` → retry later,
+``ASSET.INVALID`` → bad request), CANCELLED/CANCELED → canceled. Runway has no negative prompt and no
+client job id: a create that may have arrived is :class:`AmbiguousSubmit` and is never resent.
+Prices are estimates (1 credit = $0.01; gen4_turbo 5 credits/s …), re-check before relying on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from ..base import (
+    AmbiguousSubmit,
+    BadRequest,
+    GenerationError,
+    GenerationRequest,
+    JobHandle,
+    JobState,
+    JobStatus,
+    ModerationBlocked,
+    OutOfCredit,
+    RetryLater,
+)
+from ._common import ClientProvider, ImageRules, ModelSpec, data_uri, nearest_ratio
+
+API_VERSION = "2024-11-06"
+GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
+VEO_RATIOS = ("1280:720", "720:1280", "1920:1080", "1080:1920")
+TEXT_MODELS = {"gen4.5", "veo3.1", "veo3.1_fast", "veo3"}  # may run without a start image (text_to_video)
+
+MODELS = {
+    "gen4_turbo": ModelSpec(
+        "gen4_turbo",
+        durations=(5, 10),
+        max_prompt=1000,
+        ratios=GEN4_RATIOS,
+        negative_prompt=False,
+        price_per_s=0.05,
+    ),
+    "gen4.5": ModelSpec(
+        "gen4.5",
+        min_s=2,
+        max_s=10,
+        max_prompt=1000,
+        ratios=GEN4_RATIOS,
+        negative_prompt=False,
+        needs_image=False,
+        price_per_s=0.12,
+    ),
+    "veo3.1": ModelSpec(
+        "veo3.1",
+        durations=(4, 6, 8),
+        end_frame=True,
+        seed=False,
+        max_prompt=1000,
+        ratios=VEO_RATIOS,
+        negative_prompt=False,
+        needs_image=False,
+        price_per_s=0.40,
+    ),
+    "veo3.1_fast": ModelSpec(
+        "veo3.1_fast",
+        durations=(4, 6, 8),
+        end_frame=True,
+        seed=False,
+        max_prompt=1000,
+        ratios=VEO_RATIOS,
+        negative_prompt=False,
+        needs_image=False,
+        price_per_s=0.15,
+    ),
+    "veo3": ModelSpec(
+        "veo3",
+        durations=(8,),
+        seed=False,
+        max_prompt=1000,
+        ratios=VEO_RATIOS,
+        negative_prompt=False,
+        needs_image=False,
+        price_per_s=0.40,
+    ),
+}
+
+QUEUED = {"PENDING", "THROTTLED"}
+CANCELED = {"CANCELLED", "CANCELED"}
+
+
+class RunwayProvider(ClientProvider):
+    """Runway image-to-video (gen4_turbo, gen4.5, veo3.1, veo3.1_fast, veo3)."""
+
+    name = "runway"
+    env_keys = ("RUNWAYML_API_SECRET",)
+    default_base_url = "https://api.dev.runwayml.com"
+    models = MODELS
+    default_model_name = "gen4_turbo"
+    # ≤ 5 MB as a data URI ≈ 3.3 MB of image; JPEG/PNG/WebP; ≤ 7999 px per side; aspect 0.5–2.0.
+    image_rules = ImageRules(min_px=1, max_px=7999, aspect=(0.5, 2.0), max_bytes=3_300_000)
+    default_poll_interval = 6.0
+    default_concurrency = 2
+    extra_options = ("public_figure_threshold",)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}", "X-Runway-Version": API_VERSION}
+
+    def body(self, request: GenerationRequest, spec: ModelSpec) -> tuple[str, dict[str, Any]]:
+        """The endpoint path and JSON body for ``request``."""
+        start, end = self.images(request)
+        body: dict[str, Any] = {
+            "model": spec.name,
+            "promptText": request.prompt,
+            "ratio": nearest_ratio(request.width, request.height, spec.ratios),
+            "duration": int(self.clip_seconds(request, spec)),
+        }
+        if request.seed is not None and spec.seed:
+            body["seed"] = request.seed
+        threshold = self.options.get("public_figure_threshold")
+        if threshold:
+            body["contentModeration"] = {"publicFigureThreshold": threshold}
+        if start is None:
+            return "/v1/text_to_video", body
+        if end is not None:
+            body["promptImage"] = [
+                {"uri": data_uri(start), "position": "first"},
+                {"uri": data_uri(end), "position": "last"},
+            ]
+        else:
+            body["promptImage"] = data_uri(start)
+        return "/v1/image_to_video", body
+
+    def submit(self, request: GenerationRequest) -> JobHandle:
+        spec = self.prepare(request)
+        path, body = self.body(request, spec)
+        shot = request.shot_id
+        response = self.http.request(
+            "POST",
+            self.base_url + path,
+            json=body,
+            shot=shot,
+            what="submit",
+            create=True,
+            classify=self._classify,
+        )
+        data = self.http.read_json(response, shot=shot, what="submit", create=True)
+        task_id = data.get("id") if isinstance(data, dict) else None
+        if not task_id:
+            raise self.http.error(
+                AmbiguousSubmit,
+                f"submit: accepted, but no task id in the answer (the job may exist): "
+                f"{self.http.excerpt(response)}",
+                shot,
+            )
+        return JobHandle(
+            str(task_id),
+            {
+                "shot": shot,
+                "take": request.take_id,
+                "model": spec.name,
+                "duration_s": body["duration"],
+                "ratio": body["ratio"],
+            },
+        )
+
+    def poll(self, handle: JobHandle) -> JobStatus:
+        shot = handle.data.get("shot")
+        self.require_key(shot)
+        response = self.http.request(
+            "GET",
+            f"{self.base_url}/v1/tasks/{handle.job_id}",
+            shot=shot,
+            what="poll",
+            classify=self._classify,
+        )
+        task = self.http.read_json(response, shot=shot, what="poll")
+        return self.status(task, shot)
+
+    def status(self, task: dict, shot: str | None) -> JobStatus:
+        """A task object as a :class:`JobStatus`."""
+        raw = str(task.get("status", ""))
+        progress = task.get("progress")
+        if raw in QUEUED:
+            return JobStatus(JobState.QUEUED, progress, raw, raw=task)
+        if raw == "RUNNING":
+            return JobStatus(JobState.RUNNING, progress, raw, raw=task)
+        if raw in CANCELED:
+            return JobStatus(JobState.CANCELED, progress, raw, raw=task)
+        if raw == "SUCCEEDED":
+            urls = [u for u in (task.get("output") or []) if isinstance(u, str) and u]
+            if urls:
+                return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=task)
+            failure = self.http.error(
+                ModerationBlocked,
+                f"task {task.get('id')} succeeded without a video "
+                f"(filtered output): change the prompt or seed",
+                shot,
+                stage="output",
+            )
+            return JobStatus(JobState.FAILED, progress, raw, failure=failure, raw=task)
+        if raw == "FAILED":
+            return JobStatus(JobState.FAILED, progress, raw, failure=self.failure(task, shot), raw=task)
+        return JobStatus(JobState.RUNNING, progress, raw, raw=task)
+
+    def failure(self, task: dict, shot: str | None) -> GenerationError:
+        """The typed failure for a FAILED task, from its ``failureCode``."""
+        code = str(task.get("failureCode") or "")
+        text = f"task {task.get('id')} failed ({code or 'no code'}): {task.get('failure') or ''}".strip()
+        if code.startswith("SAFETY.INPUT"):
+            return self.http.error(
+                ModerationBlocked,
+                f"{text} — blocked input; change the board or prompt "
+                f"(not refunded, do not resubmit unchanged)",
+                shot,
+                stage="input",
+            )
+        if code.startswith("SAFETY.OUTPUT"):
+            return self.http.error(
+                ModerationBlocked, f"{text} — blocked output; change the prompt or seed", shot, stage="output"
+            )
+        if code.startswith("INTERNAL"):
+            return self.http.error(RetryLater, f"{text} — Runway's own failure; generate again", shot)
+        if code.startswith("ASSET"):
+            return self.http.error(BadRequest, f"{text} — fix the board image", shot)
+        return self.http.error(GenerationError, text, shot)
+
+    def _classify(
+        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+    ) -> GenerationError | None:
+        message = str(body.get("error", "")) if isinstance(body, dict) else text
+        if response.status_code == 400 and "credit" in message.lower():
+            return self.http.error(OutOfCredit, f"{what}: HTTP 400: out of credits: {message}", shot)
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            # Runway's 429 is the rolling 24 h task quota: stop submitting until it frees up.
+            return self.http.error(
+                OutOfCredit, f"{what}: HTTP 429: the daily task quota is used up: {message}", shot
+            )
+        return None
+
+    def cancel(self, handle: JobHandle) -> None:
+        """Cancel a running task (or delete a finished one): ``DELETE /v1/tasks/{id}``."""
+        shot = handle.data.get("shot")
+        self.require_key(shot)
+        self.http.request(
+            "DELETE", f"{self.base_url}/v1/tasks/{handle.job_id}", shot=shot, what="cancel", ok=(404,)
+        )
+
+
+def create(**options: Any) -> RunwayProvider:
+    """A Runway client; options: base_url, api_key, model, poll_interval, timeout, max_concurrency,
+    public_figure_threshold (``auto``/``low``)."""
+    return RunwayProvider(**options)
