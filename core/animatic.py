@@ -1,0 +1,370 @@
+"""The animatic: the reel rendered to a watchable movie (H.264 MP4) with one ffmpeg run.
+
+Each shot is exactly its duration in frames at the film's rate: the chosen take where the shot has
+one (trimmed per ``selects.yaml``, conformed to the shot: a short take holds its last frame, a long
+one is cut, a take at another rate plays in real time — each reported), else the shot's board held
+for the shot's length (a card drawn for shots without one), letterboxed to the film's resolution.
+Burn-in (shot id, take, record timecode) uses ffmpeg's ``drawtext`` with Pillow's built-in font, so
+nothing depends on the fonts a machine has. Sound is silence or the given temp track, cut or padded
+to the film's length.
+
+Every segment is made exactly its frame count inside the filter graph (``loop`` for stills, ``trim``
+/ ``tpad`` for takes), the segments are concatenated and renumbered frame by frame at the exact rate
+(``24000/1001``), so the output has exactly ``film.runtime()`` frames — checked by probing the file
+before it replaces the target.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from PIL import ImageFont
+
+from . import timing
+from .cards import draw_board_card
+from .errors import ShotreelError
+from .fsutil import atomic_output, atomic_write_bytes
+from .media import MediaError, ffmpeg_exe, ffmpeg_rate, probe
+from .model import Film, Selection, Shot, Take
+from .progress import ProgressCallback, no_progress
+from .takes import chosen_take, find_takes, load_selects, take_length
+
+SAMPLE_RATE = 48000
+PRESET = "veryfast"
+CRF = 20
+
+
+class AnimaticError(ShotreelError):
+    """The animatic cannot be rendered (bad audio, unreadable media, an ffmpeg failure)."""
+
+
+@dataclass
+class AnimaticShot:
+    """How one shot appears in the animatic.
+
+    ``source`` is ``take``, ``board`` or ``card`` (a card drawn because the shot has no board);
+    ``trim_in`` is the first frame used of the take; ``held`` frames repeat the take's last frame,
+    ``cut`` frames of the (trimmed) take are left out.
+    """
+
+    shot: str
+    record_in: int
+    frames: int
+    source: str
+    path: Path | None = None
+    take: str | None = None
+    trim_in: int = 0
+    trim_out: int | None = None
+    take_frames: int | None = None
+    take_fps: Fraction | None = None
+    held: int = 0
+    cut: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AnimaticResult:
+    """A rendered animatic: where, how long (frames at ``fps``), how each shot was filled, and notes."""
+
+    path: Path
+    frames: int
+    fps: Fraction
+    width: int
+    height: int
+    shots: list[AnimaticShot]
+    notes: list[str]
+    seconds: float = 0.0
+    audio: Path | None = None
+
+    @property
+    def takes(self) -> int:
+        return sum(1 for s in self.shots if s.source == "take")
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+def _board_finder() -> Callable[[Film, Shot], Path | None]:
+    try:
+        from .boards import shot_board_image
+        return shot_board_image
+    except ImportError:  # pragma: no cover - boards is part of the package
+        from .reel import default_board
+        return default_board
+
+
+def plan_animatic(film: Film, takes: dict[str, list[Take]] | None = None,
+                  selects: dict[str, Selection] | None = None) -> list[AnimaticShot]:
+    """What each shot shows, where and for how long, with the conform decisions; reads no pixels
+    but probes takes whose sidecar has no probe."""
+    takes = find_takes(film) if takes is None else takes
+    selects = load_selects(film) if selects is None else selects
+    board_for = _board_finder()
+    plan: list[AnimaticShot] = []
+    position = 0
+    for shot in film.shots():
+        entry = _plan_take(film, shot, takes.get(shot.id) or [], selects.get(shot.id), position)
+        if entry is None:
+            board = board_for(film, shot) if film.root is not None else None
+            entry = AnimaticShot(shot.id, position, shot.duration, "board" if board else "card", board)
+            previous = selects.get(shot.id)
+            if previous is not None:
+                entry.notes.append(f"select names take {previous.take!r}, which is not on disk; "
+                                   "showing the board")
+        plan.append(entry)
+        position += shot.duration
+    return plan
+
+
+def _plan_take(film: Film, shot: Shot, takes: list[Take], selection: Selection | None,
+               position: int) -> AnimaticShot | None:
+    take = chosen_take(takes, selection)
+    if take is None:
+        return None
+    entry = AnimaticShot(shot.id, position, shot.duration, "take", take.path, take.id)
+    if selection is not None and selection.take != take.id:
+        entry.notes.append(f"selected take {selection.take!r} is not on disk; using the newest, {take.id!r}")
+        selection = None
+    try:
+        frames, rate = take_length(take)
+    except MediaError as exc:
+        return AnimaticShot(shot.id, position, shot.duration, "board", None,
+                            notes=[f"take {take.id!r} cannot be read ({exc.message}); showing the board"])
+    rate = rate or film.fps
+    entry.take_frames, entry.take_fps = frames, rate
+    trim_in = int(selection.trim_in or 0) if selection else 0
+    trim_out = int(selection.trim_out) if selection and selection.trim_out is not None else frames
+    if not 0 <= trim_in < frames:
+        entry.notes.append(f"trim in {trim_in} is outside take {take.id!r} ({frames} frames); using frame 0")
+        trim_in = 0
+    trim_out = max(trim_in + 1, min(trim_out, frames))
+    entry.trim_in = trim_in
+    available = Fraction(trim_out - trim_in) * film.fps / rate  # in film frames
+    if rate != film.fps:
+        entry.notes.append(f"take {take.id!r} runs at {timing.fps_label(rate)} fps, the film at "
+                           f"{timing.fps_label(film.fps)}: played in real time")
+    whole = int(available)
+    if whole < shot.duration:
+        entry.held = shot.duration - whole
+        entry.notes.append(f"take {take.id!r} covers {whole} of the shot's {shot.duration} frames; "
+                           f"its last frame is held for {entry.held}")
+    elif whole > shot.duration:
+        entry.cut = whole - shot.duration
+        entry.notes.append(f"take {take.id!r} is {whole} frames from frame {trim_in}; the shot's "
+                           f"{shot.duration} are used, {entry.cut} cut")
+    entry.trim_out = trim_out
+    return entry
+
+
+# -- fonts, cards, audio --------------------------------------------------------------------------
+
+def _font_bytes() -> bytes | None:
+    """Pillow's built-in scalable font (Aileron), so burn-in needs no installed font."""
+    try:
+        font = ImageFont.load_default(size=32)
+    except (OSError, ImportError):  # pragma: no cover - Pillow without FreeType
+        return None
+    data = getattr(font, "font_bytes", None)
+    return bytes(data) if data else None
+
+
+def _card(film: Film, shot: Shot, target: Path) -> Path:
+    """A card for a shot with no board, drawn into the render's scratch folder (never into boards/)."""
+    image = draw_board_card(film, shot)
+    with atomic_output(target) as tmp:
+        image.save(tmp, format="PNG", compress_level=1)
+    return target
+
+
+def _has_audio(path: Path) -> bool:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-c", "copy",
+           "-t", "0.1", "-f", "null", "-"]
+    run = subprocess.run(cmd, check=False, capture_output=True, text=True, errors="replace", timeout=120)
+    return run.returncode == 0
+
+
+def _escape(value: str) -> str:
+    """A plain value (a timecode) quoted for an option inside an ffmpeg filter graph: the quotes
+    protect it from the graph's parser, the backslashes from the option parser."""
+    return "'" + value.replace("\\", "\\\\").replace(":", "\\:").replace(";", "\\;") + "'"
+
+
+# -- the filter graph -----------------------------------------------------------------------------
+
+@dataclass
+class _Graph:
+    width: int
+    height: int
+    fps: Fraction
+    font: str | None
+    font_size: int
+    pad: int
+
+    @property
+    def tb(self) -> str:
+        tb = 1 / self.fps
+        return f"{tb.numerator}/{tb.denominator}"
+
+    def fit(self) -> str:
+        w, h = self.width, self.height
+        return (f"scale={w}:{h}:force_original_aspect_ratio=decrease:flags=bicubic,"
+                f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,"
+                "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p")
+
+    def label(self, textfile: str | None) -> str:
+        if textfile is None or self.font is None:
+            return ""
+        return (f",drawtext=fontfile={self.font}:textfile={textfile}:{self.style()}:"
+                f"x={self.pad}:y=h-{self.pad}-{self.font_size}")
+
+    def style(self) -> str:
+        return (f"fontsize={self.font_size}:fontcolor=white:box=1:boxcolor=black@0.55:"
+                f"boxborderw={max(2, self.pad // 2)}")
+
+    def still(self, index: int, entry: AnimaticShot, label: str | None) -> str:
+        return (f"[{index}:v]{self.fit()}{self.label(label)},loop=loop={entry.frames - 1}:size=1:start=0,"
+                f"settb=expr={self.tb},setpts=N[s{index}]")
+
+    def take(self, index: int, entry: AnimaticShot, label: str | None) -> str:
+        end = entry.trim_out or entry.take_frames
+        retime = f"fps={ffmpeg_rate(self.fps)}," if entry.take_fps and entry.take_fps != self.fps else ""
+        return (f"[{index}:v]trim=start_frame={entry.trim_in}:end_frame={end},setpts=PTS-STARTPTS,{retime}"
+                f"{self.fit()}{self.label(label)},tpad=stop_mode=clone:stop={entry.frames},"
+                f"trim=end_frame={entry.frames},settb=expr={self.tb},setpts=N[s{index}]")
+
+    def timecode(self, start_frame: int) -> str:
+        if self.font is None:
+            return ""
+        tc = timing.format_timecode(start_frame, self.fps) if self.fps in timing.RATES.values() else None
+        if tc is None:
+            return ""
+        return (f",drawtext=fontfile={self.font}:timecode={_escape(tc)}:"
+                f"timecode_rate={ffmpeg_rate(self.fps)}:{self.style()}:"
+                f"x=w-{self.pad}-{self._tc_width()}:y=h-{self.pad}-{self.font_size}")
+
+    def _tc_width(self) -> int:
+        try:
+            font = ImageFont.load_default(size=self.font_size)
+            return int(font.getlength("00:00:00:00")) + 2
+        except (OSError, AttributeError):  # pragma: no cover
+            return self.font_size * 6
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
+                    audio: str | os.PathLike | None = None, progress: ProgressCallback | None = None,
+                    *, preset: str = PRESET, crf: int = CRF, threads: int | None = None) -> AnimaticResult:
+    """Render the film's reel to ``output`` (H.264 MP4, yuv420p, AAC sound) and return what was done.
+
+    At the film's exact rate and resolution: the chosen take of each shot (trimmed per selects,
+    conformed to the shot's frames), else its board held for the shot (a card when it has none),
+    letterboxed; ``burn_in`` draws the shot id, take and record timecode; ``audio`` is a temp track
+    (cut or padded to the film), else silence. ``progress(frame, total, message)`` follows ffmpeg.
+    Everything is checked before rendering; the file is written atomically and probed: it has
+    exactly ``film.runtime()`` frames. Raises :class:`AnimaticError` / :class:`MediaError`.
+    """
+    started = time.monotonic()
+    progress = progress or no_progress
+    output = Path(output)
+    width, height = film.resolution
+    total = film.runtime()
+    if total <= 0:
+        raise AnimaticError("the film has no shots to render", file=film.source)
+    if width % 2 or height % 2:
+        raise AnimaticError(f"resolution {width}x{height} must be even for H.264", file=film.source)
+    audio_path = Path(audio) if audio is not None else None
+    if audio_path is not None:
+        if not audio_path.is_file():
+            raise AnimaticError("no such audio file", file=audio_path)
+        if not _has_audio(audio_path):
+            raise AnimaticError("has no audio stream ffmpeg can read", file=audio_path)
+    plan = plan_animatic(film)
+    notes = [f"shot {e.shot}: {n}" for e in plan for n in e.notes]
+    with tempfile.TemporaryDirectory(prefix="shotreel-animatic-") as scratch:
+        folder = Path(scratch)
+        font = None
+        if burn_in and (data := _font_bytes()) is not None:
+            atomic_write_bytes(folder / "font.ttf", data)
+            font = "font.ttf"
+        elif burn_in:
+            notes.append("no font to burn in with (Pillow without FreeType): rendered without burn-in")
+        pad = max(4, height // 40)
+        graph = _Graph(width, height, film.fps, font, max(10, height // 26), pad)
+        inputs: list[str] = []
+        chains: list[str] = []
+        shots = {s.id: s for s in film.shots()}
+        for index, entry in enumerate(plan):
+            if entry.source == "card":
+                entry.path = _card(film, shots[entry.shot], folder / f"card{index}.png")
+            label = None
+            if font is not None:
+                label = f"label{index}.txt"
+                atomic_write_bytes(folder / label, f"{entry.shot}  {entry.take or entry.source}".encode())
+            inputs += ["-i", str(Path(entry.path).resolve())]  # type: ignore[arg-type]
+            make = graph.take if entry.source == "take" else graph.still
+            chains.append(make(index, entry, label))
+        audio_index = len(plan)
+        samples = round(Fraction(total) / film.fps * SAMPLE_RATE)
+        if audio_path is not None:
+            inputs += ["-i", str(audio_path.resolve())]
+            chains.append(f"[{audio_index}:a:0]aresample={SAMPLE_RATE},apad=whole_len={samples},"
+                          f"atrim=end_sample={samples}[aout]")
+        else:
+            chains.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={samples}[aout]")
+        joined = "".join(f"[s{i}]" for i in range(len(plan)))
+        chains.append(f"{joined}concat=n={len(plan)}:v=1:a=0,settb=expr={graph.tb},setpts=N"
+                      f"{graph.timecode(film.start_frame)}[vout]")
+        script = folder / "graph.txt"
+        atomic_write_bytes(script, ";\n".join(chains).encode())
+        with atomic_output(output, suffix=".mp4") as tmp:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *inputs,
+                   "-/filter_complex", script.name, "-map", "[vout]", "-map", "[aout]",
+                   "-frames:v", str(total), "-r", ffmpeg_rate(film.fps), "-fps_mode", "cfr",
+                   "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+                   "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+                   "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart"]
+            if threads:
+                cmd += ["-threads", str(threads)]
+            cmd += ["-progress", "pipe:1", "-nostats", str(tmp.resolve())]
+            _run(cmd, folder, total, plan, progress)
+            made = probe(tmp)
+            if made.frames != total:
+                raise AnimaticError(f"rendered {made.frames} frames, not the film's {total}; nothing written",
+                                    file=output)
+    progress(total, total, "animatic done")
+    return AnimaticResult(output, total, film.fps, width, height, plan, notes,
+                          time.monotonic() - started, audio_path)
+
+
+def _run(cmd: list[str], folder: Path, total: int, plan: list[AnimaticShot],
+         progress: ProgressCallback) -> None:
+    """Run ffmpeg in ``folder``, reporting ``frame=`` lines of ``-progress`` as they come."""
+    starts = [(e.record_in, e.shot) for e in plan]
+    log = folder / "ffmpeg.log"
+    with open(log, "wb") as err:
+        process = subprocess.Popen(cmd, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=err, text=True, errors="replace")
+        try:
+            assert process.stdout is not None
+            current = 0
+            for line in process.stdout:
+                if line.startswith("frame=") and line[6:].strip().isdigit():
+                    frame = int(line[6:])
+                    while current + 1 < len(starts) and starts[current + 1][0] <= frame:
+                        current += 1
+                    progress(min(frame, total - 1), total, f"shot {starts[current][1]}")
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    if code != 0:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+        raise AnimaticError(f"ffmpeg could not render the animatic: {lines[-1] if lines else f'exit {code}'}")

@@ -1,0 +1,312 @@
+"""The way back: read the editor's cut and turn it into ``selects.yaml`` (which take, which frames).
+
+A cut exported from an editor (OTIO, EDL, FCP7 XML, AAF; read by :func:`shotreel.cuts.read_cut`,
+video tracks flattened so the take over a board is what counts) is matched clip by clip to shots and
+takes:
+
+1. ``metadata["shotreel"]`` when the editor kept it (an OTIO round trip) names the shot;
+2. else the media path: ``takes/<shot>/<take>.<ext>`` inside the project, or — because editors
+   move and relink media — the file name with its parent folder (``sh020/t2.mp4``), or a file name
+   only one take has; a board's path (``boards/<shot>.png``) names its shot;
+3. else the clip name: a shot id (``sh020``, ``sh020 take 2``) or a take's file name.
+
+The take is the one the clip's media is (the metadata's active take when the media cannot be told).
+Its trims are the clip's source range relative to the take's first frame, written only when they
+differ from what the reel would do anyway (from frame 0 for the shot's length). EDL, FCP7 XML and
+AAF round trips drop all metadata, so 2 and 3 are what make them work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from . import timing
+from .cuts import Cut, CutClip, read_cut
+from .model import Film, Selection, Take
+from .takes import find_takes, load_selects, write_selects
+
+_STILL = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr")
+
+
+@dataclass
+class ClipMatch:
+    """What one clip of the cut was matched to (``shot`` is ``None`` when it matched nothing)."""
+
+    clip: CutClip
+    shot: str | None = None
+    take: str | None = None
+    how: str = ""
+    trim_in: int | None = None
+    trim_out: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncResult:
+    """The outcome of a sync: the new selects, what changed, and what could not be matched."""
+
+    cut: Cut
+    selects: dict[str, Selection]
+    matches: list[ClipMatch]
+    changes: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    written: Path | None = None
+
+    @property
+    def matched(self) -> int:
+        return sum(1 for m in self.matches if m.shot is not None)
+
+
+def _pure(path: str) -> PurePosixPath | PureWindowsPath:
+    if re.match(r"^(?:[A-Za-z]:[\\/]|\\\\)", path) or ("\\" in path and "/" not in path):
+        return PureWindowsPath(path)
+    return PurePosixPath(path)
+
+
+class _Index:
+    """Takes and boards of the film, looked up by path, folder + file name, file name and id."""
+
+    def __init__(self, film: Film, takes: dict[str, list[Take]]):
+        self.film = film
+        self.takes = takes
+        self.by_path: dict[str, Take] = {}
+        self.by_folder_name: dict[tuple[str, str], Take] = {}
+        self.by_name: dict[str, list[Take]] = {}
+        self.by_stem: dict[str, list[Take]] = {}
+        for shot_takes in takes.values():
+            for take in shot_takes:
+                self.by_path[os.path.normcase(os.path.abspath(take.path))] = take
+                self.by_folder_name[(take.path.parent.name, take.path.name)] = take
+                self.by_name.setdefault(take.path.name, []).append(take)
+                self.by_stem.setdefault(take.path.stem, []).append(take)
+        self.shot_ids = {s.id for s in film.shots()}
+        self.boards: dict[str, str] = {}
+        for shot in film.shots():
+            names = [f"{shot.id}.png"] + [Path(b.path).name for b in shot.boards]
+            for name in names:
+                self.boards.setdefault(name, shot.id)
+
+    def take_for_media(self, media: str) -> tuple[Take | None, str]:
+        pure = _pure(media)
+        local = os.path.normcase(os.path.abspath(media))
+        if local in self.by_path:
+            return self.by_path[local], "media path"
+        parts = pure.parts
+        if "takes" in parts:  # takes/<shot>/<file> wherever the project now lives
+            i = len(parts) - 1 - parts[::-1].index("takes")
+            if len(parts) - i == 3 and (hit := self.by_folder_name.get((parts[i + 1], parts[i + 2]))):
+                return hit, "media path in the project"
+        if len(parts) >= 2 and (hit := self.by_folder_name.get((parts[-2], parts[-1]))):
+            return hit, "media file and folder"
+        same = self.by_name.get(pure.name, [])
+        if len(same) == 1:
+            return same[0], "media file name"
+        return None, ""
+
+    def shot_for_board(self, media: str) -> str | None:
+        pure = _pure(media)
+        if pure.suffix.lower() not in _STILL:
+            return None
+        return self.boards.get(pure.name) or (pure.stem if pure.stem in self.shot_ids else None)
+
+    def shot_for_name(self, name: str) -> tuple[str | None, Take | None]:
+        text = name.strip()
+        if text in self.shot_ids:
+            return text, None
+        head = re.split(r"[\s_.:|/-]+", text, maxsplit=1)[0] if text else ""
+        if head in self.shot_ids:
+            return head, None
+        stem = _pure(text).stem if "." in text else text
+        for pool in (self.by_name.get(text, []), self.by_stem.get(stem, [])):
+            if len(pool) == 1:
+                return pool[0].shot, pool[0]
+        return None, None
+
+
+def _trims(film: Film, clip: CutClip, take: Take) -> tuple[int | None, int | None, list[str]]:
+    """The clip's source range as frames of ``take`` (``None`` where the reel's default applies)."""
+    notes: list[str] = []
+    if clip.source_in is None or clip.source_out is None:
+        return None, None, notes
+    shot = film.shot(take.shot)
+    take_rate = take.fps or film.fps
+    source_rate = clip.source_rate or take_rate
+    start = Fraction(clip.source_in) * take_rate / source_rate
+    end = Fraction(clip.source_out) * take_rate / source_rate
+    trim_in, trim_out = round(start), round(end)
+    frames = take.frames
+    if frames is not None and trim_in >= frames:
+        # the editor counted the take from a media timecode (01:00:00:00 is the usual default)
+        hour = timing.parse_timecode("01:00:00:00", film.fps) if film.fps in timing.RATES.values() else None
+        for origin in (hour, film.start_frame):
+            if origin is None:
+                continue
+            offset = round(Fraction(origin) * take_rate / film.fps) if take_rate != film.fps else origin
+            if 0 <= trim_in - offset < frames:
+                trim_in, trim_out = trim_in - offset, trim_out - offset
+                notes.append(f"the cut counts take {take.id!r} from timecode frame {origin}; "
+                             "trims read from there")
+                break
+        else:
+            notes.append(f"the cut uses frames {trim_in}-{trim_out} of take {take.id!r}, which has {frames}; "
+                         "trims not recorded")
+            return None, None, notes
+    trim_in = max(0, trim_in)
+    if frames is not None:
+        trim_out = min(trim_out, frames)
+    needed = round(Fraction(shot.duration) * take_rate / film.fps) if shot else None
+    default_out = min(frames, needed) if frames is not None and needed is not None else needed
+    if trim_in == 0 and trim_out == default_out:
+        return None, None, notes
+    if shot is not None and clip.duration != shot.duration:
+        notes.append(f"the cut holds it for {clip.duration} frames, the shot is {shot.duration}: "
+                     "change its duration in shotreel.yaml to keep the editor's length")
+    return trim_in, max(trim_out, trim_in + 1), notes
+
+
+def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) -> list[ClipMatch]:
+    """Each clip of ``cut`` matched to a shot and (where its media is one) a take, with its trims."""
+    takes = find_takes(film) if takes is None else takes
+    index = _Index(film, takes)
+    matches = []
+    for clip in cut.clips:
+        match = ClipMatch(clip)
+        block = clip.shotreel or {}
+        take: Take | None = None
+        if clip.media:
+            take, match.how = index.take_for_media(clip.media)
+        if block.get("shot") in index.shot_ids:
+            match.shot = str(block["shot"])
+            match.how = match.how or "shotreel metadata"
+            if take is None and block.get("take"):
+                take = next((t for t in takes.get(match.shot, []) if t.id == block["take"]), None)
+            if take is not None and take.shot != match.shot:
+                take = None
+        if take is not None:
+            match.shot = take.shot
+        if match.shot is None and clip.media and (board := index.shot_for_board(clip.media)):
+            match.shot, match.how = board, "board path"
+        if match.shot is None:
+            shot, named = index.shot_for_name(clip.name)
+            if shot is not None:
+                match.shot, match.how = shot, "clip name"
+                take = take or named
+        if match.shot is not None and take is not None and take.shot == match.shot:
+            match.take = take.id
+            match.trim_in, match.trim_out, match.notes = _trims(film, clip, take)
+        matches.append(match)
+    return matches
+
+
+def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
+                 dry_run: bool = False) -> SyncResult:
+    """Read the cut at ``cut_path`` and update the film's ``selects.yaml`` from it.
+
+    ``fps`` is the EDL's rate (EDLs carry none; default: the film's). Each shot whose take clip is
+    in the cut gets that take and its trims; shots the cut shows only as boards, or not at all,
+    keep their select. Returns the new selects, one line per change, the shots that moved in the
+    cut's order, the clips nothing matched, and the reader's notes. ``dry_run`` writes nothing.
+    """
+    path = Path(cut_path)
+    rate = fps if fps is not None else (film.fps if path.suffix.lower() == ".edl" else None)
+    cut = read_cut(path, rate=rate)
+    takes = find_takes(film)
+    old = load_selects(film)
+    matches = match_cut(film, cut, takes)
+    result = SyncResult(cut, dict(old), matches, notes=list(cut.notes))
+    seen: dict[str, ClipMatch] = {}
+    for match in matches:
+        clip = match.clip
+        if match.shot is None:
+            media = f" ({clip.media})" if clip.media else ""
+            result.unmatched.append(f"{clip.name}{media} at record frame {clip.record_in}")
+            continue
+        if match.take is None:
+            continue
+        if match.shot in seen:
+            result.notes.append(f"shot {match.shot}: in the cut more than once; the first use "
+                                f"(take {seen[match.shot].take}) is kept")
+            continue
+        seen[match.shot] = match
+        result.notes.extend(f"shot {match.shot}: {note}" for note in match.notes)
+        new = Selection(match.shot, match.take, match.trim_in, match.trim_out)
+        before = old.get(match.shot)
+        if before != new:
+            result.selects[match.shot] = new
+            result.changes.append(f"{match.shot}: {_describe(before)} -> {_describe(new)}")
+    for shot in film.shots():
+        if shot.id not in seen and any(m.shot == shot.id for m in matches) and takes.get(shot.id):
+            result.notes.append(f"shot {shot.id}: the cut shows its board, not a take; its select is kept")
+    result.order = _order_changes(film, matches)
+    missing = [s.id for s in film.shots() if not any(m.shot == s.id for m in matches)]
+    if missing:
+        result.notes.append(f"not in the cut: {', '.join(missing)}")
+    if result.changes and not dry_run:
+        result.written = write_selects(film, result.selects)
+    return result
+
+
+def _describe(selection: Selection | None) -> str:
+    if selection is None:
+        return "newest take"
+    trims = ""
+    if selection.trim_in is not None or selection.trim_out is not None:
+        end = selection.trim_out if selection.trim_out is not None else "end"
+        trims = f" [{selection.trim_in or 0}-{end}]"
+    return f"take {selection.take}{trims}"
+
+
+def _order_changes(film: Film, matches: list[ClipMatch]) -> list[str]:
+    """The shots the cut moved, against story order (those outside the longest run kept in order)."""
+    story = {shot.id: i for i, shot in enumerate(film.shots())}
+    order: list[str] = []
+    for match in matches:
+        if match.shot is not None and match.shot not in order:
+            order.append(match.shot)
+    positions = [story[s] for s in order]
+    keep = _longest_increasing(positions)
+    moved = []
+    for i, shot_id in enumerate(order):
+        if i in keep:
+            continue
+        after = order[i - 1] if i > 0 else None
+        where = f"after {after}" if after else "first"
+        moved.append(f"{shot_id} moved: now {where} (story order #{story[shot_id] + 1}, cut #{i + 1})")
+    return moved
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indexes of one longest strictly increasing subsequence of ``values`` (patience sorting)."""
+    tails: list[int] = []  # tails[k]: index of the smallest tail of an increasing run of length k+1
+    back = [-1] * len(values)
+    for i, value in enumerate(values):
+        k = _bisect_tails(values, tails, value)
+        if k > 0:
+            back[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+        else:
+            tails[k] = i
+    keep = set()
+    i = tails[-1] if tails else -1
+    while i != -1:
+        keep.add(i)
+        i = back[i]
+    return keep
+
+
+def _bisect_tails(values: list[int], tails: list[int], value: int) -> int:
+    lo, hi = 0, len(tails)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[tails[mid]] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
