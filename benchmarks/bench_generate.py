@@ -1,0 +1,187 @@
+"""Generation makespan: many takes against a provider with fixed latency and a concurrency limit.
+
+The local Runway server (``tests.servers``, run in its own process like a real remote service) runs each
+job for ``--service`` seconds with at most ``--limit`` jobs running at once (the rest wait THROTTLED);
+it answers polls at once. ``shotreel.generation.generate`` drives ``--jobs`` takes through the real Runway
+client with ``--concurrency`` jobs in flight: plan, ledger, submit, poll, download, probe, sidecar.
+The makespan is the wall time of that whole call, compared with the ideal
+``jobs / limit × service`` (400 / 16 × 0.1 s = 2.5 s). Exit status 1 when the ratio exceeds ``--max-ratio``
+(1.15) or when any take is missing or was submitted twice.
+
+For context the same run also times a bare client (``--baseline``): the same provider client and
+server, ``--concurrency`` threads doing submit → poll → download and nothing else (no ledger, no
+probe, no sidecar), which shows what the machine allows at that moment.
+
+    /work/venv/bin/python benchmarks/bench_generate.py [--jobs 400] [--concurrency 16] [--service 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+SERVER = """
+import json, sys, time
+from tests.servers import core, media, start_server
+# Answer without Nagle's delay, as real HTTP front ends do (nginx tcp_nodelay): otherwise every response
+# written as headers + body waits ~40 ms for the client's delayed ACK.
+core._Handler.disable_nagle_algorithm = True
+media.clip(24, 121, 640, 360)
+server = start_server("runway", service_time=float(sys.argv[1]), max_concurrent=int(sys.argv[2]), size=(640, 360))
+print(json.dumps({"url": server.url, "key": server.api_key}), flush=True)
+for line in sys.stdin:
+    jobs = list(server.jobs.values())
+    span = max(j.end for j in jobs) - min(j.start for j in jobs) if jobs else 0.0
+    print(json.dumps({"creates": server.creates(), "duplicates": server.duplicates(), "errors": server.errors,
+                      "polls": sum(j.polls for j in jobs), "busy_span": span, "cpu": time.process_time()}),
+          flush=True)
+    server.jobs.clear()
+    server.submissions.clear()
+server.stop()
+"""
+
+
+def make_project(folder: Path, shots: int) -> Path:
+    """A film of ``shots`` five-second shots sharing one 1280×720 board."""
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    (folder / "boards").mkdir()
+    Image.new("RGB", (1280, 720), (40, 90, 140)).save(folder / "boards" / "board.png")
+    lines = ["title: Benchmark", "fps: 24", "resolution: 1280x720", "beats:", "  - id: b1", "scenes:",
+             "  - id: sc01", "    heading: INT. BENCH - DAY", "    shots:"]
+    for n in range(1, shots + 1):
+        lines += [f"      - id: sh{n:04d}", "        beat: b1", "        duration: 5s",
+                  f"        action: Shot {n}, the camera pushes in.", "        boards: [boards/board.png]"]
+    (folder / "shotreel.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+class _Server:
+    """The fake Runway server in a child process."""
+
+    def __init__(self, service: float, limit: int):
+        self.process = subprocess.Popen([sys.executable, "-c", SERVER, str(service), str(limit)], cwd=REPO,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hello = json.loads(self.process.stdout.readline())
+        self.url, self.key = hello["url"], hello["key"]
+        self.cpu = self.report()["cpu"]  # what starting took
+
+    def report(self) -> dict:
+        """Accepted creates, duplicates, polls, busy span and CPU since the last report (then reset)."""
+        self.process.stdin.write("report\n")
+        self.process.stdin.flush()
+        report = json.loads(self.process.stdout.readline())
+        report["cpu"], self.cpu = report["cpu"] - getattr(self, "cpu", 0.0), report["cpu"]
+        return report
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+def _bare(provider, requests: list, concurrency: int, folder: Path) -> tuple[float, float]:
+    """Submit → poll → download every request on ``concurrency`` threads, nothing else; wall and CPU time."""
+    queue = list(reversed(requests))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                request = queue.pop()
+            handle = provider.submit(request)
+            while True:
+                time.sleep(provider.poll_interval)
+                status = provider.poll(handle)
+                if status.state.finished:
+                    break
+            provider.fetch(handle, status, folder / f"{request.shot_id}.mp4")
+
+    started, cpu = time.perf_counter(), time.process_time()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: float,
+        baseline: bool = False) -> dict:
+    """Run the benchmark once and return its figures."""
+    from shotreel.generation.registry import get_provider
+    from shotreel.generation.scheduler import generate
+    from shotreel.project import load_project
+    from shotreel.prompts import build_request
+
+    server = _Server(service, limit)
+    try:
+        with tempfile.TemporaryDirectory(prefix="shotreel-bench-") as tmp:
+            film = load_project(make_project(Path(tmp) / "film", jobs))
+            provider = get_provider("runway", base_url=server.url, api_key=server.key,
+                                    poll_interval=poll_interval, max_concurrency=concurrency)
+            started, cpu = time.perf_counter(), time.process_time()
+            summary = generate(film, provider=provider, concurrency=concurrency)
+            makespan = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            takes = sum(1 for _ in (Path(tmp) / "film" / "takes").glob("*/t001.mp4"))
+            report = server.report()
+            bare = bare_cpu = None
+            if baseline:
+                requests = [build_request(film, shot, provider, None, "b001") for shot in film.shots()]
+                (Path(tmp) / "bare").mkdir()
+                bare, bare_cpu = _bare(provider, requests, concurrency, Path(tmp) / "bare")
+                server.report()
+    finally:
+        server.close()
+    ideal = jobs / limit * service
+    return {"jobs": jobs, "concurrency": concurrency, "service": service, "limit": limit, "makespan": makespan,
+            "ideal": ideal, "ratio": makespan / ideal, "done": len(summary.done), "takes": takes,
+            "creates": report["creates"], "duplicates": report["duplicates"], "server_errors": report["errors"],
+            "polls": report["polls"], "busy_span": report["busy_span"], "cpu": cpu, "bare": bare, "bare_cpu": bare_cpu,
+            "server_cpu": report["cpu"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=16, help="jobs in flight (--concurrency)")
+    parser.add_argument("--limit", type=int, default=None, help="the server's concurrency limit (default: same)")
+    parser.add_argument("--service", type=float, default=0.1, help="seconds each job runs on the server")
+    parser.add_argument("--poll-interval", type=float, default=0.005, help="the client's poll interval (s)")
+    parser.add_argument("--max-ratio", type=float, default=1.15)
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time a bare client in the same run, for context (default: on)")
+    args = parser.parse_args(argv)
+    result = run(args.jobs, args.concurrency, args.service, args.limit or args.concurrency, args.poll_interval,
+                 args.baseline)
+    print(f"generate: {result['jobs']} jobs, {result['limit']} at once, {result['service'] * 1000:.0f} ms each: "
+          f"makespan {result['makespan']:.3f} s vs ideal {result['ideal']:.3f} s -> ratio {result['ratio']:.3f} "
+          f"(limit {args.max_ratio})")
+    print(f"  takes landed {result['takes']}/{result['jobs']}, creates {result['creates']}, "
+          f"duplicates {len(result['duplicates'])}, polls {result['polls']} "
+          f"({result['polls'] / max(1, result['jobs']):.1f} per job), server busy span {result['busy_span']:.3f} s, "
+          f"CPU: client {result['cpu']:.2f} s, server {result['server_cpu']:.2f} s")
+    if result["bare"] is not None:
+        print(f"  bare client (submit/poll/download only) in the same run: {result['bare']:.3f} s "
+              f"-> ratio {result['bare'] / result['ideal']:.3f}, client CPU {result['bare_cpu']:.2f} s")
+    ok = (result["takes"] == result["done"] == result["creates"] == result["jobs"] and not result["duplicates"]
+          and not result["server_errors"])
+    if not ok:
+        print("FAIL: takes missing or submitted twice", file=sys.stderr)
+        return 1
+    return 0 if result["ratio"] <= args.max_ratio else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Generate takes from the boards with a video provider; safe to interrupt and to run again."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from ..generation.registry import DEFAULT_PROVIDER, provider_names
+from ..generation.scheduler import GenerationSummary, generate
+from ..project import load_project
+from ..prompts import describe_request
+from .terminal import ProgressBar
+
+NAME = "generate"
+HELP = "generate takes from the boards (default provider: the offline animatic); --dry-run to price it first"
+ORDER = 35
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="DIR", help="the project folder")
+    parser.add_argument("--provider", default=DEFAULT_PROVIDER, metavar="P",
+                        help=f"who renders the takes: {', '.join(provider_names())} (default: {DEFAULT_PROVIDER}; "
+                             "API keys come from the environment)")
+    parser.add_argument("--model", metavar="M", help="the provider's model (default: the provider's default)")
+    parser.add_argument("--shots", metavar="IDS", help="only these shots, comma separated (sh010,sh020)")
+    parser.add_argument("--takes", type=_positive, default=1, metavar="N",
+                        help="how many takes each shot should have; takes on disk and jobs still running count "
+                             "(default 1), so running the command again never pays twice")
+    parser.add_argument("--new", action="store_true",
+                        help="make N new takes per shot even when the shot has takes already (regenerate)")
+    parser.add_argument("--concurrency", type=_positive, metavar="N",
+                        help="jobs at the provider at once: your account's limit there (default: the provider's "
+                             "usual entry-level limit, e.g. 2 on Runway; the number of cores for the animatic)")
+    parser.add_argument("--seed", type=int, metavar="S", help="seed of the first new take (the next take S+1 …)")
+    parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format workflow file to run")
+    parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
+                        help="seconds between polls of a job (default: what the provider advises)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print every request and the estimated cost; send nothing, record nothing")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    film = load_project(args.project)
+    options: dict[str, object] = {}
+    if args.workflow:
+        options["workflow"] = str(Path(args.workflow).resolve())
+    if args.concurrency is not None:
+        options["max_concurrency"] = args.concurrency
+    if args.poll_interval is not None:
+        options["poll_interval"] = args.poll_interval
+    shots = [s for s in args.shots.split(",") if s.strip()] if args.shots else None
+    stop = threading.Event()
+    bar = ProgressBar("generate")
+    try:
+        summary = generate(film, shots=shots, provider=args.provider, takes_per_shot=args.takes,
+                           concurrency=args.concurrency, dry_run=args.dry_run, progress=None if args.dry_run else bar,
+                           options=options, model=args.model, seed=args.seed, new_takes=args.new, stop=stop)
+    finally:
+        bar.close()
+    if args.dry_run:
+        _print_dry_run(film, summary)
+        return 0
+    _print_summary(summary, args.project)
+    if summary.error is not None:
+        raise summary.error
+    if summary.stopped == "interrupted":
+        return 130
+    return 0 if summary.ok else 1
+
+
+def _print_dry_run(film, summary: GenerationSummary) -> None:
+    for request in summary.requests:
+        print(describe_request(film, request))
+    for shot, reason in summary.skipped:
+        print(f"skipped shot {shot}: {reason}")
+    if summary.reconciled:
+        print(f"{len(summary.reconciled)} job(s) still at the provider would be followed first "
+              f"({', '.join(summary.reconciled[:6])}{' …' if len(summary.reconciled) > 6 else ''})")
+    for outcome in summary.unknown:
+        print(f"{outcome.key} may exist at the provider (unknown_submit): not sent again; see `shotreel jobs`")
+    count = len(summary.requests)
+    print(f"dry run: {count} take{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
+          f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
+
+
+def _print_summary(summary: GenerationSummary, project: str) -> None:
+    for outcome in summary.done:
+        print(f"done     {outcome.key}  {outcome.path}")
+    for outcome in summary.failed:
+        print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
+    for outcome in summary.unknown:
+        print(f"unknown  {outcome.key}  {outcome.message}\n         not sent again: check the provider's dashboard, "
+              f"then `shotreel jobs {project} --forget {outcome.key}` if the job is not there, or "
+              f"`shotreel jobs {project} --resubmit {outcome.key}` to send it again (it may be paid twice)")
+    for outcome in summary.waiting:
+        print(f"waiting  {outcome.key}  {outcome.message}")
+    for shot, reason in summary.skipped:
+        print(f"skipped  {shot}  {reason}")
+    for provider, count in sorted(summary.other_providers.items()):
+        print(f"note: {count} unfinished job(s) of provider {provider}; run with --provider {provider} to finish them")
+    line = (f"generate: {len(summary.done)} done, {len(summary.failed)} failed, {len(summary.unknown)} unknown, "
+            f"{len(summary.waiting)} waiting · ${summary.spent:.2f} spent (estimated ${summary.estimated_cost:.2f})"
+            f" · {summary.elapsed:.1f} s")
+    if summary.stopped:
+        line += f" · {summary.stopped}"
+    print(line)
+    if summary.waiting and not summary.error:
+        print(f"run `shotreel generate {project}` again to finish the waiting jobs", file=sys.stderr)

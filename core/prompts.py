@@ -1,0 +1,225 @@
+"""Shot + assets + style guide -> a provider-neutral :class:`~shotreel.generation.base.GenerationRequest`.
+
+The prompt is built deterministically, most important first, so that cutting it to a provider's
+length limit drops the least important words: the shot's action, its ``prompt`` additions, the
+camera (size, angle, movement, lens), continuity notes, the assets in shot (their descriptions),
+the film's style guide, and the sound as the shot's mood. The start frame is the shot's board,
+the end frame a board with role ``end``; reference images come from the assets and from boards
+with role ``reference``. :func:`render_prompt` shows a request as text (``shotreel prompt``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from .errors import BoardError, ShotreelError
+from .generation.base import GenerationRequest, Provider
+from .model import Film, Shot
+from .timing import format_duration, fps_label
+
+SHOT_SIZES = {
+    "EWS": "extreme wide shot", "XWS": "extreme wide shot", "ELS": "extreme long shot", "WS": "wide shot",
+    "LS": "long shot", "FS": "full shot", "MWS": "medium wide shot", "MLS": "medium long shot",
+    "MS": "medium shot", "MCU": "medium close-up", "CU": "close-up", "ECU": "extreme close-up",
+    "XCU": "extreme close-up", "OTS": "over-the-shoulder shot", "POV": "point-of-view shot",
+    "2S": "two shot", "INSERT": "insert shot",
+}
+"""Shot-size abbreviations a film-maker writes, spelled out for the model."""
+
+DEFAULT_TAKE = "t001"
+
+
+class PromptError(ShotreelError):
+    """A shot cannot be turned into a generation request (no board, a missing reference image)."""
+
+
+def derived_seed(shot_id: str, take_id: str) -> int:
+    """A stable seed for a take when the user gives none: the same take id always gets the same seed."""
+    return int.from_bytes(hashlib.sha256(f"{shot_id}/{take_id}".encode()).digest()[:4], "big")
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _sentence(text: str) -> str:
+    text = _clean(text)
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+def _camera_text(shot: Shot) -> str:
+    cam = shot.camera
+    parts = []
+    if cam.size:
+        parts.append(SHOT_SIZES.get(cam.size.strip().upper(), cam.size.strip()))
+    if cam.angle:
+        parts.append(cam.angle.strip())
+    if cam.movement:
+        movement = cam.movement.strip()
+        parts.append("static camera" if movement.lower() == "static" else f"camera {movement}")
+    if cam.lens:
+        lens = cam.lens.strip()
+        parts.append(lens if "lens" in lens.lower() else f"{lens} lens")
+    return _sentence("Camera: " + ", ".join(parts)) if parts else ""
+
+
+def prompt_parts(film: Film, shot: Shot) -> list[str]:
+    """The prompt's sentences, most important first (empty parts left out)."""
+    parts = [_sentence(shot.action), _sentence(shot.prompt), _camera_text(shot)]
+    if shot.continuity:
+        parts.append(_sentence(f"Continuity: {shot.continuity}"))
+    for asset_id in shot.assets:
+        asset = film.asset(asset_id)
+        if asset is not None and asset.description:
+            parts.append(_sentence(f"{asset.kind.capitalize()}: {asset.description}"))
+    if film.style:
+        parts.append(_sentence(f"Style: {film.style}"))
+    if shot.sound:
+        parts.append(_sentence(f"Mood: {shot.sound}"))
+    return [p for p in parts if p]
+
+
+def truncate_words(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary (never inside a word)."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    cut = text[:limit + 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > 0 else ""
+    return cut.rstrip(" ,;:-—")
+
+
+def build_prompt(film: Film, shot: Shot, max_chars: int = 0) -> str:
+    """The shot's prompt, deterministic, cut to ``max_chars`` at a word boundary (0: no limit)."""
+    return truncate_words(" ".join(prompt_parts(film, shot)), max_chars)
+
+
+def _fallback_board(film: Film, shot: Shot) -> Path:
+    board = shot.board("start")
+    return film.path(board.path) if board is not None else film.path(f"boards/{shot.id}.png")
+
+
+def start_board(film: Film, shot: Shot) -> Path:
+    """The image a take of ``shot`` starts from; raises :class:`PromptError` naming the fix if missing."""
+    try:
+        from .boards import shot_board_image  # written alongside; fall back while it is not there
+    except ImportError:
+        shot_board_image = None
+    path: Path | None = None
+    if shot_board_image is not None:
+        try:
+            found = shot_board_image(film, shot)
+            path = Path(found) if found else None
+        except BoardError:
+            path = None
+    if path is None:
+        path = _fallback_board(film, shot)
+    if not path.is_file():
+        where = _relative(film, path)
+        raise PromptError(f"no board image ({where}); draw one or run `shotreel boards DIR` first",
+                          shot=shot.id, file=film.source, line=shot.line)
+    return path.resolve()
+
+
+def end_board(film: Film, shot: Shot) -> Path | None:
+    """The shot's end frame (a board with role ``end``), if it has one; missing file -> :class:`PromptError`."""
+    board = shot.board("end")
+    if board is None:
+        return None
+    path = film.path(board.path)
+    if not path.is_file():
+        raise PromptError(f"end board {board.path} does not exist; draw it or remove it from the shot",
+                          shot=shot.id, file=film.source, line=shot.line)
+    return path.resolve()
+
+
+def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
+    """Reference images for ``shot``: its assets' references, then its boards with role ``reference``."""
+    found: list[Path] = []
+    for asset_id in shot.assets:
+        asset = film.asset(asset_id)
+        for ref in asset.references if asset is not None else []:
+            path = film.path(ref)
+            if not path.is_file():
+                raise PromptError(f"reference image {ref} of asset {asset_id} does not exist",
+                                  shot=shot.id, file=film.source, line=asset.line)
+            found.append(path.resolve())
+    for board in shot.boards:
+        if board.role == "reference":
+            path = film.path(board.path)
+            if not path.is_file():
+                raise PromptError(f"reference board {board.path} does not exist",
+                                  shot=shot.id, file=film.source, line=shot.line)
+            found.append(path.resolve())
+    return tuple(dict.fromkeys(found))
+
+
+def _provider_name_and_limit(provider: Provider | str | None, model: str | None) -> tuple[str, str, int]:
+    if isinstance(provider, Provider):
+        model = model or provider.default_model()
+        return provider.name, model, provider.capabilities(model).max_prompt_chars
+    return (provider or ""), (model or ""), 0
+
+
+def build_request(film: Film, shot: Shot, provider: Provider | str, model: str | None, take_id: str,
+                  seed: int | None = None, negative_prompt: str = "",
+                  extra: dict | None = None) -> GenerationRequest:
+    """The request for take ``take_id`` of ``shot`` from ``provider`` (a :class:`Provider` or its name).
+
+    ``model`` ``None`` means the provider's default. Without ``seed`` the take gets
+    :func:`derived_seed`, so the same take id always asks for the same thing. The prompt is cut
+    to the model's ``max_prompt_chars`` at a word boundary. Raises :class:`PromptError` when the
+    shot has no board to start from.
+    """
+    name, model, limit = _provider_name_and_limit(provider, model)
+    width, height = film.resolution
+    return GenerationRequest(
+        take_id=take_id, shot_id=shot.id, provider=name, model=model,
+        prompt=build_prompt(film, shot, limit), negative_prompt=negative_prompt,
+        duration_frames=shot.duration, fps=film.fps, width=width, height=height,
+        start_image=start_board(film, shot), end_image=end_board(film, shot),
+        reference_images=reference_images(film, shot),
+        seed=seed if seed is not None else derived_seed(shot.id, take_id),
+        movement=_clean(shot.camera.movement).lower(), extra=dict(extra or {}))
+
+
+def _relative(film: Film, path: Path | None) -> str:
+    if path is None:
+        return "-"
+    if film.root is not None:
+        try:
+            return Path(path).resolve().relative_to(film.root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def describe_request(film: Film, request: GenerationRequest, cost: float | None = None) -> str:
+    """A request as readable lines: shot, take, provider, model, boards, duration, seed and prompt."""
+    head = f"shot {request.shot_id}  take {request.take_id}  provider {request.provider}"
+    lines = [
+        f"{head}  model {request.model or '-'}",
+        f"  start board  {_relative(film, request.start_image)}",
+        f"  end board    {_relative(film, request.end_image)}",
+    ]
+    if request.reference_images:
+        lines.append("  references   " + ", ".join(_relative(film, p) for p in request.reference_images))
+    lines.append(f"  duration     {format_duration(request.duration_frames, request.fps)}"
+                 f" ({request.duration_frames} frames at {fps_label(request.fps)} fps)"
+                 f"  size {request.width}x{request.height}  movement {request.movement or '-'}")
+    seed = "-" if request.seed is None else str(request.seed)
+    lines.append(f"  seed         {seed}" + (f"  estimated cost ${cost:.2f}" if cost is not None else ""))
+    lines.append(f"  prompt       {request.prompt}")
+    if request.negative_prompt:
+        lines.append(f"  negative     {request.negative_prompt}")
+    return "\n".join(lines)
+
+
+def render_prompt(film: Film, shot: Shot, provider: Provider | str, model: str | None = None,
+                  take_id: str = DEFAULT_TAKE, seed: int | None = None) -> str:
+    """The request :func:`build_request` would make for ``shot``, as text for a person to inspect."""
+    request = build_request(film, shot, provider, model, take_id, seed)
+    cost = provider.estimate_cost(request) if isinstance(provider, Provider) else None
+    return describe_request(film, request, cost)
