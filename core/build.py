@@ -1,9 +1,17 @@
-"""The main job: check, boards, reel (OTIO, EDL, FCP7 XML) into ``DIR/edit/``, as one call a host can make.
+"""The main job as one call a host can make: check, boards, missing takes, reel, animatic.
 
 :func:`build` runs the stages in order and stops at the first that cannot go on (a project with
-errors is never boarded or cut). Each stage reports progress through its own callback, obtained from
-``stage_progress(stage_name)``, so a terminal can draw one bar per stage and Blender can show the
-stage in its status bar.
+errors is never boarded or cut):
+
+1. check the project (errors stop everything before anything is written);
+2. draw board cards for shots without boards, and the contact sheet;
+3. generate a take for every shot that has none, with the offline ``animatic`` provider (no
+   account, no network, no money: paid providers are only ever used by ``shotreel generate``);
+4. write the reel into ``edit/`` as OTIO, EDL and FCP7 XML;
+5. render ``edit/animatic.mp4``.
+
+Each stage reports progress through its own callback, obtained from ``stage_progress(stage)``, so a
+terminal can draw one bar per stage and Blender can show the stage in its status bar.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .animatic import AnimaticResult, render_animatic
 from .boards import BoardsResult, ContactSheetResult, contact_sheet, draw_boards, shot_board_image
 from .checks import Report, run_checks
 from .errors import Problem, ProjectError
@@ -20,6 +29,10 @@ from .model import Film
 from .progress import ProgressCallback, no_progress
 from .project import load_project
 from .reel import build_reel, reel_notes
+
+BUILD_PROVIDER = "animatic"
+"""The provider ``build`` fills missing takes with: offline and free."""
+ANIMATIC_FILE = "animatic.mp4"
 
 EDIT_DIR = "edit"
 REEL_FILES = ("reel.otio", "reel.edl", "reel.xml")
@@ -39,10 +52,13 @@ class BuildResult:
     sheet: ContactSheetResult
     reels: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    generated: list[Path] = field(default_factory=list)
+    animatic: AnimaticResult | None = None
 
     @property
     def written(self) -> list[Path]:
-        return [*self.boards.written, self.sheet.png, self.sheet.pdf, *self.reels]
+        movie = [self.animatic.path] if self.animatic else []
+        return [*self.boards.written, self.sheet.png, self.sheet.pdf, *self.generated, *self.reels, *movie]
 
 
 def _no_stage_progress(stage: str) -> ProgressCallback:
@@ -55,11 +71,13 @@ def refuse_errors(report: Report) -> None:
         raise ProjectError.from_problems([Problem(f.message, f.file, f.line, f.shot) for f in report.errors])
 
 
-def build(project: str | Path, stage_progress: StageProgress | None = None) -> BuildResult:
-    """Check, draw boards and the contact sheet, and write the reel as OTIO, EDL and FCP7 XML.
+def build(project: str | Path, stage_progress: StageProgress | None = None, *, generate: bool = True,
+          animatic: bool = True) -> BuildResult:
+    """Check, draw boards and the contact sheet, fill missing takes, write the reels, render the animatic.
 
-    Raises :class:`ProjectError` (every error of the check, each naming its line) before anything
-    is written when the project has errors. Returns what was written.
+    ``generate=False`` skips the takes, ``animatic=False`` the movie. Raises :class:`ProjectError`
+    (every error of the check, each naming its line) before anything is written when the project has
+    errors. Returns what was written and the notes on what a take or a format could not carry.
     """
     progress_for = stage_progress or _no_stage_progress
     film = load_project(project)
@@ -67,8 +85,12 @@ def build(project: str | Path, stage_progress: StageProgress | None = None) -> B
     refuse_errors(report)
     boards = draw_boards(film, progress_for("boards"))
     sheet = contact_sheet(film, progress_for("contact"))
+    notes: list[str] = []
+    generated: list[Path] = []
+    if generate:
+        generated = _missing_takes(film, progress_for("takes"), notes)
     timeline = build_reel(film, board_for=shot_board_image)
-    notes = reel_notes(timeline)
+    notes += reel_notes(timeline)
     edit = film.path(EDIT_DIR)
     reels = []
     reel_progress = progress_for("reel")
@@ -77,4 +99,18 @@ def build(project: str | Path, stage_progress: StageProgress | None = None) -> B
         notes += [f"{name}: {note}" for note in write_reel(timeline, edit / name)]
         reels.append(edit / name)
     reel_progress(len(REEL_FILES), len(REEL_FILES), "reels written")
-    return BuildResult(film, report, boards, sheet, reels, notes)
+    movie = None
+    if animatic:
+        movie = render_animatic(film, edit / ANIMATIC_FILE, progress=progress_for("animatic"))
+        notes += [f"{ANIMATIC_FILE}: {note}" for note in movie.notes]
+    return BuildResult(film, report, boards, sheet, reels, notes, generated, movie)
+
+
+def _missing_takes(film: Film, progress: ProgressCallback, notes: list[str]) -> list[Path]:
+    """A take from the offline provider for every shot that has none; returns the files written."""
+    from .generation.scheduler import generate
+
+    summary = generate(film, provider=BUILD_PROVIDER, takes_per_shot=1, progress=progress)
+    for outcome in summary.failed + summary.unknown + summary.waiting:
+        notes.append(f"shot {outcome.shot}: no {BUILD_PROVIDER} take: {outcome.message or outcome.state}")
+    return [outcome.path for outcome in summary.done if outcome.path is not None]

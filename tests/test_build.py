@@ -1,27 +1,50 @@
-"""`shotreel build`: the main job on the example film, end to end, with real Pillow and real OTIO adapters."""
+"""`shotreel build`: the main job on the example film, end to end, with real Pillow, real OTIO
+adapters and real ffmpeg (the example is rendered at 320x180 to keep the test quick)."""
 
 import opentimelineio as otio
+import pytest
 
 from shotreel.cli import main
+from shotreel.media import probe
 from shotreel.project import load_project
 
 
-def test_build_writes_boards_contact_sheet_and_three_reels(example_dir, capsys):
-    assert main(["build", str(example_dir)]) == 0
+@pytest.fixture
+def small_example(example_dir):
+    path = example_dir / "shotreel.yaml"
+    path.write_text(path.read_text().replace("resolution: 1920x1080", "resolution: 320x180"))
+    return example_dir
+
+
+def test_build_writes_boards_takes_reels_and_animatic(small_example, capsys):
+    assert main(["build", str(small_example)]) == 0
     out = capsys.readouterr().out
-    film = load_project(example_dir)
-    edit = example_dir / "edit"
-    assert sorted(p.name for p in edit.iterdir()) == ["contact_sheet.pdf", "contact_sheet.png", "reel.edl",
-                                                      "reel.otio", "reel.xml"]
-    assert sorted(p.stem for p in (example_dir / "boards").iterdir()) == [s.id for s in film.shots()]
+    film = load_project(small_example)
+    shots = list(film.shots())
+    edit = small_example / "edit"
+    assert sorted(p.name for p in edit.iterdir()) == ["animatic.mp4", "contact_sheet.pdf", "contact_sheet.png",
+                                                      "reel.edl", "reel.otio", "reel.xml"]
+    assert sorted(p.stem for p in (small_example / "boards").iterdir()) == [s.id for s in shots]
+    for shot in shots:  # one offline take per shot, exactly the shot's length
+        take = small_example / "takes" / shot.id / "t001.mp4"
+        assert probe(take).frames == shot.duration, shot.id
     timeline = otio.adapters.read_from_file(str(edit / "reel.otio"))
-    boards = timeline.video_tracks()[0]
-    assert [c.name for c in boards] == [s.id for s in film.shots()]
-    assert [round(c.duration().value) for c in boards] == [s.duration for s in film.shots()]
+    boards, takes = timeline.video_tracks()
+    assert [c.name for c in boards] == [s.id for s in shots]
+    assert [round(c.duration().value) for c in boards] == [s.duration for s in shots]
+    assert [c.active_media_reference_key for c in takes] == ["t001"] * len(shots)
     assert timeline.global_start_time.value == 86400
     edl = otio.adapters.read_from_file(str(edit / "reel.edl"), rate=24)
-    assert [round(c.duration().value) for c in edl.video_tracks()[0]] == [s.duration for s in film.shots()]
+    assert [round(c.duration().value) for c in edl.video_tracks()[0]] == [s.duration for s in shots]
+    movie = probe(edit / "animatic.mp4")
+    assert (movie.frames, movie.width, movie.height) == (film.runtime(), 320, 180)
+    assert "takes: 12 generated offline (animatic provider)" in out
     assert "done: 12 shots, 1m 00.0s at 24 fps, starting 01:00:00:00" in out
+    # a second build pays for nothing and redraws nothing: every shot already has its take
+    assert main(["build", str(small_example), "--no-animatic"]) == 0
+    again = capsys.readouterr().out
+    assert "takes:" not in again and "boards: 0 drawn, 12 up to date" in again
+    assert sorted(p.name for p in (small_example / "takes" / "sh010").iterdir()) == ["t001.json", "t001.mp4"]
 
 
 def test_build_refuses_a_project_with_errors_and_writes_nothing(example_dir, capsys):

@@ -1,4 +1,4 @@
-"""The main job: check the project, draw boards and the contact sheet, write the reel into DIR/edit/."""
+"""The main job: check, board, fill missing takes offline, and cut the film into DIR/edit/ with an animatic."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import argparse
 from .. import timing
 
 NAME = "build"
-HELP = "check, board and cut the film into DIR/edit/ (reel.otio, reel.edl, reel.xml, contact sheet)"
+HELP = ("check, board, fill missing takes offline and cut the film into DIR/edit/ "
+        "(reel.otio/.edl/.xml, contact sheet, animatic.mp4)")
 ORDER = 50
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", metavar="DIR", help="the project folder")
+    parser.add_argument("--no-takes", dest="generate", action="store_false",
+                        help="do not generate missing takes (boards show through in the reel)")
+    parser.add_argument("--no-animatic", dest="animatic", action="store_false", help="do not render the animatic")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         return bars[-1]
 
     try:
-        result = build(args.project, stage)
+        result = build(args.project, stage, generate=args.generate, animatic=args.animatic)
     finally:
         for bar in bars:
             bar.close()
@@ -39,8 +43,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"contact sheet: {result.sheet.png} ({result.sheet.pages}-page PDF beside it)")
     for note in result.notes:
         print(f"note: {note}")
+    if result.generated:
+        print(f"takes: {len(result.generated)} generated offline (animatic provider)")
     for path in result.reels:
         print(f"wrote {path}")
+    if result.animatic:
+        print(f"wrote {result.animatic.path} ({result.animatic.frames} frames, "
+              f"{result.animatic.takes} shots from takes)")
     runtime = timing.format_runtime(film.runtime(), film.fps)
     print(f"done: {sum(1 for _ in film.shots())} shots, {runtime} at {timing.fps_label(film.fps)} fps, "
           f"starting {film.start_timecode}")
