@@ -7,9 +7,10 @@ the Resolve-shaped OTIO. Notes say what the chosen format could not carry.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from ..build import refuse_errors
+from ..checks import run_checks
 from ..interchange import FORMATS, write_reel
 from ..project import load_project
 from ..reel import build_reel, reel_notes
@@ -31,26 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the OTIO shaped for DaVinci Resolve's importer")
 
 
-def _check_errors(film) -> list[str]:
-    """Errors from shotreel.checks when it is installed (a reel is never written over them); each
-    reads ``shotreel.yaml:LINE: error: shot ID: …``."""
-    try:
-        from ..checks import run_checks
-    except ImportError:
-        return []
-    report = run_checks(film)
-    return [str(error) for error in getattr(report, "errors", [])]
-
-
 def run(args: argparse.Namespace) -> int:
-    """Load, check (when shotreel.checks is there), build, write; print the notes and the path."""
+    """Load, check, build, write; print the notes and the path."""
     film = load_project(args.project)
-    errors = _check_errors(film)
-    if errors:
-        for error in errors:
-            print(f"shotreel: {error}", file=sys.stderr)
-        print(f"shotreel: no reel written: {len(errors)} error(s); see `shotreel check`", file=sys.stderr)
-        return 1
+    refuse_errors(run_checks(film))  # a reel is never written over errors; each is named with its line
     root = film.root if film.root is not None else Path(args.project)
     output = Path(args.output) if args.output else root / DEFAULT_OUTPUT
     timeline = build_reel(film)
