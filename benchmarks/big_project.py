@@ -21,8 +21,8 @@ def big_project_text(shots: int = 5000, per_scene: int = 20, fps: str = "24") ->
     out = [
         "title: The Long Film", f"fps: {fps}", "resolution: 1920x1080", 'start_timecode: "01:00:00:00"',
         f"target_runtime: {shots * 4}s", "style: 35mm, practical light, muted palette",
-        "story: {premise: a long trip, character: Ada, want: home, obstacle: distance, "
-        "escalation: winter, turn: a letter, payoff: arrival}",
+        ("story: {premise: a long trip, character: Ada, want: home, obstacle: distance, "
+         "escalation: winter, turn: a letter, payoff: arrival}"),
         "beats:",
     ]
     out += [f"  - {{id: b{b:03d}, title: Beat {b}, summary: The trip goes on to stage {b}.}}" for b in range(beats)]

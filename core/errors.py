@@ -52,7 +52,7 @@ class ProjectError(ShotreelError):
     """The project folder or its ``shotreel.yaml`` cannot be read as a film."""
 
     @classmethod
-    def from_problems(cls, problems: list[Problem]) -> "ProjectError":
+    def from_problems(cls, problems: list[Problem]) -> ProjectError:
         first = problems[0]
         return cls(first.message, file=first.file, line=first.line, shot=first.shot, problems=problems)
 

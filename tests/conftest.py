@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from shotreel.example import scaffold_example
 from shotreel.project import load_project
 

@@ -3,7 +3,6 @@ adapters and real ffmpeg (the example is rendered at 320x180 to keep the test qu
 
 import opentimelineio as otio
 import pytest
-
 from shotreel.cli import main
 from shotreel.media import probe
 from shotreel.project import load_project

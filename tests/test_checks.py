@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from shotreel.checks import check_project, run_checks
 from shotreel.cli import main
 from shotreel.project import loads_film

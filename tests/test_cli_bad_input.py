@@ -4,7 +4,6 @@ non-zero exit, no traceback, and nothing written."""
 from pathlib import Path
 
 import pytest
-
 from shotreel.cli import main
 
 PROJECT_COMMANDS = [["boards"], ["reel"], ["build"], ["check"]]
@@ -62,7 +61,7 @@ def test_an_unreadable_board_image_is_named(example_dir, capsys):
     path = example_dir / "shotreel.yaml"
     path.write_text(path.read_text().replace("      - id: sh030\n",
                                              "      - id: sh030\n        boards: [boards/sh030_art.png]\n"))
-    code, out, err = run(capsys, ["build", example_dir])
+    code, _, err = run(capsys, ["build", example_dir])
     assert code == 2
     assert "sh030" in err and "boards/sh030_art.png" in err and err.count("\n") == 1
     assert not (example_dir / "edit" / "reel.otio").exists()
@@ -71,12 +70,12 @@ def test_an_unreadable_board_image_is_named(example_dir, capsys):
 def test_a_cut_that_is_not_a_cut(tmp_path, capsys):
     cut = tmp_path / "cut.edl"
     cut.write_text("this is a shopping list\nmilk\n")
-    code, out, err = run(capsys, ["import-cut", cut, tmp_path / "film"])
+    code, _, err = run(capsys, ["import-cut", cut, tmp_path / "film"])
     assert code == 2 and str(cut) in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "film").exists()
 
 
 def test_an_unknown_reel_format_names_the_supported_ones(example_dir, capsys):
-    code, out, err = run(capsys, ["reel", example_dir, "-o", example_dir / "edit" / "reel.mov"])
+    code, _, err = run(capsys, ["reel", example_dir, "-o", example_dir / "edit" / "reel.mov"])
     assert code == 2 and ".otio" in err and ".edl" in err and err.count("\n") == 1
     assert not (example_dir / "edit" / "reel.mov").exists()

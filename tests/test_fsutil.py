@@ -4,7 +4,6 @@ import os
 import stat
 
 import pytest
-
 from shotreel.fsutil import atomic_output, atomic_write_text
 
 
@@ -21,10 +20,9 @@ def test_write_replaces_whole_file_with_normal_permissions(tmp_path):
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     target = tmp_path / "reel.edl"
     atomic_write_text(target, "good")
-    with pytest.raises(RuntimeError):
-        with atomic_output(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
     assert target.read_text() == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["reel.edl"]
 

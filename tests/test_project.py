@@ -4,7 +4,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-
 from shotreel.errors import ProjectError
 from shotreel.example import example_text
 from shotreel.project import dump_film, load_project, loads_film, write_new_project
@@ -59,7 +58,7 @@ def test_every_problem_is_reported_not_only_the_first():
 
 def test_malformed_yaml_names_the_line():
     (only,) = problems("title: x\nfps: 24\nscenes:\n  - id: a\n   shots: [\n")
-    assert only.startswith("shotreel.yaml:5: malformed YAML") or only.startswith("shotreel.yaml:4: malformed YAML")
+    assert only.startswith(("shotreel.yaml:5: malformed YAML", "shotreel.yaml:4: malformed YAML"))
 
 
 def test_duplicate_keys_are_errors_not_silent_overrides():

@@ -3,7 +3,6 @@
 from fractions import Fraction
 
 import pytest
-
 from shotreel import timing
 from shotreel.errors import TimingError
 
