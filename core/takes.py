@@ -45,7 +45,8 @@ def _take_from_file(shot_id: str, clip: Path) -> Take:
         frames=int(frames) if frames is not None else None,
         fps=_read_rate(fps) if fps is not None else None,
         status=str(provenance.get("status", "done")), provenance=provenance,
-        created=float(provenance.get("created", clip.stat().st_mtime)))
+        # "newest" means most recently asked for: takes generated side by side finish in any order
+        created=float(provenance.get("submitted") or provenance.get("created") or clip.stat().st_mtime))
 
 
 def _read_rate(value: object) -> Fraction:
