@@ -12,8 +12,11 @@ overwrite one, and is used only when a project is created (``new``, ``import-cut
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -459,13 +462,30 @@ def project_file(path: str | Path) -> Path:
     return p if p.suffix in (".yaml", ".yml") else p / PROJECT_FILE
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    Loading a 5,000-shot project allocates a few hundred thousand dicts, lists and dataclasses, none
+    of them in cycles; the collector's passes over them cost about a fifth of the load.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def loads_film(text: str, source: str = PROJECT_FILE, root: Path | None = None) -> Film:
     """A film from the text of a project file. Raises :class:`ProjectError` with every problem found."""
     reader = _Reader(source)
-    data = parse_yaml(text, source)
-    if data is None:
-        raise ProjectError("the project file is empty", file=source)
-    film = reader.film(data, root)
+    with _gc_paused():
+        data = parse_yaml(text, source)
+        if data is None:
+            raise ProjectError("the project file is empty", file=source)
+        film = reader.film(data, root)
     if reader.problems:
         raise ProjectError.from_problems(reader.problems)
     return film
