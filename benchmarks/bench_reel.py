@@ -1,6 +1,7 @@
 """Figure: `shotreel reel` on a 5,000-shot project takes at most 1.5x bare OTIO building and writing it.
 
-Measured in one run, interleaved, best of several runs each:
+Measured in one run, interleaved, best of several runs each, as CPU time of this process (steady on a
+shared machine, where wall time swings by a third from one run to the next) and as wall time:
 
 (a) shotreel's reel path: ``load_project`` + ``build_reel`` + ``write_reel`` to ``.otio``;
 (b) bare OpenTimelineIO calls (schema constructors, ``otio.adapters.write_to_file``) building and
@@ -201,17 +202,18 @@ def _shape(path: str) -> dict:
     }
 
 
-def _timed(run: Callable[[], None]) -> float:
+def _timed(run: Callable[[], None]) -> tuple[float, float]:
+    """CPU time and wall time of one ``run()``."""
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run()
-    return time.perf_counter() - start
+    return time.process_time() - cpu, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each side (best counts)")
+    parser.add_argument("--runs", type=int, default=7, help="runs of each side (best counts)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="shotreel-bench-") as tmp:
         folder = Path(tmp) / "long-film"
@@ -228,12 +230,13 @@ def main(argv: list[str] | None = None) -> int:
             times_a.append(_timed(lambda: shotreel_reel(str(folder), ours)))
             times_b.append(_timed(lambda: bare_reel(data, bare)))
             times_check.append(_timed(lambda: check_project(str(folder))))
-    a, b, check = min(times_a), min(times_b), min(times_check)
+    (a, a_wall), (b, b_wall) = min(times_a), min(times_b)
+    check = min(wall for _, wall in times_check)
     ratio = a / b
-    print(f"reel, {args.shots} shots (best of {args.runs}):")
-    print(f"  shotreel (load_project + build_reel + write_reel .otio): {a:.3f} s")
-    print(f"  bare OTIO (build + write the same timeline):            {b:.3f} s")
-    print(f"  ratio: {ratio:.2f} (limit {LIMIT_RATIO})")
+    print(f"reel, {args.shots} shots (best of {args.runs}; CPU s, wall s):")
+    print(f"  shotreel (load_project + build_reel + write_reel .otio): {a:.3f}  {a_wall:.3f}")
+    print(f"  bare OTIO (build + write the same timeline):            {b:.3f}  {b_wall:.3f}")
+    print(f"  ratio: {ratio:.2f} CPU, {a_wall / b_wall:.2f} wall (limit {LIMIT_RATIO})")
     print(f"check, {args.shots} shots (load_project + run_checks, in process): {check:.3f} s "
           f"(limit {LIMIT_CHECK_S:.1f} s)")
     return 0 if ratio <= LIMIT_RATIO and check < LIMIT_CHECK_S else 1
