@@ -9,10 +9,16 @@ The makespan is the wall time of that whole call, compared with the ideal
 (1.15) or when any take is missing or was submitted twice.
 
 For context the same run also times a bare client (``--baseline``): the same provider client and
-server, ``--concurrency`` threads doing submit → poll → download and nothing else (no ledger, no
-probe, no sidecar), which shows what the machine allows at that moment.
+server, ``--concurrency`` threads doing submit → poll every ``--poll-interval`` → download and nothing
+else (no ledger, no probe, no sidecar), which shows what the machine allows at that moment. Module
+imports happen before the clock starts, as in ``shotreel generate`` (whose CLI has imported them).
+
+``--http`` instead measures what one API call (a poll) costs the client in CPU through
+``requests``, urllib3 and shotreel's own HTTP layer (``http.client``), on 1 and 16 threads — the
+figures behind the choice of transport in ``shotreel.generation.providers._http``.
 
     /work/venv/bin/python benchmarks/bench_generate.py [--jobs 400] [--concurrency 16] [--service 0.1]
+    /work/venv/bin/python benchmarks/bench_generate.py --http
 """
 
 from __future__ import annotations
@@ -30,10 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 SERVER = """
 import json, sys, time
-from tests.servers import core, media, start_server
-# Answer without Nagle's delay, as real HTTP front ends do (nginx tcp_nodelay): otherwise every response
-# written as headers + body waits ~40 ms for the client's delayed ACK.
-core._Handler.disable_nagle_algorithm = True
+from tests.servers import media, start_server
 media.clip(24, 121, 640, 360)
 server = start_server("runway", service_time=float(sys.argv[1]), max_concurrent=int(sys.argv[2]), size=(640, 360))
 print(json.dumps({"url": server.url, "key": server.api_key}), flush=True)
@@ -119,6 +122,7 @@ def _bare(provider, requests: list, concurrency: int, folder: Path) -> tuple[flo
 def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: float,
         baseline: bool = False) -> dict:
     """Run the benchmark once and return its figures."""
+    import shotreel.boards  # noqa: F401 - as in `shotreel generate`, whose CLI has it imported already
     from shotreel.generation.registry import get_provider
     from shotreel.generation.scheduler import generate
     from shotreel.project import load_project
@@ -152,6 +156,64 @@ def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: 
             "server_cpu": report["cpu"]}
 
 
+def http_costs(calls: int = 800) -> list[tuple[str, int, float, float]]:
+    """(client, threads, wall ms, client CPU ms) per poll of one task, for each HTTP client available."""
+    from shotreel.generation.providers._http import HttpClient
+
+    server = _Server(0.01, 1000)
+    try:
+        auth = {"Authorization": f"Bearer {server.key}", "X-Runway-Version": "2024-11-06"}
+        ours = HttpClient("runway", auth_headers=lambda: auth)
+        body = {"model": "gen4_turbo", "promptText": "a poll", "ratio": "1280:720", "duration": 5,
+                "promptImage": "data:image/png;base64," + "A" * 4000}
+        task = f"{server.url}/v1/tasks/" + ours.request("POST", server.url + "/v1/image_to_video", json=body).json()["id"]
+        clients = {"shotreel (http.client)": lambda: lambda: ours.request("GET", task).json()}
+        try:
+            import urllib3
+
+            def pool():
+                manager = urllib3.PoolManager(maxsize=64, retries=False)
+                return lambda: json.loads(manager.request("GET", task, headers=auth,
+                                                          timeout=urllib3.Timeout(10, 60)).data)
+            clients["urllib3 PoolManager"] = pool
+        except ImportError:
+            pass
+        try:
+            import requests
+
+            def session():
+                sess = requests.Session()
+                sess.trust_env = False
+                return lambda: sess.get(task, headers=auth, timeout=(10, 60)).json()
+            clients["requests Session"] = session
+        except ImportError:
+            pass
+        rows = []
+        for name, make in clients.items():
+            for threads in (1, 16):
+                call = make()
+                for _ in range(20):
+                    call()
+                each = calls // threads
+
+                def work(call=call, each=each) -> None:
+                    for _ in range(each):
+                        call()
+
+                started, cpu = time.perf_counter(), time.process_time()
+                pool_threads = [threading.Thread(target=work) for _ in range(threads)]
+                for thread in pool_threads:
+                    thread.start()
+                for thread in pool_threads:
+                    thread.join()
+                done = each * threads
+                rows.append((name, threads, (time.perf_counter() - started) / done * 1e3,
+                             (time.process_time() - cpu) / done * 1e3))
+        return rows
+    finally:
+        server.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=400)
@@ -162,7 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-ratio", type=float, default=1.15)
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                         help="also time a bare client in the same run, for context (default: on)")
+    parser.add_argument("--http", action="store_true", help="measure the CPU cost of one API call per HTTP client")
     args = parser.parse_args(argv)
+    if args.http:
+        for name, threads, wall, cpu in http_costs():
+            print(f"{name:24s} {threads:2d} thread(s): {wall:.3f} ms per poll, client CPU {cpu:.3f} ms")
+        return 0
     result = run(args.jobs, args.concurrency, args.service, args.limit or args.concurrency, args.poll_interval,
                  args.baseline)
     print(f"generate: {result['jobs']} jobs, {result['limit']} at once, {result['service'] * 1000:.0f} ms each: "

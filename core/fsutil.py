@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()  # read once: setting the umask to read it races with other threads' writes
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -51,7 +54,7 @@ def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterato
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; others (an NLE's account) must read it
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; others (an NLE's account) must read it
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except BaseException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def _request(tmp_path: Path, shot: str = "sh010", take: str = "t001", prompt: st
     return GenerationRequest(take_id=take, shot_id=shot, provider="runway", model="gen4_turbo", prompt=prompt,
                              duration_frames=120, fps=Fraction(24000, 1001), width=1280, height=720,
                              start_image=board, seed=seed, movement="push in",
-                             extra={"client_id": f"uuid-{shot}-{take}"})
+                             client_id=f"uuid-{shot}-{take}")
 
 
 def test_a_job_is_recorded_pending_with_its_request_and_no_secret(tmp_path, monkeypatch):
@@ -98,6 +99,16 @@ def test_the_content_hash_ignores_seed_take_and_client_id(tmp_path):
     c = _request(tmp_path, prompt="another ship")
     assert L.content_hash(a) == L.content_hash(b) != L.content_hash(c)
     assert a.request_hash() != b.request_hash()
+    assert replace(a, client_id="another").request_hash() == a.request_hash()  # names the job, not what is paid
+
+
+def test_a_client_id_recorded_in_extra_by_an_older_ledger_is_still_read(tmp_path):
+    old = replace(_request(tmp_path), client_id="", extra={"client_id": "uuid-old"})
+    with Ledger.open(tmp_path) as ledger:
+        ledger.record_planned([(old, 0.1)])
+        record = ledger.get("sh010", "t001")
+    assert record.client_id == "uuid-old" and request_from_summary(record.request).client_id == "uuid-old"
+    assert L.content_hash(old) == L.content_hash(_request(tmp_path))
 
 
 def test_reading_a_project_without_a_ledger_creates_nothing(tmp_path):

@@ -1,4 +1,4 @@
-"""The ComfyUI client: the user's workflow with placeholders, upload, prompt_id = take id, history, /view."""
+"""The ComfyUI client: the user's workflow with placeholders, upload, prompt_id = client id, history, /view."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def test_workflow_runs_with_the_board_and_typed_values(server, workflow, start, 
     assert frames_and_fps(out) == (121, 25.0, (480, 270))  # the workflow made what it was asked
     job = server.jobs["sh010-t1"]
     sent = job.body["prompt"]
-    assert sent["1"]["inputs"]["image"] == "shotreel_sh010-t1_start.png"
+    assert sent["1"]["inputs"]["image"] == comfyui.upload_name(client.images(req)[0])  # by content
+    assert sent["1"]["inputs"]["image"].startswith("shotreel_") and sent["1"]["inputs"]["image"].endswith(".png")
     assert sent["4"]["inputs"] == {"width": 480, "height": 270, "length": 121, "start_image": ["1", 0]}
     assert (
         sent["5"]["inputs"]["seed"] == comfyui.ComfyUIProvider.seed_for(req)
@@ -173,5 +174,9 @@ def test_end_frame_needs_its_placeholder(server, workflow, start, tmp_path):
     with_end = dict(WORKFLOW, **{"9": {"class_type": "LoadImage", "inputs": {"image": "{{end_image}}"}}})
     client = connect("comfyui", server, workflow=str(_write(tmp_path / "fl.json", with_end)))
     assert client.capabilities("").supports_end_frame
-    run(client, request(start, provider="comfyui", end=start), tmp_path / "t.mp4")
-    assert server.jobs["sh010-t1"].body["prompt"]["9"]["inputs"]["image"] == "shotreel_sh010-t1_end.png"
+    end = board(tmp_path / "sh010_end.png", 480, 270)
+    req = request(start, provider="comfyui", end=end)
+    run(client, req, tmp_path / "t.mp4")
+    sent = server.jobs["sh010-t1"].body["prompt"]
+    assert sent["9"]["inputs"]["image"] == comfyui.upload_name(client.images(req)[1])
+    assert sent["9"]["inputs"]["image"] != sent["1"]["inputs"]["image"] or end.read_bytes() == start.read_bytes()

@@ -8,10 +8,11 @@ import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
-from shotreel.generation.base import BadRequest, ResultExpired, RetryLater
-from shotreel.generation.providers._http import DiskFull, HttpClient, parse_retry_after, scrub
+from shotreel.generation.base import BadRequest, DiskFull, ResultExpired, RetryLater
+from shotreel.generation.providers._http import HttpClient, parse_retry_after, scrub
 
 from tests.servers import fake_server  # noqa: F401  (fixture)
 from tests.servers.client import board, connect, expect, request, wait
@@ -138,3 +139,67 @@ def test_full_disk_during_download_leaves_nothing(fake_server, tiny_disk: Path, 
     error = expect(DiskFull, client.fetch, handle, status, tiny_disk / "sh010" / "sh010-t1.mp4")
     assert "no space left" in str(error) and "sh010" in str(error)
     assert list((tiny_disk / "sh010").iterdir()) == []  # no partial file, no temporary
+
+
+class _Hop(BaseHTTPRequestHandler):
+    """Records each request (request target, Authorization) and redirects ``/redirect?to=URL`` there."""
+
+    protocol_version = "HTTP/1.1"
+    seen: ClassVar[list[tuple[int, str, str | None]]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        type(self).seen.append((self.server.server_address[1], self.path, self.headers.get("Authorization")))
+        if "/redirect?to=" in self.path:
+            self.send_response(302)
+            self.send_header("Location", self.path.split("to=", 1)[1])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _reply
+
+
+@pytest.fixture
+def hops():
+    """Two servers (two origins) that record what they were sent."""
+    _Hop.seen = []
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Hop) for _ in range(2)]
+    for httpd in servers:
+        threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield [f"http://127.0.0.1:{httpd.server_address[1]}" for httpd in servers]
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_read_follows_a_redirect_without_the_key_and_a_create_never_does(hops):
+    here, elsewhere = hops
+    response = _client().request("GET", f"{here}/redirect?to={elsewhere}/result", what="poll")
+    assert response.json() == {"ok": True}
+    (_, _, auth_here), (_, second, auth_there) = _Hop.seen
+    assert auth_here == f"Bearer {KEY}" and second == "/result" and auth_there is None
+    created = _client().request("POST", f"{here}/redirect?to={elsewhere}/again", json={}, create=True)
+    assert created.status_code == 302 and len(_Hop.seen) == 3  # not followed: a create is sent once, here
+
+
+def test_requests_go_through_the_environment_proxy_unless_no_proxy_names_the_host(hops, monkeypatch):
+    proxy = hops[0]
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "skipped.invalid")
+    assert _client().request("GET", "http://api.provider.invalid/v1/tasks/7").json() == {"ok": True}
+    assert _Hop.seen == [(int(proxy.rsplit(":", 1)[1]), "http://api.provider.invalid/v1/tasks/7", f"Bearer {KEY}")]
+    error = expect(RetryLater, _client().request, "POST", "http://skipped.invalid/v1/tasks", json={}, create=True)
+    assert "network error" in str(error)  # no proxy for that host: it cannot be reached, and nothing was sent

@@ -15,6 +15,7 @@ import json
 import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def clip(tmp_path_factory) -> Path:
 
 
 class ContractProvider(Provider):
-    """Jobs run ``service`` seconds each, at most ``limit`` at once (the rest wait queued)."""
+    """Jobs run ``service`` seconds each from their submit, at most ``limit`` at once (the rest wait queued and
+    start at a poll that finds a free slot)."""
 
     name = "contract"
 
@@ -64,7 +66,6 @@ class ContractProvider(Provider):
         self.fetched: list[str] = []
         self.scenario: dict[str, str] = {}  # shot id -> scenario
         self.credit: int | None = None
-        self.active: set[str] = set()
         self.most_active = 0
 
     def capabilities(self, model: str) -> Capabilities:
@@ -94,29 +95,32 @@ class ContractProvider(Provider):
             if self.credit is not None and len(self.accepted) >= self.credit:
                 raise OutOfCredit("contract: not enough credit")
             job_id = f"job-{len(self.jobs) + 1}"
-            self.jobs[job_id] = {"key": key, "client_id": request.extra.get("client_id"), "created": time.monotonic(),
+            self.jobs[job_id] = {"key": key, "client_id": request.client_id, "created": time.monotonic(),
                                  "started": None, "shot": request.shot_id}
             self.accepted.append(key)
+            self._start(self.jobs[job_id], time.monotonic())
         if scenario == "ambiguous":
             raise AmbiguousSubmit("contract: the connection dropped after the request was sent")
         return JobHandle(job_id, {"shot": request.shot_id})
+
+    def _start(self, job: dict, now: float) -> bool:
+        """Start ``job`` now if fewer than ``limit`` jobs are running (call with the lock held)."""
+        running = sum(1 for j in self.jobs.values() if j["started"] is not None and now - j["started"] < self.service)
+        if running >= self.limit:
+            return False
+        job["started"] = now
+        self.most_active = max(self.most_active, running + 1)
+        return True
 
     def poll(self, handle: JobHandle) -> JobStatus:
         now = time.monotonic()
         with self.lock:
             job = self.jobs[handle.job_id]
-            if job["started"] is None:
-                running = sum(1 for j in self.jobs.values() if j["started"] is not None and not j.get("ended"))
-                if running >= self.limit:
-                    return JobStatus(JobState.QUEUED, raw_status="THROTTLED")
-                job["started"] = now
-                self.active.add(handle.job_id)
-                self.most_active = max(self.most_active, len(self.active))
+            if job["started"] is None and not self._start(job, now):  # a queued job starts when polled
+                return JobStatus(JobState.QUEUED, raw_status="THROTTLED")
             if now - job["started"] < self.service:
                 return JobStatus(JobState.RUNNING, progress=(now - job["started"]) / self.service,
                                  raw_status="RUNNING")
-            job["ended"] = True
-            self.active.discard(handle.job_id)
         if self.scenario.get(job["shot"]) == "moderate_output":
             return JobStatus(JobState.FAILED, raw_status="FAILED",
                              failure=ModerationBlocked("contract: SAFETY.OUTPUT.VIOLENCE", stage="output"))
@@ -132,11 +136,11 @@ class ContractProvider(Provider):
             shutil.copyfile(self.clip, tmp)
         return destination
 
-    def find_by_client_id(self, take_id: str) -> JobHandle | None:
+    def find_by_client_id(self, client_id: str) -> JobHandle | None:
         if not self.client_ids:
             return None
         for job_id, job in self.jobs.items():
-            if job["client_id"] == take_id:
+            if job["client_id"] == client_id:
                 return JobHandle(job_id, {"shot": job["shot"]})
         return None
 
@@ -267,7 +271,7 @@ def test_a_crash_while_submitting_is_reconciled_not_resubmitted(film, clip):
     provider = ContractProvider(clip)
     with _ledger(film) as ledger:  # what a SIGKILL between the ledger write and the POST leaves
         from shotreel.prompts import build_request
-        request = build_request(film, film.shot("sh030"), provider, None, "t001", extra={"client_id": "c-1"})
+        request = replace(build_request(film, film.shot("sh030"), provider, None, "t001"), client_id="c-1")
         ledger.record_planned([(request, 0.25)])
         ledger.transition("sh030", "t001", L.SUBMITTING, attempts_add=1)
     summary = generate(film, shots=["sh030"], provider=provider)
@@ -312,8 +316,13 @@ def test_a_full_disk_keeps_the_paid_result_for_the_next_run(film, clip):
     provider = ContractProvider(clip, limit=1)
     provider.scenario["sh010"] = "disk_full"
     summary = generate(film, shots=["sh010", "sh020"], provider=provider)
-    assert [o.key for o in summary.waiting] == ["sh010/t001"] and not summary.ok
-    assert "No space left on device" in summary.waiting[0].message and "the disk is full" in summary.stopped
+    waiting = {o.key: o.message for o in summary.waiting}
+    assert "No space left on device" in waiting.pop("sh010/t001") and "the disk is full" in summary.stopped
+    # sh020 ran before the disk filled up, or was not sent once it had
+    assert [o.key for o in summary.done] == ["sh020/t001"] or (
+        list(waiting) == ["sh020/t001"] and "the disk is full" in waiting["sh020/t001"]
+        and provider.accepted == ["sh010/t001"])
+    assert not summary.ok
     with _ledger(film) as ledger:
         assert ledger.get("sh010", "t001").state == L.DOWNLOADING
     provider.scenario.pop("sh010")
@@ -349,14 +358,39 @@ def test_dry_run_spends_nothing_and_writes_nothing(film, clip):
     assert provider.attempts == [] and not (film.root / ".shotreel").exists()
 
 
-def test_poll_schedule_backs_off_then_polls_near_the_expected_end():
-    schedule = PollSchedule(0.01)
-    delays = [schedule.delay(0.0, n) for n in range(8)]
+def test_poll_schedule_polls_at_the_expected_end_then_backs_off_and_learns():
+    schedule = PollSchedule(0.01, typical=30.0)  # the provider's typical run time, before any job is seen
+    delay, targeted = schedule.first_delay(0.0)
+    assert delay <= 0.05 and not targeted  # a long typical time never means a long wait
+    schedule.observe(True, 0.2, False)  # the first job seen finished sets the estimate
+    assert schedule.expected == pytest.approx(0.2)
+    delay, targeted = schedule.first_delay(0.17)
+    assert targeted and delay == pytest.approx(0.03, rel=0.03)  # the first poll at the expected end
+    delays = [schedule.backoff(n) for n in range(8)]
     assert all(b > a for a, b in itertools.pairwise(delays[:4])) and max(delays) <= 0.05 * 1.1
-    schedule.observe(1.0)
-    assert schedule.delay(0.0, 0) <= 0.05 * 1.1  # never longer than the longest interval
-    assert schedule.delay(0.85, 0) == pytest.approx(0.05, rel=0.11)  # the first poll at 90 % of the estimate
-    assert schedule.delay(0.95, 0) == pytest.approx(0.01, rel=0.11)
+    finished = []
+    for _ in range(400):  # jobs that really take 0.25 s: polled at the estimate, it settles just above
+        expected = schedule.expected
+        finished.append(expected >= 0.25)
+        schedule.observe(finished[-1], expected, True)
+    assert 0.25 * 0.97 <= schedule.expected <= 0.25 * 1.05
+    assert 0.6 <= sum(finished[100:]) / 300 <= 0.9  # most first polls find the job done, some come early
+    late = PollSchedule(0.01, typical=30.0)
+    late.observe(True, 0.2, False)
+    late.observe(True, 0.1, False, early=True)  # a job seen finished long before the estimate corrects it
+    assert late.expected == pytest.approx(0.1)
+
+
+def test_jobs_are_polled_when_they_should_be_done_not_blindly(film, clip):
+    provider = ContractProvider(clip, service=0.2, limit=8)
+    polls = []
+    poll = provider.poll
+    provider.poll = lambda handle: polls.append(handle.job_id) or poll(handle)
+    summary = generate(film, provider=provider, concurrency=4)
+    assert summary.ok and len(summary.done) == 12
+    # polling every 10 ms would take ~20 polls a job; the first four (nothing learnt yet) back off from 10 ms
+    # to 50 ms, about 7 polls each, then the others take about one, two where the first came a little early
+    assert len(polls) <= 4 * 8 + 8 * 2.5
 
 
 def test_providers_are_found_by_name_with_clear_errors():

@@ -14,6 +14,9 @@ Failures are typed so the scheduler can act on them without knowing the provider
 - :class:`OutOfCredit` — quota or credit exhausted; stop submitting to this provider.
 - :class:`AuthFailed` — missing, wrong or expired key (the key itself never appears in a message).
 - :class:`ResultExpired` — the result URL is gone.
+- :class:`DiskFull` — the disk filled up while a result was stored; the job is kept for the next run.
+
+:class:`WebhookEvent` is what a provider's ``parse_webhook`` returns for one delivery.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ShotreelError
 
@@ -73,6 +79,10 @@ class ResultExpired(GenerationError):
     """The result's URL has expired or vanished."""
 
 
+class DiskFull(GenerationError):
+    """The disk filled up while a result was being downloaded; nothing was written, the job is kept."""
+
+
 class JobState(str, enum.Enum):
     """A job's state, normalised across providers (reference §4)."""
 
@@ -87,13 +97,48 @@ class JobState(str, enum.Enum):
         return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED)
 
 
+RACY_SECONDS = 0.1
+"""A file changed less than this before it was hashed may change again with the same timestamps."""
+_DIGESTS: dict[str, tuple[tuple[int, ...], str]] = {}
+_DIGESTS_MAX = 4096
+
+
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
+    """The SHA-256 of a file's bytes, as hex.
+
+    Remembered per file while its identity, size and change times stay the same (one ``stat`` instead of
+    a read when the same board is hashed for every take), the way git's index trusts a file's stat: a
+    file hashed within ``RACY_SECONDS`` of its last change is hashed again next time, since a rewrite
+    within the file system's timestamp granularity could keep every field.
+    """
+    stat = os.stat(path)
+    signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    key = os.fspath(path)
+    known = _DIGESTS.get(key)
+    if known is not None and known[0] == signature:
+        return known[1]
+    hashed_at = time.time_ns()
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    hexdigest = digest.hexdigest()
+    if hashed_at - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_SECONDS * 1e9:
+        if len(_DIGESTS) >= _DIGESTS_MAX:
+            _DIGESTS.clear()
+        _DIGESTS[key] = (signature, hexdigest)
+    return hexdigest
+
+
+def remember_sha256(path: Path, digest: str) -> None:
+    """Remember ``digest`` as the SHA-256 of ``path``, a file the caller has just written with exactly the
+    bytes it hashed while writing (so :func:`file_sha256` need not read it back). Forgotten as soon as the
+    file's stat changes; meant for shotreel's own files (a download in its staging folder)."""
+    stat = os.stat(path)
+    if len(_DIGESTS) >= _DIGESTS_MAX:
+        _DIGESTS.clear()
+    signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    _DIGESTS[os.fspath(path)] = (signature, digest)
 
 
 @dataclass(frozen=True)
@@ -103,6 +148,11 @@ class GenerationRequest:
     Images are absolute paths; their content hashes are part of :meth:`request_hash`, so a
     redrawn board makes a new request. ``duration_frames`` is at ``fps``; providers round to what
     they offer (reported back through the probe of the result, never silently).
+
+    ``client_id`` is the job's unique client id (the scheduler records a UUID in the ledger before the
+    submit); providers that take one send it (ComfyUI ``prompt_id``, Kling ``external_task_id``) so a job
+    whose answer was lost can be found again (:meth:`Provider.find_by_client_id`). It is not part of
+    :meth:`request_hash`: it names the job, not what is paid for.
     """
 
     take_id: str
@@ -121,6 +171,7 @@ class GenerationRequest:
     seed: int | None = None
     movement: str = ""
     extra: dict = field(default_factory=dict)
+    client_id: str = ""
 
     @property
     def duration_s(self) -> float:
@@ -130,17 +181,29 @@ class GenerationRequest:
     def aspect(self) -> Fraction:
         return Fraction(self.width, self.height)
 
-    def request_hash(self) -> str:
-        """A stable hash of what would be paid for (not of the take id)."""
-        def image(p: Path | None) -> str | None:
-            return file_sha256(p) if p is not None and p.is_file() else (str(p) if p else None)
+    def request_hash(self, *, with_seed: bool = True, without_extra: tuple[str, ...] = (),
+                     digest: Callable[[Path], str] = file_sha256) -> str:
+        """A stable hash of what would be paid for (not of the take id nor the client id).
 
+        ``with_seed=False`` and ``without_extra`` leave the seed and those ``extra`` keys out (the ledger's
+        content hash: what a provider judges). ``digest`` hashes an image (:func:`file_sha256`; a caller
+        hashing many requests at once may pass a memo of it).
+        """
+        def image(p: Path | None) -> str | None:
+            if p is None:
+                return None
+            try:
+                return digest(p)
+            except OSError:  # missing (or a folder): the path stands for it
+                return str(p)
+
+        extra = {k: v for k, v in self.extra.items() if k not in without_extra} if without_extra else self.extra
         payload = {
             "provider": self.provider, "model": self.model, "prompt": self.prompt,
             "negative_prompt": self.negative_prompt, "duration_frames": self.duration_frames,
-            "fps": str(self.fps), "size": [self.width, self.height], "seed": self.seed,
+            "fps": str(self.fps), "size": [self.width, self.height], "seed": self.seed if with_seed else None,
             "movement": self.movement, "start": image(self.start_image), "end": image(self.end_image),
-            "refs": [image(p) for p in self.reference_images], "extra": self.extra,
+            "refs": [image(p) for p in self.reference_images], "extra": extra,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -186,12 +249,14 @@ class Provider:
     """The interface every provider implements.
 
     ``name`` is the module's name; ``max_concurrency`` the number of jobs the scheduler may keep in
-    flight. Methods raise the typed :class:`GenerationError` subclasses above and never put the API
-    key in a message.
+    flight; ``poll_interval`` and ``typical_duration`` guide when the scheduler polls. Methods raise the
+    typed :class:`GenerationError` subclasses above and never put the API key in a message.
     """
 
     name: str = ""
     needs_network: bool = True
+    poll_interval: float | None = None  # seconds between polls of one job (the scheduler's default if None)
+    typical_duration: float | None = None  # seconds a job usually runs: where to poll first, before learning
 
     def capabilities(self, model: str) -> Capabilities:
         return Capabilities()
@@ -223,6 +288,16 @@ class Provider:
     def cancel(self, handle: JobHandle) -> None:
         """Ask the provider to stop the job (best effort)."""
 
-    def find_by_client_id(self, take_id: str) -> JobHandle | None:
-        """Find a job submitted with ``take_id`` as the client id, where the provider allows it."""
+    def find_by_client_id(self, client_id: str) -> JobHandle | None:
+        """Find a job submitted with ``client_id`` (:attr:`GenerationRequest.client_id`), where the
+        provider allows it; None when the provider has no such job or cannot look one up."""
         return None
+
+
+class WebhookEvent(NamedTuple):
+    """One webhook delivery, parsed: ``delivery`` is the key to deduplicate on (deliveries repeat and arrive
+    out of order — treat them as hints and trust the next poll), ``job_id`` the provider's job id."""
+
+    delivery: str
+    job_id: str
+    status: JobStatus

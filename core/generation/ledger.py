@@ -2,9 +2,11 @@
 
 One row per take (shot, take id) holds the request (its hash and a summary without secrets), the
 provider's job id and handle, the state, the cost, the times, the attempts and the last raw status.
-SQLite in WAL mode, one atomic statement per change: what the ledger says survives a crash or a
-SIGKILL at once, and the record made before a submit is also flushed to disk (the WAL fsynced) before
-the request leaves, so even a power cut cannot make shotreel forget a job it may have paid for. The
+SQLite in WAL mode, every change atomic and flushed to disk when committed (``synchronous=FULL``):
+the record made before a submit is on disk before the request leaves, so neither a SIGKILL nor a power
+cut can make shotreel forget a job it may have paid for. Changes
+nothing waits on (a job seen running, a take landed) are queued for a writer thread that applies them in
+order, many per transaction, so the threads following jobs do not queue for the database. The
 states::
 
     pending -> submitting -> submitted -> queued / running -> downloading -> done
@@ -27,7 +29,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -54,9 +57,13 @@ UNKNOWN_SUBMIT = "unknown_submit"
 CANCELED = "canceled"
 
 CLIENT_ID = "client_id"
-"""Key of ``GenerationRequest.extra`` holding the job's client id (a UUID recorded in the ledger), which
-providers that allow it send as their client job id (Kling ``external_task_id``, ComfyUI ``prompt_id``)
-and :meth:`Provider.find_by_client_id` looks up."""
+"""Key of the recorded request holding the job's client id (:attr:`GenerationRequest.client_id`, a UUID
+recorded before the submit), which providers that allow it send as their client job id (Kling
+``external_task_id``, ComfyUI ``prompt_id``) and :meth:`Provider.find_by_client_id` looks up. Ledgers
+written before it was a field kept it under the same key in ``extra``; both are read."""
+
+BATCH_SECONDS = 0.02  # how long the writer thread lets queued changes gather into one transaction
+BATCH_MAX = 256
 
 STATES = (PENDING, SUBMITTING, SUBMITTED, QUEUED, RUNNING, DOWNLOADING, DONE, FAILED, MODERATED,
           UNKNOWN_SUBMIT, CANCELED)
@@ -168,7 +175,7 @@ class JobRecord:
     @property
     def client_id(self) -> str:
         """The client id sent with the job (its take id for jobs recorded without one)."""
-        return str((self.request.get("extra") or {}).get(CLIENT_ID) or self.take)
+        return str(self.request.get(CLIENT_ID) or (self.request.get("extra") or {}).get(CLIENT_ID) or self.take)
 
     @property
     def handle(self) -> JobHandle | None:
@@ -180,21 +187,24 @@ class JobRecord:
         return self.state in FINISHED
 
 
-def content_hash(request: GenerationRequest) -> str:
+def content_hash(request: GenerationRequest, digest: Callable[[Path], str] = file_sha256) -> str:
     """The hash of what the provider judges (prompt, images, model …), ignoring the seed and take id.
 
     A request with the same content hash as a moderated or refused job is "unchanged".
     """
-    extra = {k: v for k, v in request.extra.items() if k != CLIENT_ID}
-    return replace(request, seed=None, extra=extra).request_hash()
+    return request.request_hash(with_seed=False, without_extra=(CLIENT_ID,), digest=digest)
 
 
-def request_summary(request: GenerationRequest) -> dict:
+def request_summary(request: GenerationRequest, digest: Callable[[Path], str] = file_sha256) -> dict:
     """The request as JSON-able data (paths, content hashes of the images); no secrets are in a request."""
     def image(path: Path | None) -> dict | None:
         if path is None:
             return None
-        return {"path": str(path), "sha256": file_sha256(path) if Path(path).is_file() else None}
+        try:
+            sha256: str | None = digest(path)
+        except OSError:  # missing (or not a file)
+            sha256 = None
+        return {"path": str(path), "sha256": sha256}
 
     return {
         "take_id": request.take_id, "shot_id": request.shot_id, "provider": request.provider,
@@ -203,6 +213,7 @@ def request_summary(request: GenerationRequest) -> dict:
         "width": request.width, "height": request.height, "seed": request.seed, "movement": request.movement,
         "start_image": image(request.start_image), "end_image": image(request.end_image),
         "reference_images": [image(p) for p in request.reference_images], "extra": request.extra,
+        CLIENT_ID: request.client_id,
     }
 
 
@@ -219,7 +230,8 @@ def request_from_summary(data: dict) -> GenerationRequest:
         movement=data.get("movement", ""), start_image=path(data.get("start_image")),
         end_image=path(data.get("end_image")),
         reference_images=tuple(p for p in (path(e) for e in data.get("reference_images", [])) if p),
-        extra=dict(data.get("extra") or {}))
+        extra=dict(data.get("extra") or {}),
+        client_id=str(data.get(CLIENT_ID) or (data.get("extra") or {}).get(CLIENT_ID) or ""))
 
 
 def ledger_path(root: Path) -> Path:
@@ -241,7 +253,8 @@ def _row(row: sqlite3.Row) -> JobRecord:
 
 
 class Ledger:
-    """A project's job ledger. Thread-safe: one connection, every change one transaction.
+    """A project's job ledger. Thread-safe: one connection; a change is one transaction, or one of a batch
+    the writer thread applies together.
 
     Open it with :meth:`open` (creates ``.shotreel/ledger.sqlite``) or :meth:`open_readonly`.
     """
@@ -252,6 +265,16 @@ class Ledger:
         self._lock = threading.RLock()
         self.path = path
         self.readonly = readonly
+        # changes queued for the writer thread (``advance(..., wait=False)``), applied in order
+        self._queue: deque[_Change] = deque()
+        self._queued = threading.Condition(threading.Lock())
+        self._applying = 0
+        self._waiting: dict[tuple[str, str], int] = {}  # queued changes per job, not yet applied
+        self._urgent = 0  # threads waiting to write directly (the writer lets them in between statements)
+        self._hurry = 0  # threads waiting for the queue to be written (the writer stops gathering)
+        self._writer: threading.Thread | None = None
+        self._closing = False
+        self._failure: BaseException | None = None
 
     @classmethod
     def open(cls, root: Path) -> Ledger:
@@ -261,7 +284,9 @@ class Ledger:
         try:
             db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # durable against crashes; see :meth:`Ledger.sync`
+            # every commit is flushed to disk (the WAL fsynced) before it returns: the record made before a
+            # submit survives a power cut, and it costs no more than one fsync of our own after each commit
+            db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
@@ -288,8 +313,34 @@ class Ledger:
         return cls(db, path, readonly=True)
 
     def close(self) -> None:
+        """Apply the queued changes, stop the writer thread and close the database."""
+        self._drain()
+        if self._writer is not None:
+            with self._queued:
+                self._closing = True
+                self._queued.notify_all()
+            self._writer.join()
+            self._writer = None  # later writes go to the (closed) database, which refuses them
         with self._lock:
             self._db.close()
+
+    def flush(self) -> None:
+        """Wait until every queued change is in the ledger; raise the first one that could not be written."""
+        self._drain()
+        if self._failure is not None:
+            raise self._failure
+
+    def _drain(self) -> None:
+        if self._writer is None:
+            return
+        with self._queued:
+            self._hurry += 1  # the writer stops letting changes gather
+            self._queued.notify_all()
+            try:
+                while self._queue or self._applying:
+                    self._queued.wait()
+            finally:
+                self._hurry -= 1
 
     def __enter__(self) -> Self:
         return self
@@ -312,6 +363,7 @@ class Ledger:
 
     def get(self, shot: str, take: str) -> JobRecord | None:
         """The job of take ``take`` of ``shot``, else ``None``."""
+        self._drain()
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE shot = ? AND take = ?", (shot, take)).fetchone()
         return _row(row) if row else None
@@ -319,6 +371,7 @@ class Ledger:
     def jobs(self, states: frozenset[str] | set[str] | None = None, provider: str | None = None,
              shot: str | None = None) -> list[JobRecord]:
         """Jobs, oldest first, optionally only those in ``states`` / of ``provider`` / of ``shot``."""
+        self._drain()
         sql, args = "SELECT * FROM jobs WHERE 1=1", []
         if states is not None:
             sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -335,6 +388,7 @@ class Ledger:
 
     def events(self, shot: str, take: str) -> list[tuple[float, str, str | None]]:
         """A job's history: (time, state, detail), oldest first."""
+        self._drain()
         with self._lock:
             rows = self._db.execute("SELECT time, state, detail FROM events WHERE shot = ? AND take = ? "
                                     "ORDER BY id", (shot, take)).fetchall()
@@ -342,6 +396,7 @@ class Ledger:
 
     def take_ids(self, shot: str) -> list[str]:
         """Every take id the ledger has used for ``shot`` (ids are never reused)."""
+        self._drain()
         with self._lock:
             rows = self._db.execute("SELECT take FROM jobs WHERE shot = ?", (shot,)).fetchall()
         return [r["take"] for r in rows]
@@ -353,6 +408,7 @@ class Ledger:
             record = self.get(shot, take)
             matches = [record] if record else []
         else:
+            self._drain()
             with self._lock:
                 rows = self._db.execute("SELECT * FROM jobs WHERE take = ?", (name,)).fetchall()
             matches = [_row(r) for r in rows]
@@ -365,23 +421,40 @@ class Ledger:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record_planned(self, planned: list[tuple[GenerationRequest, float]]) -> None:
-        """Record new jobs as ``pending`` (before anything is sent), all in one transaction."""
+    def record_planned(self, planned: list[tuple[GenerationRequest, float]]) -> list[JobRecord]:
+        """Record new jobs as ``pending`` (before anything is sent), all in one transaction; returns them."""
+        self.flush()
         now = time.time()
-        rows = [(r.shot_id, r.take_id, r.provider, r.model, r.request_hash(), content_hash(r),
-                 json.dumps(request_summary(r), sort_keys=True), PENDING, estimate, now, now)
-                for r, estimate in planned]
+        digests: dict[str, str] = {}
+
+        def digest(path: Path) -> str:  # each image hashed (or its stat checked) once for all the jobs
+            key = os.fspath(path)
+            found = digests.get(key)
+            if found is None:
+                found = digests[key] = file_sha256(path)
+            return found
+
+        records = [JobRecord(shot=r.shot_id, take=r.take_id, provider=r.provider, model=r.model,
+                             request_hash=r.request_hash(digest=digest), content_hash=content_hash(r, digest),
+                             request=request_summary(r, digest), state=PENDING, estimated_cost=estimate,
+                             created=now, updated=now)
+                   for r, estimate in planned]
         with self._transaction() as db:
-            for row in rows:
+            for record in records:
                 try:
                     db.execute("INSERT INTO jobs (shot, take, provider, model, request_hash, content_hash, "
                                "request_json, state, estimated_cost, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                               row)
+                               (record.shot, record.take, record.provider, record.model, record.request_hash,
+                                record.content_hash, json.dumps(record.request, sort_keys=True), PENDING,
+                                record.estimated_cost, now, now))
                 except sqlite3.IntegrityError:
-                    raise LedgerError(f"take {row[1]} of shot {row[0]} is already in the ledger", shot=row[0]) from None
+                    raise LedgerError(f"take {record.take} of shot {record.shot} is already in the ledger",
+                                      shot=record.shot) from None
+        return records
 
     def replace_request(self, shot: str, take: str, request: GenerationRequest) -> None:
         """Update a ``pending`` job's request (its board was redrawn before it was ever sent)."""
+        self.flush()
         with self._transaction() as db:
             row = db.execute("SELECT state FROM jobs WHERE shot = ? AND take = ?", (shot, take)).fetchone()
             if row is None or row["state"] != PENDING:
@@ -400,30 +473,49 @@ class Ledger:
         provider's last payload) and ``attempts_add`` to count an attempt. One atomic statement; the history gets an event.
         Returns the job as it now is (read back).
         """
-        self._update(shot, take, state, detail, fields)
+        self.flush()
+        change = self._change(shot, take, state, detail, fields)
+        with self._lock:
+            error = self._apply(change)
+        if error is not None:
+            raise error
         record = self.get(shot, take)
         assert record is not None
         return record
 
     def advance(self, record: JobRecord, state: str, detail: str | None = None, durable: bool = False,
-                **fields: Any) -> JobRecord:
+                wait: bool = True, soon: bool = False, **fields: Any) -> JobRecord:
         """:meth:`transition` for a job the caller holds: returns the updated copy without reading it back.
 
-        ``durable``: also flush the ledger to disk (:meth:`sync`) before returning — for the record made
-        before a submit.
+        ``durable``: the change must be on disk when this returns — the record made before a submit
+        (every commit is flushed to disk; a durable change is never left queued). ``wait=False``: queue
+        the change and return at once, for a change nothing waits on (a job seen running, a result being
+        downloaded, a take landed). A writer thread applies queued changes in order, many in one
+        transaction, so threads following jobs never queue behind each other for the database; a change
+        that cannot be applied makes every later write and :meth:`flush` raise. A change made with
+        ``wait=True`` is applied after the job's queued ones (at once, by the calling thread, when it has
+        none). ``soon``: a queued change the writer applies without letting others gather first (the job
+        id a submit returned: until it is written, a crash would leave the job's submit in doubt).
         """
-        values = self._update(record.shot, record.take, state, detail, fields)
-        if durable:
-            self.sync()
+        change = self._change(record.shot, record.take, state, detail, fields)
+        change.soon = soon
+        attempts = record.attempts + change.attempts
+        if wait or durable or self._writer is not None:
+            self._submit(change, wait=wait or durable)
+        else:
+            self._start_writer()
+            self._submit(change, wait=False)
+        values = change.values
         changes = {k: v for k, v in values.items() if k in _RECORD_FIELDS}
         if "handle_json" in values:
             changes["handle_data"] = json.loads(values["handle_json"]) if values["handle_json"] else None
-        return replace(record, state=state, attempts=record.attempts + int(fields.get("attempts_add", 0) or 0),
-                       **changes)
+        return replace(record, state=state, attempts=attempts, **changes)
 
-    def _update(self, shot: str, take: str, state: str, detail: str | None, fields: dict[str, Any]) -> dict:
+    def _change(self, shot: str, take: str, state: str, detail: str | None, fields: dict[str, Any]) -> _Change:
+        """The UPDATE that moves a job to ``state`` only from a state allowed to go there."""
         now = time.time()
-        sources = sorted(s for s, targets in _TRANSITIONS.items() if state in targets)
+        fields = dict(fields)
+        sources = _SOURCES[state]
         values: dict[str, Any] = {"updated": now}
         attempts = int(fields.pop("attempts_add", 0) or 0)
         if "handle_data" in fields:
@@ -439,21 +531,131 @@ class Ledger:
         sets = ", ".join(f"{c} = ?" for c in values)
         sql = (f"UPDATE jobs SET state = ?, detail = ?, attempts = attempts + ?, {sets} "
                f"WHERE shot = ? AND take = ? AND state IN ({','.join('?' * len(sources))})")
-        with self._lock:
-            changed = self._db.execute(sql, (state, detail, attempts, *values.values(), shot, take,
-                                             *sources)).rowcount
-            if changed != 1:
-                row = self._db.execute("SELECT state FROM jobs WHERE shot = ? AND take = ?", (shot, take)).fetchone()
-                if row is None:
-                    raise LedgerError(f"no job {shot}/{take} in the ledger", shot=shot)
-                raise LedgerError(f"job {shot}/{take} cannot go from {row['state']} to {state}", shot=shot)
-        return values
+        return _Change(shot, take, state, sql, (state, detail, attempts, *values.values(), shot, take, *sources),
+                       values, attempts)
+
+    def _apply(self, change: _Change, db: sqlite3.Connection | None = None) -> LedgerError | None:
+        """Run one change on ``db`` (the ledger's connection: hold the lock); the error when the job cannot
+        make that move."""
+        db = db or self._db
+        if db.execute(change.sql, change.args).rowcount == 1:
+            return None
+        row = db.execute("SELECT state FROM jobs WHERE shot = ? AND take = ?",
+                         (change.shot, change.take)).fetchone()
+        if row is None:
+            return LedgerError(f"no job {change.shot}/{change.take} in the ledger", shot=change.shot)
+        return LedgerError(f"job {change.shot}/{change.take} cannot go from {row['state']} to {change.state}",
+                           shot=change.shot)
+
+    def _submit(self, change: _Change, wait: bool) -> None:
+        """Apply ``change``: directly, or through the writer thread once it runs (keeping the order)."""
+        if self._failure is not None:
+            raise self._failure
+        key = (change.shot, change.take)
+        if self._writer is None or (wait and not self._waiting.get(key)):
+            # nothing of this job is queued: write it now (one statement, flushed to disk), without a hand-over
+            # to the writer, which lets it in between two of its statements (a submit waits for this record)
+            with self._queued:
+                self._urgent += 1
+            try:
+                with self._lock:
+                    error = self._apply(change)
+            finally:
+                with self._queued:
+                    self._urgent -= 1
+                    self._queued.notify_all()
+            if error is not None:
+                raise error
+            return
+        if wait:
+            change.done = threading.Event()
+        with self._queued:
+            self._queue.append(change)
+            self._waiting[key] = self._waiting.get(key, 0) + 1
+            self._queued.notify_all()
+        if wait:
+            assert change.done is not None
+            change.done.wait()
+            if change.error is not None:
+                raise change.error
+
+    def _start_writer(self) -> None:
+        with self._queued:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, name="shotreel-ledger", daemon=True)
+                self._writer.start()
+
+    def _write_queued(self) -> None:
+        """The writer thread: apply queued changes in order, those queued together in one transaction.
+
+        Nothing queued has to be on disk before anything else happens, so these commits are not fsynced
+        (``synchronous=NORMAL``; the next durable commit flushes them with its own). A thread waiting to
+        write directly (the record before a submit) is let in between two statements.
+        """
+        while True:
+            with self._queued:
+                while not self._queue and not self._closing:
+                    self._queued.wait()
+                if not self._queue:
+                    return
+                # let a few more changes come (unless someone waits): fewer, larger transactions
+                deadline = time.monotonic() + BATCH_SECONDS
+                while (not self._closing and not self._hurry and len(self._queue) < BATCH_MAX
+                       and not any(c.done is not None or c.soon for c in self._queue)
+                       and (left := deadline - time.monotonic()) > 0):
+                    self._queued.wait(left)
+                batch = list(self._queue)
+                self._queue.clear()
+                self._applying = len(batch)
+            failure: BaseException | None = None
+            with self._lock:
+                try:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                    self._db.execute("BEGIN IMMEDIATE")
+                    for n, change in enumerate(batch):
+                        if n and self._urgent:  # a thread waits to write directly: commit, let it in
+                            self._db.execute("COMMIT")
+                            self._db.execute("PRAGMA synchronous=FULL")  # its write must reach the disk
+                            self._lock.release()
+                            try:
+                                with self._queued:
+                                    while self._urgent:
+                                        self._queued.wait()
+                            finally:
+                                self._lock.acquire()
+                            self._db.execute("PRAGMA synchronous=NORMAL")
+                            self._db.execute("BEGIN IMMEDIATE")
+                        change.error = self._apply(change)
+                    self._db.execute("COMMIT")
+                except Exception as exc:  # noqa: BLE001 - e.g. the disk is full: nothing of the batch is written
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                    failure = LedgerError(f"the job ledger cannot be written: {exc}", file=str(self.path))
+                finally:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("PRAGMA synchronous=FULL")
+            for change in batch:
+                change.error = failure or change.error
+                if change.error is not None and change.done is None and self._failure is None:
+                    self._failure = change.error  # nobody waits for it: every later write reports it
+                if change.done is not None:
+                    change.done.set()
+            with self._queued:
+                self._applying = 0
+                for change in batch:
+                    key = (change.shot, change.take)
+                    left = self._waiting[key] - 1
+                    if left:
+                        self._waiting[key] = left
+                    else:
+                        del self._waiting[key]
+                self._queued.notify_all()
 
     def sync(self) -> None:
-        """Flush what the ledger has committed to the disk (fsync of its write-ahead log).
+        """Flush the ledger's files to the disk (fsync of its write-ahead log, else the database).
 
-        Committed changes already survive the process being killed; this makes them survive a power
-        cut too. It runs outside the ledger's lock, so concurrent callers share the disk's flushes.
+        Every commit is already flushed (``synchronous=FULL``); this is for the files themselves, once
+        when the ledger is created.
         """
         for path in (self.path.with_name(self.path.name + "-wal"), self.path):
             try:
@@ -492,6 +694,23 @@ class Ledger:
         return record
 
 
+@dataclass
+class _Change:
+    """One change of a job's row: the statement, and what the caller needs back."""
+
+    shot: str
+    take: str
+    state: str
+    sql: str
+    args: tuple
+    values: dict[str, Any]
+    attempts: int
+    soon: bool = False
+    done: threading.Event | None = None
+    error: BaseException | None = None
+
+
+_SOURCES = {state: sorted(s for s, targets in _TRANSITIONS.items() if state in targets) for state in STATES}
 _COLUMNS = frozenset({"job_id", "handle_json", "failure_kind", "failure_message", "cost", "submitted", "finished",
                       "raw_status", "progress", "result_path", "raw_json"})
 _RECORD_FIELDS = _COLUMNS - {"handle_json", "raw_json"} | {"updated"}

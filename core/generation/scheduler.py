@@ -9,10 +9,12 @@
    ledger), or that many new ones with ``new_takes``; take ids continue after every id already used
    (``t001``, ``t002`` …); a request whose content was refused (moderation, bad request) is not sent
    again unchanged;
-3. validates every request, records them all as ``pending``, then runs them: at most ``concurrency``
-   jobs at the provider at once, polls with backoff and jitter (soon after the expected completion),
-   honours Retry-After, downloads each result at once, probes it, and moves the take and its sidecar
-   into ``takes/<shot>/`` atomically.
+3. validates every request, then records them as ``pending`` (each job, and its client id, before it
+   is sent: the first ``concurrency`` ones at once, the others while those run) and runs them: at most
+   ``concurrency`` jobs at the provider at once, each polled first when it is expected to have finished
+   (:class:`PollSchedule`: learnt in the run, counted from when the job started running), then with
+   backoff and jitter; Retry-After honoured; each result downloaded at once (while the worker's next job
+   is already at the provider), probed, and moved with its sidecar into ``takes/<shot>/`` atomically.
 
 A ``stop`` event ends a run cleanly: nothing new is submitted, jobs at the provider stay in the ledger
 for the next run. Progress is reported through ``progress(done, total, message)`` from worker threads.
@@ -32,7 +34,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ShotreelError
@@ -45,6 +47,7 @@ from .base import (
     AmbiguousSubmit,
     AuthFailed,
     BadRequest,
+    DiskFull,
     GenerationError,
     GenerationRequest,
     JobHandle,
@@ -65,7 +68,7 @@ MAX_SUBMIT_ATTEMPTS = 8
 MAX_RETRY_AFTER = 600.0
 MAX_POLL_ERRORS = 30
 MAX_FETCH_ATTEMPTS = 5
-DOWNLOAD_THREADS = 8  # at most this many downloads at once (results are small next to a job's latency)
+DOWNLOAD_THREADS = 4  # downloads at once, at most (a worker hands one over after its next submit)
 DEFAULT_POLL_INTERVAL = 2.0  # seconds, for a provider that does not advise one (``provider.poll_interval``)
 LOCAL_POLL_INTERVAL = 0.1  # seconds, the same for a provider without network (renders on this machine)
 _TAKE_ID = re.compile(r"^t(\d+)$")
@@ -154,6 +157,8 @@ def _chosen_shots(film: Film, shots: Iterable[str] | None) -> list[Shot]:
 
 def _blocked(rows: list[JobRecord], request: GenerationRequest, seed_given: bool) -> JobRecord | None:
     """The earlier job that refused this same content, if any (so it is not sent again unchanged)."""
+    if not any(row.failure_kind for row in rows):
+        return None
     content = L.content_hash(request)
     for row in rows:
         if row.content_hash != content or row.provider != request.provider or row.model != request.model:
@@ -184,13 +189,17 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
 
     plan = _Plan()
     on_disk = find_takes(film)
+    by_shot: dict[str, list[JobRecord]] = {}
+    for row in ledger.jobs() if ledger is not None else []:
+        by_shot.setdefault(row.shot, []).append(row)
     for shot in chosen:
-        rows = ledger.jobs(shot=shot.id) if ledger is not None else []
+        rows = by_shot.get(shot.id, [])
         unfinished = [r for r in rows if r.state in L.UNFINISHED]
         for row in unfinished:
             if row.state == L.PENDING and row.provider == provider.name:
-                request = build_request(film, shot, provider, row.model, row.take, row.request.get("seed"),
-                                        row.request.get("negative_prompt", ""), row.request.get("extra"))
+                request = replace(build_request(film, shot, provider, row.model, row.take, row.request.get("seed"),
+                                                row.request.get("negative_prompt", ""), row.request.get("extra")),
+                                  client_id=row.client_id)
                 refused = _blocked([r for r in rows if r is not row], request, False)
                 if refused is not None:
                     plan.refused.append(row)
@@ -206,9 +215,9 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
         requests = []
         for k in range(count):
             number += 1
-            requests.append(build_request(film, shot, provider, model, f"t{number:03d}",
-                                          None if seed is None else seed + k, "",
-                                          {**extra, L.CLIENT_ID: str(uuid.uuid4())}))
+            request = build_request(film, shot, provider, model, f"t{number:03d}",
+                                    None if seed is None else seed + k, "", extra)
+            requests.append(replace(request, client_id=str(uuid.uuid4())))  # recorded before the submit
         refused = _blocked(rows, requests[0], seed is not None)
         if refused is not None:
             if not any(shot_id == shot.id for shot_id, _ in plan.skipped):
@@ -222,38 +231,82 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
 
 
 class PollSchedule:
-    """When to poll next: soon after a job's expected completion, else an exponential backoff.
+    """When to poll a job: first when it is expected to have finished, then back off with jitter.
 
-    ``interval`` is the provider's poll interval (the first delay and the step near completion);
-    delays grow by ×1.5 up to ``max_interval`` (5 × ``interval`` unless given), each with ±10 % jitter. The expected duration is
-    learnt from the jobs of this run (a moving average of submit-to-done times).
+    ``expected`` is how long a job runs, counted from its start: from the submit, or — when a poll saw the
+    job waiting in the provider's queue (Runway THROTTLED, fal IN_QUEUE …) — from when it started running
+    (between that poll and the one that first saw it running). It starts at the provider's
+    ``typical_duration`` and is learnt from this run's jobs: the first job seen finished sets it, then each
+    job's first poll at the expected time moves it — up a step when the job was still running, down a
+    smaller step when it was done — so that about ``TARGET_DONE`` of those polls find the job finished (a
+    quantile tracked by stochastic approximation; an average of observed times would only grow, since a
+    job is only seen finished some time after it finished). Until the run has seen a job finish, no wait
+    is longer than ``max_interval`` (5 × ``interval`` unless given) or than what the job's own progress,
+    extrapolated, says is left: a wrong typical time costs polls, never time, and a job found finished
+    before its expected time corrects the estimate at once. After a
+    poll that found the job still running (or queued), the next follow ``interval`` × 1.5ⁿ up to
+    ``max_interval`` — sooner when the job's reported progress says it is nearly done — each with ±10 %
+    jitter (the poll at the expected time: ±0.5 %, as jobs started at different times are spread already).
     """
 
-    def __init__(self, interval: float, max_interval: float | None = None):
+    TARGET_DONE = 0.75  # share of first polls at the expected time that should find the job finished
+    STEP = 0.06  # relative size of the first learning steps; they shrink as jobs are seen, down to MIN_STEP
+    MIN_STEP = 0.005  # (still following a provider that slows down or speeds up)
+
+    def __init__(self, interval: float, max_interval: float | None = None, typical: float | None = None):
         self.interval = max(0.001, interval)
         self.max_interval = max_interval or self.interval * 5
-        self._expected: float | None = None
+        self._expected = typical if typical and typical > 0 else None
+        self._learnt = False
+        self._seen = 0  # polls at the expected time learnt from
         self._lock = threading.Lock()
 
     @property
     def expected(self) -> float | None:
-        """The expected submit-to-done time learnt so far (seconds), else ``None``."""
+        """The expected run time of a job (seconds): learnt, else the provider's typical one, else None."""
         return self._expected
 
-    def observe(self, duration: float) -> None:
-        """Learn from a job that took ``duration`` seconds from submit to done."""
-        with self._lock:
-            self._expected = duration if self._expected is None else 0.8 * self._expected + 0.2 * duration
-
-    def delay(self, elapsed: float, polls_after: int) -> float:
-        """Seconds to wait before the next poll of a job ``elapsed`` s after submit, polled
-        ``polls_after`` times since its expected completion (or since submit, with no estimate)."""
+    def first_delay(self, waited: float, left: float | None = None) -> tuple[float, bool]:
+        """Seconds to wait before polling a job that started ``waited`` seconds ago and was not yet polled
+        at its expected time, and whether that poll is the one at the expected time. Until a job of the run
+        has been seen finished, what the job's own progress says is ``left`` beats the typical time."""
         expected = self._expected
-        if expected is not None and elapsed < 0.9 * expected:
-            base = min(0.9 * expected - elapsed, self.max_interval)
-        else:
-            base = min(self.interval * 1.5 ** polls_after, self.max_interval)
-        return max(0.0005, base * random.uniform(0.9, 1.1))
+        if expected is None:
+            return self.backoff(0, left), False
+        if not self._learnt and left is not None:
+            return max(0.0005, left * random.uniform(1.01, 1.03)), False
+        remaining = expected - waited
+        if remaining > self.max_interval and not self._learnt:  # a documented time: do not bet on it
+            return self.max_interval * random.uniform(0.9, 1.0), False
+        return max(0.0005, remaining * random.uniform(0.995, 1.005)), True
+
+    def backoff(self, polls: int, left: float | None = None) -> float:
+        """Seconds to wait after ``polls`` polls that found the job not finished (past its expected time);
+        sooner when its reported progress says less than that is ``left`` (never below ``interval`` / 4)."""
+        delay = min(self.interval * 1.5 ** polls, self.max_interval)
+        if left is not None:
+            delay = min(delay, max(self.interval / 4, left * 1.05))
+        return max(0.0005, delay * random.uniform(0.9, 1.1))
+
+    def observe(self, done: bool, elapsed: float, targeted: bool, since: float | None = None,
+                early: bool = False) -> None:
+        """Learn from a poll ``elapsed`` seconds after a job's start that found it ``done`` (succeeded) or
+        not; ``targeted``: the poll was the one at the expected time; ``early``: it came before that time;
+        ``since``: when (after the start) a poll last found the job unfinished, so it finished in between."""
+        with self._lock:
+            expected = self._expected
+            finished = elapsed if since is None else (since + elapsed) / 2
+            if not self._learnt or expected is None:
+                if done:
+                    self._expected, self._learnt = finished, True
+                return
+            if targeted:
+                q = self.TARGET_DONE
+                step = max(self.MIN_STEP, self.STEP / (1 + self._seen / 16))
+                self._seen += 1
+                self._expected = expected * ((1 - step * (1 - q)) if done else (1 + step * q))
+            elif done and early and finished < expected:
+                self._expected = finished  # finished before it was expected to: the estimate was too long
 
 
 def _bucket(state: str) -> str:
@@ -286,27 +339,39 @@ class _Run:
         self.summary = summary
         interval = float(getattr(provider, "poll_interval", None)
                          or (DEFAULT_POLL_INTERVAL if provider.needs_network else LOCAL_POLL_INTERVAL))
-        self.schedule = PollSchedule(interval, getattr(provider, "max_poll_interval", None))
+        self.schedule = PollSchedule(interval, getattr(provider, "max_poll_interval", None),
+                                     getattr(provider, "typical_duration", None))
+        self.started = time.time()
         self.no_submit = ""  # set when the provider must not get new jobs (out of credit, bad key)
         self.lock = threading.Lock()
         self.total = 0
         self.states: dict[str, str] = {}
         self.counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
         self.refused: set[str] = set()  # content hashes refused in this run (input moderation, bad request)
-        self.folders: set[Path] = set()
+        self.folders: set[str] = set()
+        self.paths: dict[str, tuple[Path, Path]] = {}
 
     # -- bookkeeping ----------------------------------------------------------------------
 
-    def start(self, work: list[tuple[JobRecord, GenerationRequest]]) -> None:
-        """Count the jobs of this run and report the starting position."""
-        self.total = len(work)
+    def start(self, work: list[tuple[JobRecord, GenerationRequest]], later: int = 0) -> None:
+        """Count the jobs of this run (``later``: pending ones recorded once it runs) and report."""
+        self.total = len(work) + later
+        self.counts["queued"] += later
         for record, _ in work:
             self.states[record.key] = record.state
             self.counts[_bucket(record.state)] += 1
         self._report()
 
+    def add(self, work: list[tuple[JobRecord, GenerationRequest]]) -> None:
+        """Jobs counted by :meth:`start` as ``later``, now recorded."""
+        with self.lock:
+            for record, _ in work:
+                self.states[record.key] = record.state
+
     def _set(self, record: JobRecord, state: str, detail: str | None = None, **fields: object) -> JobRecord:
-        record = self.ledger.advance(record, state, detail, **fields)
+        """Move a job to ``state`` in the ledger and the counters. Only the record made before a submit
+        (``durable``) is waited for; the others are queued for the ledger's writer thread, in order."""
+        record = self.ledger.advance(record, state, detail, wait=False, **fields)  # type: ignore[arg-type]
         with self.lock:
             old = self.states.get(record.key)
             if old is not None:
@@ -350,7 +415,7 @@ class _Run:
         A full disk also stops new submissions (their results could not be stored either).
         """
         message = str(getattr(error, "message", None) or error)
-        full = type(error).__name__ == "DiskFull" or getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+        full = isinstance(error, DiskFull) or getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
         if full:
             with self.lock:
                 self.no_submit = self.no_submit or f"the disk is full ({message})"
@@ -364,9 +429,26 @@ class _Run:
 
     # -- one job --------------------------------------------------------------------------
 
-    def run_job(self, record: JobRecord, request: GenerationRequest) -> tuple[JobRecord, JobStatus] | None:
+    def run_job(self, record: JobRecord, request: GenerationRequest,
+                sent: Callable[[], None] | None = None) -> tuple[JobRecord, JobStatus] | None:
         """Submit (if pending) and follow one job until the provider finishes it; every step is in the
-        ledger first. Returns a succeeded job and its status, to be downloaded (:meth:`download_job`)."""
+        ledger first. Returns a succeeded job and its status, to be recorded as downloading and downloaded
+        (:meth:`download_job`). ``sent`` is called once, when the submit is done (or was not needed)."""
+        called = False
+
+        def once() -> None:
+            nonlocal called
+            if not called and sent is not None:
+                called = True
+                sent()
+
+        try:
+            return self._run_job(record, request, once)
+        finally:
+            once()  # the job ended before (or at) its submit
+
+    def _run_job(self, record: JobRecord, request: GenerationRequest,
+                 sent: Callable[[], None]) -> tuple[JobRecord, JobStatus] | None:
         try:
             if self.stop.is_set() or (record.state == L.PENDING and self.no_submit):
                 reason = "stopped before it was submitted" if record.state == L.PENDING else \
@@ -384,14 +466,21 @@ class _Run:
                 if submitted is None or submitted.state not in L.AT_PROVIDER:
                     return None
                 record = submitted
+            sent()
             return self._follow(record)
         except ShotreelError as exc:
             self._unexpected(record, exc)
             return None
 
     def download_job(self, record: JobRecord, status: JobStatus | None) -> None:
-        """Download, probe and land a succeeded job (``status`` None: one an earlier run left downloading)."""
+        """Record a job that just succeeded (``status``) as downloading, then download, probe and land it
+        (``status`` None: one an earlier run left downloading). Until then the ledger still has the job as
+        running, which a later run would poll and find succeeded: recording it here keeps the write off the
+        path between one job's end and the submit of the next."""
         try:
+            if status is not None and record.state in L.AT_PROVIDER and record.state != L.DOWNLOADING:
+                record = self._set(record, L.DOWNLOADING, raw_status=status.raw_status, progress=1.0, raw=status.raw,
+                                   **({"cost": status.cost} if status.cost is not None else {}))
             if record.state != L.DOWNLOADING:
                 return
             if status is None:
@@ -427,6 +516,7 @@ class _Run:
                 self._outcome(record, "waiting", self.no_submit or "stopped before it was submitted")
                 return None
             record = self._set(record, L.SUBMITTING, durable=True, attempts_add=1)
+            sent = time.time()  # when the job may start: its expected run time is counted from here
             try:
                 handle = self.provider.submit(request)
             except RetryLater as exc:  # definitely not taken: sending again is not a second job
@@ -458,8 +548,8 @@ class _Run:
                 return None
             except Exception as exc:  # noqa: BLE001 - anything else may have reached the provider
                 return self._ambiguous(record, f"submit failed unexpectedly: {exc}")
-            return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=handle.data,
-                             submitted=time.time())
+            return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=handle.data, submitted=sent,
+                             soon=True)
         self._outcome(record, "waiting", f"still refused after {MAX_SUBMIT_ATTEMPTS} attempts; run again later")
         return None
 
@@ -470,23 +560,37 @@ class _Run:
             handle = self.provider.find_by_client_id(record.client_id)
         if handle is not None:
             return self._set(record, L.SUBMITTED, f"found by client id after: {message}", job_id=handle.job_id,
-                             handle_data=handle.data, submitted=record.submitted or time.time())
+                             handle_data=handle.data, submitted=record.submitted or time.time(), soon=True)
         record = self._set(record, L.UNKNOWN_SUBMIT, message, failure_kind="ambiguous_submit",
                            failure_message=message)
         self._outcome(record, "unknown", message)
         return None
 
     def _follow(self, record: JobRecord) -> tuple[JobRecord, JobStatus] | None:
-        """Poll until the job finishes; the job (now ``downloading``) and its status when it succeeded."""
+        """Poll until the job finishes; the job (now ``downloading``) and its status when it succeeded.
+
+        The first poll comes when the job is expected to have finished (:class:`PollSchedule`), counted
+        from the submit, or from when the job started running if a poll saw it queued first.
+        """
         handle = record.handle
         assert handle is not None
-        started = record.submitted or time.time()
-        polls_after = errors = 0
+        start = record.submitted or time.time()
+        learn = start >= self.started  # jobs an earlier run submitted say nothing about run times
+        aimed = True  # not yet polled at its expected time since it started
+        polls = errors = 0  # polls that found it unfinished since then; failed polls in a row
+        queued_at: float | None = None
+        unfinished: float | None = None  # when (after the start) a poll last found it still running
+        left: float | None = None  # what the job's reported progress says is left of its run (seconds)
         while True:
-            elapsed = time.time() - started
-            if not self._wait(self.schedule.delay(elapsed, polls_after)):
+            backing_off = not aimed or self.schedule.expected is None
+            if backing_off:
+                delay, targeted = self.schedule.backoff(polls, left), False
+            else:
+                delay, targeted = self.schedule.first_delay(time.time() - start, left)
+            if not self._wait(delay):
                 self._outcome(record, "waiting", "stopped while at the provider; run again to finish")
                 return None
+            asked = time.time()  # what the poll finds is the job's state about now
             try:
                 status = self.provider.poll(handle)
             except RetryLater as exc:
@@ -502,13 +606,10 @@ class _Run:
                 self._fail(record, exc)
                 return None
             errors = 0
-            expected = self.schedule.expected
-            if expected is None or time.time() - started >= 0.9 * expected:
-                polls_after += 1
-            if status.state == JobState.SUCCEEDED:
-                self.schedule.observe(time.time() - started)
-                record = self._set(record, L.DOWNLOADING, raw_status=status.raw_status, progress=1.0, raw=status.raw,
-                                   **({"cost": status.cost} if status.cost is not None else {}))
+            if status.state == JobState.SUCCEEDED:  # recorded as downloading by the download thread
+                if learn:
+                    self.schedule.observe(True, asked - start, targeted, unfinished,
+                                          early=aimed and not targeted)
                 return record, status
             if status.state == JobState.FAILED:
                 error = status.failure or GenerationError(f"the provider reports {status.raw_status or 'failed'}")
@@ -519,6 +620,24 @@ class _Run:
                 self._fail(record, GenerationError(f"canceled at the provider ({status.raw_status})"), L.CANCELED,
                            kind="canceled", raw=status.raw, raw_status=status.raw_status)
                 return None
+            if status.state == JobState.QUEUED:  # waiting for a slot: its run has not started
+                queued_at, aimed, polls = asked, False, polls + 1
+            elif queued_at is not None:  # started running since the last poll, which saw it queued
+                start, queued_at, aimed, polls = (queued_at + asked) / 2, None, True, 0
+                unfinished = asked - start
+            else:
+                unfinished = asked - start
+                progress = status.progress
+                # what is left at the rate the job has gone so far, where it says how far it is
+                left = None
+                if progress is not None and 0.05 <= progress < 1:
+                    left = unfinished * (1 - progress) / progress
+                if targeted:  # still running at its expected time
+                    if learn:
+                        self.schedule.observe(False, asked - start, True)
+                    aimed = False
+                elif backing_off:
+                    polls += 1
             state = L.RUNNING if status.state == JobState.RUNNING else L.QUEUED
             if state != record.state:
                 record = self._set(record, state, raw_status=status.raw_status, progress=status.progress)
@@ -547,13 +666,19 @@ class _Run:
     # -- landing a take -------------------------------------------------------------------
 
     def _paths(self, record: JobRecord) -> tuple[Path, Path]:
-        return self.root / L.STATE_DIR / STAGING_DIR / record.shot, self.root / TAKES_DIR / record.shot
+        """The shot's staging folder (downloads land there first) and its takes folder."""
+        found = self.paths.get(record.shot)
+        if found is None:
+            found = self.paths[record.shot] = (self.root / L.STATE_DIR / STAGING_DIR / record.shot,
+                                                self.root / TAKES_DIR / record.shot)
+        return found
 
     def _folder(self, path: Path) -> None:
         """Make ``path`` once per run (a failing mkdir of an existing folder is not free on every disk)."""
-        if path not in self.folders:
+        key = str(path)
+        if key not in self.folders:
             path.mkdir(parents=True, exist_ok=True)
-            self.folders.add(path)
+            self.folders.add(key)
 
     def _landed(self, record: JobRecord) -> bool:
         """Finish a take an earlier run downloaded (never downloading it twice); True when done."""
@@ -565,8 +690,7 @@ class _Run:
         return True
 
     def _download(self, record: JobRecord, status: JobStatus) -> None:
-        staging, _ = self._paths(record)
-        self._folder(staging)
+        staging, _ = self._paths(record)  # made by the download's atomic write
         handle = record.handle
         assert handle is not None
         for attempt in range(MAX_FETCH_ATTEMPTS):
@@ -597,8 +721,9 @@ class _Run:
         self._land(record, Path(clip), status)
 
     def _land(self, record: JobRecord, clip: Path, status: JobStatus | None) -> None:
-        """Probe ``clip``, then move it and its sidecar into ``takes/<shot>/``; mark the job done."""
-        staging, final = self._paths(record)
+        """Probe ``clip``, then move it into ``takes/<shot>/`` and write its sidecar beside it; mark the job
+        done."""
+        _, final = self._paths(record)
         cost = record.cost if record.cost is not None else record.estimated_cost
         digest = file_sha256(clip)
         try:
@@ -611,12 +736,11 @@ class _Run:
         sidecar = _sidecar(self.root, record, target, probe, cost, digest)
         try:
             self._folder(final)
-            staged_sidecar = staging / f"{record.take}.json"
-            atomic_write_text(staged_sidecar, json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
             if clip != target:
-                os.replace(clip, target)
-            os.replace(staged_sidecar, final / f"{record.take}.json")
-        except OSError as exc:
+                os.replace(clip, target)  # the clip (fsynced when written), then its sidecar beside it, whose
+            atomic_write_text(final / f"{record.take}.json",  # folder fsync makes both renames durable
+                              json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:  # a clip without its sidecar is finished by the next run (_landed)
             self._keep(record, exc)
             return
         with self.lock:
@@ -768,12 +892,25 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         for row in plan.refused:
             ledger.transition(row.shot, row.take, L.CANCELED, "not sent: the same request was refused",
                               failure_kind="not_sent", failure_message="the same request was refused")
-        ledger.record_planned([(r, prov.estimate_cost(r)) for r in plan.new])
-        work = _work(ledger, prov, plan, summary)
         limit = max(1, min(concurrency or prov.max_concurrency, prov.max_concurrency))
+        # the first jobs are recorded before anything is sent; the others while those first ones run
+        first, later = plan.new[:limit], plan.new[limit:]
+        recorded = ledger.record_planned([(r, prov.estimate_cost(r)) for r in first])
+        work = _work(ledger, prov, plan, summary, recorded, first)
         run = _Run(film, prov, ledger, limit, stop, progress, summary)
-        run.start(work)
-        _execute(run, work, limit)
+        run.start(work, len(later))
+
+        def record_later() -> list[tuple[JobRecord, GenerationRequest]]:
+            """The later jobs, recorded as pending (one transaction per ``limit`` of them)."""
+            added: list[tuple[JobRecord, GenerationRequest]] = []
+            for n in range(0, len(later), limit):
+                chunk = later[n:n + limit]
+                added.extend(zip(ledger.record_planned([(r, prov.estimate_cost(r)) for r in chunk]), chunk,
+                                 strict=True))
+            return added
+
+        _execute(run, work, limit, record_later if later else None)
+        ledger.flush()  # every change of the run is in the ledger (or its failure is raised here)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -785,9 +922,11 @@ def _fill_plan(summary: GenerationSummary, plan: _Plan, provider: Provider) -> N
     summary.estimated_cost = sum(provider.estimate_cost(r) for r in summary.requests)
 
 
-def _work(ledger: Ledger, provider: Provider, plan: _Plan,
-          summary: GenerationSummary) -> list[tuple[JobRecord, GenerationRequest]]:
-    """The jobs of this run: the provider's unfinished jobs first (reconciled), then pending ones."""
+def _work(ledger: Ledger, provider: Provider, plan: _Plan, summary: GenerationSummary,
+          recorded: list[JobRecord],
+          requests: list[GenerationRequest]) -> list[tuple[JobRecord, GenerationRequest]]:
+    """The jobs of this run: the provider's unfinished jobs first (reconciled), then pending ones (those
+    resumed from an earlier run, then the ``recorded`` new ones, made from ``requests``)."""
     work: list[tuple[JobRecord, GenerationRequest]] = []
     for record in ledger.jobs(L.UNFINISHED - {L.PENDING}):
         if record.provider != provider.name:
@@ -799,11 +938,11 @@ def _work(ledger: Ledger, provider: Provider, plan: _Plan,
             if record is None:
                 continue
         work.append((record, request_from_summary(record.request)))
-    requests = {(r.shot_id, r.take_id): r for r in [r for _, r in plan.resumed] + plan.new}
-    order = {key: n for n, key in enumerate(requests)}
-    pending = [r for r in ledger.jobs({L.PENDING}, provider=provider.name) if (r.shot, r.take) in order]
-    for record in sorted(pending, key=lambda r: order[(r.shot, r.take)]):
-        work.append((record, requests[(record.shot, record.take)]))
+    for row, request in plan.resumed:
+        record = ledger.get(row.shot, row.take)  # as it is now (its request may have been replaced)
+        if record is not None and record.state == L.PENDING:
+            work.append((record, request))
+    work.extend(zip(recorded, requests, strict=True))
     return work
 
 
@@ -825,19 +964,24 @@ def _reconcile_submit(ledger: Ledger, provider: Provider, record: JobRecord,
     return None
 
 
-def _execute(run: _Run, work: list[tuple[JobRecord, GenerationRequest]], limit: int) -> None:
-    """Run ``work`` with ``limit`` workers, each driving one job at the provider at a time, in order.
+def _execute(run: _Run, work: list[tuple[JobRecord, GenerationRequest]], limit: int,
+             more: Callable[[], list[tuple[JobRecord, GenerationRequest]]] | None = None) -> None:
+    """Run ``work`` with ``limit`` workers, each driving one job at the provider at a time, in order;
+    ``more`` (called here once the workers run) gives the jobs that come after.
 
     Succeeded jobs are downloaded by a pool of up to ``DOWNLOAD_THREADS`` more threads, so a download
-    never holds a provider slot. Ctrl-C (KeyboardInterrupt in the calling thread) stops the run like ``stop``: the
-    workers finish their current step and every job stays in the ledger for the next run.
+    never holds a provider slot; a worker hands its finished job over once it has sent the next one, so the
+    download does not compete with that submit (a few milliseconds later, it starts at once). Ctrl-C
+    (KeyboardInterrupt in the calling thread) stops the run like ``stop``: the workers finish their current
+    step and every job stays in the ledger for the next run.
     """
-    if not work:
+    if not work and more is None:
         return
-    downloads = ThreadPoolExecutor(max_workers=max(2, min(limit, DOWNLOAD_THREADS)),
+    downloads = ThreadPoolExecutor(max_workers=max(1, min(limit, DOWNLOAD_THREADS)),
                                    thread_name_prefix="shotreel-download")
     queue = deque((record, request) for record, request in work if record.state != L.DOWNLOADING)
-    taking = threading.Lock()
+    taking = threading.Condition()
+    coming = [more is not None]  # jobs still to be added to the queue
     errors: list[BaseException] = []
 
     def guarded(function: Callable[..., object], *args: object) -> None:
@@ -848,23 +992,48 @@ def _execute(run: _Run, work: list[tuple[JobRecord, GenerationRequest]], limit: 
             run.stop.set()
 
     def worker() -> None:
-        while True:
-            with taking:
-                if not queue:
-                    return
-                record, request = queue.popleft()
-            succeeded = run.run_job(record, request)
-            if succeeded is not None:
-                downloads.submit(guarded, run.download_job, *succeeded)
+        finished: list[tuple[JobRecord, JobStatus]] = []
+
+        def hand_over() -> None:  # the previous job's download, once the next job is at the provider
+            while finished:
+                downloads.submit(guarded, run.download_job, *finished.pop())
+
+        try:
+            while True:
+                with taking:
+                    while not queue and coming[0]:
+                        taking.wait()
+                    if not queue:
+                        return
+                    record, request = queue.popleft()
+                succeeded = run.run_job(record, request, hand_over)
+                if succeeded is not None:
+                    finished.append(succeeded)
+        finally:
+            hand_over()
 
     for record, _ in work:
         if record.state == L.DOWNLOADING:
             downloads.submit(guarded, run.download_job, record, None)
     threads = [threading.Thread(target=guarded, args=(worker,), name=f"shotreel-job-{n}", daemon=True)
-               for n in range(min(limit, len(queue)))]
+               for n in range(limit if more is not None else min(limit, len(queue)))]
     for thread in threads:
         thread.start()
     try:
+        if more is not None:
+            try:
+                if not run.stop.is_set():
+                    added = more()
+                    run.add(added)
+                    with taking:
+                        queue.extend(added)
+            except Exception as exc:  # noqa: BLE001 - not recorded, so not sent: stop the run and report it
+                errors.append(exc)
+                run.stop.set()
+            finally:
+                with taking:
+                    coming[0] = False
+                    taking.notify_all()
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.2)

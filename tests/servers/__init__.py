@@ -17,7 +17,7 @@ Usage (e.g. the scheduler benchmark: 100 ms service time, 16 jobs at once, the r
         handle = provider.submit(request)             # request.prompt may hold "[scenario:throttled]"
         ...
         assert server.duplicates() == {}              # no take paid twice
-        assert server.paid(request.take_id) <= 1      # Kling/ComfyUI carry the take id; others: body hash
+        assert server.paid(request.client_id) <= 1    # Kling/ComfyUI carry the client id; others: body hash
 
 ``tests.servers.client.connect(dialect, server, **options)`` does the ``create`` with the right
 credentials for any dialect (Kling: ``access_key``/``secret_key``; ComfyUI: none). Add ``process=True``

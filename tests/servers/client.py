@@ -103,9 +103,11 @@ def request(
     end: Path | None = None,
     seed: int | None = 7,
     negative: str = "",
+    client_id: str | None = None,
     **extra: Any,
 ) -> GenerationRequest:
-    """A request for one take of ``shot`` (4 s at 24 fps by default)."""
+    """A request for one take of ``shot`` (4 s at 24 fps by default); its client id is ``take`` unless given
+    (as the scheduler would send a unique one)."""
     return GenerationRequest(
         take_id=take,
         shot_id=shot,
@@ -121,6 +123,7 @@ def request(
         end_image=end,
         seed=seed,
         extra=extra,
+        client_id=take if client_id is None else client_id,
     )
 
 

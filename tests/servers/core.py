@@ -206,6 +206,9 @@ class Reply:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A listen backlog like a real front end's (nginx: 511), not socketserver's 5: with many clients
+    # connecting at once a short backlog drops SYNs, and each dropped one costs the client a 1 s retransmit.
+    request_queue_size = 128
     fake: FakeServer
 
     def handle_error(self, request, client_address):

@@ -15,14 +15,19 @@ import hashlib
 import math
 import mimetypes
 import os
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from stat import S_ISREG
+from typing import Any, ClassVar
 
 from PIL import Image, UnidentifiedImageError
 
 from ..base import (
+    RACY_SECONDS,
     AuthFailed,
     BadRequest,
     Capabilities,
@@ -32,6 +37,7 @@ from ..base import (
     JobStatus,
     Provider,
     ResultExpired,
+    file_sha256,
 )
 from ._http import HttpClient
 
@@ -96,26 +102,56 @@ def format_seconds(values: tuple[float, ...]) -> str:
     return (", ".join(text[:-1]) + " or " + text[-1] if len(text) > 1 else text[0]) + " s"
 
 
+_HEADERS: dict[str, tuple[tuple[int, ...], tuple[int, int, str]]] = {}  # path -> (stat, (w, h, format))
+_ENCODED: OrderedDict[str, str] = OrderedDict()  # sha256 of an image's bytes -> its base64
+_ENCODED_MAX_CHARS = 64 * 1024 * 1024
+_ENCODED_LOCK = threading.Lock()
+
+
+def _header(path: Path, stat: os.stat_result) -> tuple[int, int, str]:
+    """(width, height, format) of an image, read once per version of the file (its stat)."""
+    signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    key = os.fspath(path)
+    known = _HEADERS.get(key)
+    if known is not None and known[0] == signature:
+        return known[1]
+    read_at = time.time_ns()
+    with Image.open(path) as image:
+        width, height = image.size
+        found = (width, height, (image.format or "").lower())
+    if read_at - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_SECONDS * 1e9:  # see file_sha256
+        if len(_HEADERS) >= 4096:
+            _HEADERS.clear()
+        _HEADERS[key] = (signature, found)
+    return found
+
+
 def read_image(path: Path, role: str, rules: ImageRules, provider: str, shot: str) -> ImageInfo:
-    """Read an input image and check it against ``rules``; raise :class:`BadRequest` naming the fix."""
+    """Read an input image and check it against ``rules``; raise :class:`BadRequest` naming the fix.
+
+    The image's header is read once per version of the file (the same board checked for every take
+    costs one ``stat``).
+    """
     path = Path(path)
-    if not path.is_file():
+    try:
+        stat = path.stat()
+        if not S_ISREG(stat.st_mode):
+            raise FileNotFoundError(path)
+    except OSError:
         raise BadRequest(
             f"{provider}: the {role} board {path} does not exist; draw the board "
             f"(shotreel boards) or fix its path",
             shot=shot,
-        )
+        ) from None
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            fmt = (image.format or "").lower()
+        width, height, fmt = _header(path, stat)
     except (UnidentifiedImageError, OSError):
         raise BadRequest(
             f"{provider}: the {role} board {path.name} is not a readable image; save it as PNG or JPEG",
             shot=shot,
         ) from None
     fmt = {"jpg": "jpeg", "mpo": "jpeg"}.get(fmt, fmt)
-    size = path.stat().st_size
+    size = stat.st_size
     names = "/".join(f.upper() for f in rules.formats)
     if fmt not in rules.formats:
         raise BadRequest(
@@ -157,9 +193,33 @@ def data_uri(info: ImageInfo) -> str:
     return f"data:{info.mime};base64,{raw_base64(info)}"
 
 
+def image_sha256(info: ImageInfo) -> str:
+    """The SHA-256 of the image's bytes (hex)."""
+    return file_sha256(info.path)
+
+
 def raw_base64(info: ImageInfo) -> str:
-    """The image's bytes as plain base64 (no ``data:`` prefix)."""
-    return base64.b64encode(info.path.read_bytes()).decode("ascii")
+    """The image's bytes as plain base64 (no ``data:`` prefix).
+
+    Encoded once per content (by SHA-256): the same board sent for every take of a shot, or shared by
+    shots, is read and encoded once while it stays the same (up to 64 MB of encodings are kept).
+    """
+    digest = file_sha256(info.path)
+    with _ENCODED_LOCK:
+        found = _ENCODED.get(digest)
+        if found is not None:
+            _ENCODED.move_to_end(digest)
+            return found
+    data = info.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:  # changed since it was hashed: do not remember it
+        return base64.b64encode(data).decode("ascii")
+    encoded = base64.b64encode(data).decode("ascii")
+    with _ENCODED_LOCK:
+        _ENCODED[digest] = encoded
+        total = sum(len(v) for v in _ENCODED.values())
+        while total > _ENCODED_MAX_CHARS and len(_ENCODED) > 1:
+            total -= len(_ENCODED.popitem(last=False)[1])
+    return encoded
 
 
 def nearest_ratio(width: int, height: int, ratios: tuple[str, ...], tolerance: float = 0.03) -> str | None:
@@ -180,7 +240,8 @@ class ClientProvider(Provider):
     Subclasses set ``name``, ``env_keys``, ``default_base_url``, ``models``, ``default_model_name``,
     ``image_rules``, ``default_poll_interval``, ``default_concurrency`` and implement ``submit``,
     ``poll`` and, where the provider allows, ``cancel`` and ``find_by_client_id``.
-    ``poll_interval`` is the advised pause between polls of one job, in seconds.
+    ``poll_interval`` is the advised pause between polls of one job, in seconds; ``typical_duration`` how
+    long a job usually runs (where to poll first until the scheduler has learnt it).
     """
 
     name = ""
@@ -190,6 +251,7 @@ class ClientProvider(Provider):
     default_model_name = ""
     image_rules = ImageRules()
     default_poll_interval = 5.0
+    typical_duration = 60.0  # seconds a job usually runs once started, before this run has seen one
     default_concurrency = 2
     extra_options: tuple[str, ...] = ()
 
@@ -401,15 +463,6 @@ class ClientProvider(Provider):
     def close(self) -> None:
         """Release the HTTP sessions."""
         self.http.close()
-
-
-class WebhookEvent(NamedTuple):
-    """One webhook delivery, parsed: ``delivery`` is the key to deduplicate on (deliveries repeat and arrive
-    out of order — treat them as hints and trust the next poll), ``job_id`` the provider's job id."""
-
-    delivery: str
-    job_id: str
-    status: JobStatus
 
 
 def compact(value: Any) -> Any:

@@ -55,6 +55,8 @@ _SYNONYMS = {
     "locked off": "static", "locked": "static", "still": "static", "none": "static", "": "static",
 }
 ZOOM = 1.15
+POLL_INTERVAL = 0.1  # seconds between polls of a render (a local ffmpeg process)
+TYPICAL_DURATION = 2.0  # seconds a render usually takes (a 5 s take at 1080p on one core), before learning
 """How far a push in / pull out travels, and how much room a pan or tilt has (15 % larger than frame)."""
 
 
@@ -150,6 +152,8 @@ class AnimaticProvider(Provider):
         self._work_dir = Path(work_dir) if work_dir else None
         self._own_dir = work_dir is None
         self._concurrency = max_concurrency or max(1, os.cpu_count() or 1)
+        self.poll_interval = float(poll_interval) if poll_interval else POLL_INTERVAL
+        self.typical_duration = TYPICAL_DURATION
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()  # the scheduler may submit and fetch from several threads
 
@@ -383,8 +387,8 @@ def _last_line(log: Path) -> str:
 def create(**options: object) -> AnimaticProvider:
     """The provider, as the registry builds it. Options: ``preset`` (x264, default ultrafast), ``crf``,
     ``threads`` (per render, default 1), ``zoom`` (how far moves travel), ``work_dir`` (where renders
-    wait to be fetched), ``max_concurrency`` (default: the number of CPUs); ``poll_interval`` is
-    accepted and unused (renders are local)."""
+    wait to be fetched), ``max_concurrency`` (default: the number of CPUs), ``poll_interval`` (seconds
+    between polls of a render, default 0.1)."""
     known = ("preset", "crf", "threads", "zoom", "work_dir", "max_concurrency", "poll_interval")
     unknown = sorted(k for k in options if k not in known)
     if unknown:

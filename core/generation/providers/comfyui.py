@@ -5,8 +5,10 @@ The user exports their workflow in API format (Workflow ▸ Export (API)) and wr
 ``"{{negative_prompt}}"``, ``"{{seed}}"``, ``"{{frames}}"``, ``"{{fps}}"``, ``"{{width}}"``,
 ``"{{height}}"``, ``"{{duration}}"`` (seconds), ``"{{take}}"``, ``"{{shot}}"``. A value that is exactly a
 placeholder takes its type (``"{{seed}}"`` → an integer); a placeholder inside a longer text is replaced
-as text. The board is sent with ``POST /upload/image`` (multipart), the workflow with ``POST /prompt``
-and ``prompt_id`` = the take id, so a job whose answer was lost is found again by
+as text. The board is sent with ``POST /upload/image`` (multipart, named by its content hash so queued jobs of
+other shots never see it replaced), the workflow with ``POST /prompt``
+and ``prompt_id`` = the request's client id (a UUID the scheduler records in the ledger before the submit;
+one made here when a caller gives none), so a job whose answer was lost is found again by
 :meth:`ComfyUIProvider.find_by_client_id` (``/history`` and ``/queue``). Completion is followed over
 HTTP (``GET /history/{id}``, ``GET /queue``); the video is downloaded from ``/view``. No key, no cost,
 one queue per server. The seed, when the request has none, is derived from the take id (recorded in the
@@ -18,12 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
-
-import requests
 
 from ..base import (
     BadRequest,
@@ -35,7 +36,8 @@ from ..base import (
     JobStatus,
     RetryLater,
 )
-from ._common import ClientProvider, ImageInfo, ImageRules, ModelSpec
+from ._common import ClientProvider, ImageInfo, ImageRules, ModelSpec, image_sha256
+from ._http import Response
 
 PLACEHOLDERS = (
     "image",
@@ -150,6 +152,7 @@ class ComfyUIProvider(ClientProvider):
     default_model_name = "workflow"
     image_rules = ImageRules(min_px=16, max_px=16384, aspect=(0.1, 10.0), max_bytes=200 * 1024 * 1024)
     default_poll_interval = 1.0
+    typical_duration = 60.0  # s: a short image-to-video workflow on one GPU (estimate; learnt)
     default_concurrency = 2  # one runs, one waits in ComfyUI's queue
     extra_options = ("workflow", "client_id")
 
@@ -253,14 +256,15 @@ class ComfyUIProvider(ClientProvider):
             "image": "",
             "end_image": "",
         }
-        values["image"] = self.upload(start, f"shotreel_{request.take_id}_start.{_ext(start)}", shot)
+        values["image"] = self.upload(start, upload_name(start), shot)
         if end is not None:
-            values["end_image"] = self.upload(end, f"shotreel_{request.take_id}_end.{_ext(end)}", shot)
+            values["end_image"] = self.upload(end, upload_name(end), shot)
+        prompt_id = request.client_id or str(uuid.uuid4())
         body = {
             "prompt": fill(workflow, values),
             "client_id": self.client_id,
-            "prompt_id": request.take_id,
-            "extra_data": {"shotreel": {"take": request.take_id, "shot": shot}},
+            "prompt_id": prompt_id,
+            "extra_data": {"shotreel": {"take": request.take_id, "shot": shot, "client_id": prompt_id}},
         }
         response = self.http.request(
             "POST",
@@ -272,7 +276,7 @@ class ComfyUIProvider(ClientProvider):
             classify=self._classify,
         )
         data = self.http.read_json(response, shot=shot, what="submit", create=True)
-        prompt_id = str(data.get("prompt_id") or request.take_id)
+        prompt_id = str(data.get("prompt_id") or prompt_id)
         return JobHandle(
             prompt_id,
             {
@@ -285,7 +289,7 @@ class ComfyUIProvider(ClientProvider):
         )
 
     def _classify(
-        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+        self, response: Response, body: Any, text: str, what: str, shot: str | None
     ) -> GenerationError | None:
         if response.status_code != 400 or not isinstance(body, dict):
             return None
@@ -392,10 +396,10 @@ class ComfyUIProvider(ClientProvider):
                         urls.append(f"{self.base_url}/view?{query}")
         return urls
 
-    def find_by_client_id(self, take_id: str) -> JobHandle | None:
-        """The job queued with ``prompt_id`` = ``take_id`` (finished, running or waiting), or None."""
-        if self._history(take_id, None) is not None or self._queue(take_id, None) is not None:
-            return JobHandle(take_id, {"take": take_id, "workflow": str(self.workflow_path)})
+    def find_by_client_id(self, client_id: str) -> JobHandle | None:
+        """The job queued with ``prompt_id`` = ``client_id`` (finished, running or waiting), or None."""
+        if self._history(client_id, None) is not None or self._queue(client_id, None) is not None:
+            return JobHandle(client_id, {"client_id": client_id, "workflow": str(self.workflow_path)})
         return None
 
     def cancel(self, handle: JobHandle) -> None:
@@ -418,6 +422,12 @@ class ComfyUIProvider(ClientProvider):
 
 def _ext(info: ImageInfo) -> str:
     return "jpg" if info.format == "jpeg" else info.format
+
+
+def upload_name(info: ImageInfo) -> str:
+    """The name a board is uploaded under: ``shotreel_<sha256[:16]>.<ext>``, by content, so boards of
+    different shots never overwrite each other's input while both are queued (same bytes, same name)."""
+    return f"shotreel_{image_sha256(info)[:16]}.{_ext(info)}"
 
 
 def create(**options: Any) -> ComfyUIProvider:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
 from ..base import (
     AmbiguousSubmit,
     BadRequest,
@@ -29,8 +27,10 @@ from ..base import (
     ModerationBlocked,
     OutOfCredit,
     RetryLater,
+    WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, WebhookEvent, data_uri
+from ._common import ClientProvider, ImageRules, ModelSpec, data_uri
+from ._http import Response
 
 CONTENT_TYPES = {"content_policy_violation", "nsfw_content_detected"}
 
@@ -76,6 +76,7 @@ class FalProvider(ClientProvider):
         formats=("png", "jpeg", "webp"),
     )
     default_poll_interval = 2.0
+    typical_duration = 60.0  # s: most video models on fal finish in about a minute (estimate)
     default_concurrency = 2  # fal starts accounts at 2 concurrent; more wait IN_QUEUE
     extra_options = ("webhook_url", "media_expiration_s", "cfg_scale")
 
@@ -142,7 +143,7 @@ class FalProvider(ClientProvider):
         )
 
     def _classify(
-        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+        self, response: Response, body: Any, text: str, what: str, shot: str | None
     ) -> GenerationError | None:
         status = response.status_code
         if status == 403 and "balance" in text.lower():

@@ -3,12 +3,13 @@
 Auth is a JWT signed here (HS256, stdlib ``hmac``) from ``KLING_ACCESS_KEY`` + ``KLING_SECRET_KEY``:
 ``iss`` = access key, ``exp`` = now + 30 min, ``nbf`` = now − 5 s, renewed a minute before expiry and
 once more when Kling answers code 1004 (expired; the refused request never started a job, so repeating it
-is safe). Boards go as raw base64 (no ``data:`` prefix) in ``image`` / ``image_tail``; the take id is sent
-as ``external_task_id`` so :meth:`KlingProvider.find_by_client_id` can find a job whose create answer was
-lost. The envelope's ``code`` decides failures: 1000–1004 auth, 1100–1102 account/credit, 12xx invalid,
-1301 content, 1302/1303 rate/concurrency, 1304 IP whitelist, 5000–5002 server. States submitted →
-queued, processing → running, succeed (with a video) → succeeded, failed → failed (``task_status_msg``).
-Kling has no cancel endpoint. Prices are estimates (per second, from fal's Kling list, reference §2.4).
+is safe). Boards go as raw base64 (no ``data:`` prefix) in ``image`` / ``image_tail``; the request's
+client id (a UUID recorded in the ledger before the submit) is sent as ``external_task_id`` so
+:meth:`KlingProvider.find_by_client_id` can find a job whose create answer was lost. The envelope's
+``code`` decides failures: 1000–1004 auth, 1100–1102 account/credit, 12xx invalid, 1301 content,
+1302/1303 rate/concurrency, 1304 IP whitelist, 5000–5002 server. States submitted → queued, processing →
+running, succeed (with a video) → succeeded, failed → failed (``task_status_msg``). Kling has no cancel
+endpoint. Prices are estimates (per second, from fal's Kling list, reference §2.4).
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ import json
 import os
 import threading
 import time
+import uuid
 from typing import Any
-
-import requests
 
 from ..base import (
     AmbiguousSubmit,
@@ -36,9 +36,10 @@ from ..base import (
     ModerationBlocked,
     OutOfCredit,
     RetryLater,
+    WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, WebhookEvent, raw_base64
-from ._http import CONTENT_WORDS, parse_retry_after
+from ._common import ClientProvider, ImageRules, ModelSpec, raw_base64
+from ._http import CONTENT_WORDS, Response, parse_retry_after
 
 TOKEN_LIFETIME = 1800  # seconds
 RENEW_MARGIN = 60
@@ -97,6 +98,7 @@ class KlingProvider(ClientProvider):
         min_px=300, max_px=8000, aspect=(0.4, 2.5), max_bytes=10 * 1024 * 1024, formats=("png", "jpeg")
     )
     default_poll_interval = 10.0
+    typical_duration = 75.0  # s: 30–120 s in std mode (reference §2.3; learnt per run)
     default_concurrency = 3
     extra_options = ("access_key", "secret_key", "mode", "cfg_scale", "callback_url", "token_lifetime")
 
@@ -156,7 +158,7 @@ class KlingProvider(ClientProvider):
         create: bool = False,
         ok: tuple[int, ...] = (),
         **kwargs: Any,
-    ) -> requests.Response:
+    ) -> Response:
         """One API request; an expired token (1004) is renewed and the request sent once more."""
         url = self.base_url + path
         try:
@@ -173,7 +175,7 @@ class KlingProvider(ClientProvider):
 
     # -- errors ---------------------------------------------------------------------------------
     def _classify(
-        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+        self, response: Response, body: Any, text: str, what: str, shot: str | None
     ) -> GenerationError | None:
         if not isinstance(body, dict) or not isinstance(body.get("code"), int):
             return None
@@ -238,7 +240,7 @@ class KlingProvider(ClientProvider):
             "prompt": request.prompt,
             "mode": self.mode(request, spec),
             "duration": str(int(self.clip_seconds(request, spec))),
-            "external_task_id": request.take_id,
+            "external_task_id": request.client_id or str(uuid.uuid4()),
         }
         if end is not None:
             body["image_tail"] = raw_base64(end)
@@ -270,9 +272,9 @@ class KlingProvider(ClientProvider):
             raise self.http.error(
                 AmbiguousSubmit, "submit: accepted, but no task_id in the answer (the job may exist)", shot
             )
-        return self.handle(data, shot, request.take_id)
+        return self.handle(data, shot, request.take_id, body["external_task_id"])
 
-    def envelope(self, response: requests.Response, shot: str | None, what: str, create: bool = False) -> Any:
+    def envelope(self, response: Response, shot: str | None, what: str, create: bool = False) -> Any:
         """The ``data`` of a Kling envelope; a non-zero ``code`` on HTTP 200 is still a failure."""
         envelope = self.http.read_json(response, shot=shot, what=what, create=create)
         if not isinstance(envelope, dict):
@@ -282,8 +284,9 @@ class KlingProvider(ClientProvider):
             raise error
         return envelope.get("data")
 
-    def handle(self, data: dict, shot: str | None, take: str | None) -> JobHandle:
-        return JobHandle(str(data["task_id"]), {"shot": shot, "take": take, "external_task_id": take})
+    def handle(self, data: dict, shot: str | None, take: str | None, client_id: str) -> JobHandle:
+        """The handle of the task in ``data`` (created with ``external_task_id`` = ``client_id``)."""
+        return JobHandle(str(data["task_id"]), {"shot": shot, "take": take, "external_task_id": client_id})
 
     def poll(self, handle: JobHandle) -> JobStatus:
         shot = handle.data.get("shot")
@@ -330,13 +333,13 @@ class KlingProvider(ClientProvider):
         task_id = str(data.get("task_id"))
         return WebhookEvent(f"{task_id}:{data.get('task_status')}", task_id, self.status(data, None))
 
-    def find_by_client_id(self, take_id: str) -> JobHandle | None:
-        """The job created with ``external_task_id`` = ``take_id``, or None when Kling has none."""
+    def find_by_client_id(self, client_id: str) -> JobHandle | None:
+        """The job created with ``external_task_id`` = ``client_id``, or None when Kling has none."""
         self.require_key()
         response = self.call(
             "GET",
             "/v1/videos/image2video",
-            params={"external_task_id": take_id},
+            params={"external_task_id": client_id},
             shot=None,
             what="lookup",
             ok=(404,),
@@ -349,11 +352,11 @@ class KlingProvider(ClientProvider):
             return None  # 12xx: no such task
         if isinstance(data, list):
             data = next(
-                (d for d in data if (d.get("task_info") or {}).get("external_task_id") == take_id), None
+                (d for d in data if (d.get("task_info") or {}).get("external_task_id") == client_id), None
             )
         if not isinstance(data, dict) or not data.get("task_id"):
             return None
-        return self.handle(data, None, take_id)
+        return self.handle(data, None, None, client_id)
 
 
 def create(**options: Any) -> KlingProvider:

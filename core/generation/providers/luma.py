@@ -24,8 +24,9 @@ from ..base import (
     JobState,
     JobStatus,
     ModerationBlocked,
+    WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, WebhookEvent, compact, data_uri, nearest_ratio
+from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, nearest_ratio
 from ._http import CONTENT_WORDS
 
 RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
@@ -80,6 +81,7 @@ class LumaProvider(ClientProvider):
     # Luma documents no image limits; these are conservative guesses [unv].
     image_rules = ImageRules(min_px=256, max_px=8000, aspect=(0.4, 2.5), max_bytes=10 * 1024 * 1024)
     default_poll_interval = 5.0
+    typical_duration = 60.0  # s: a ray-2 clip usually takes about a minute (estimate; learnt per run)
     default_concurrency = 4
     extra_options = ("resolution", "callback_url", "loop")
 

@@ -22,8 +22,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from ..base import (
     AmbiguousSubmit,
     BadRequest,
@@ -35,9 +33,10 @@ from ..base import (
     ModerationBlocked,
     ResultExpired,
     RetryLater,
+    WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, WebhookEvent, compact, data_uri
-from ._http import CONTENT_WORDS, parse_retry_after
+from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri
+from ._http import CONTENT_WORDS, Response, parse_retry_after
 
 MODELS = {
     "kwaivgi/kling-v2.1": ModelSpec(
@@ -75,6 +74,7 @@ class ReplicateProvider(ClientProvider):
     default_model_name = "kwaivgi/kling-v2.1"
     image_rules = ImageRules(min_px=300, max_px=8000, aspect=(0.4, 2.5), max_bytes=10 * 1024 * 1024)
     default_poll_interval = 2.0
+    typical_duration = 90.0  # s: a video prediction including cold boot (estimate; learnt per run)
     default_concurrency = 4
     extra_options = ("webhook_url", "webhook_secret", "mode")
 
@@ -138,7 +138,7 @@ class ReplicateProvider(ClientProvider):
         )
 
     def _classify(
-        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+        self, response: Response, body: Any, text: str, what: str, shot: str | None
     ) -> GenerationError | None:
         detail = str(body.get("detail", "")) if isinstance(body, dict) else text
         if response.status_code == 429:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from ..base import (
     AmbiguousSubmit,
     BadRequest,
@@ -29,6 +27,7 @@ from ..base import (
     RetryLater,
 )
 from ._common import ClientProvider, ImageRules, ModelSpec, data_uri, nearest_ratio
+from ._http import Response
 
 API_VERSION = "2024-11-06"
 GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
@@ -103,6 +102,7 @@ class RunwayProvider(ClientProvider):
     # ≤ 5 MB as a data URI ≈ 3.3 MB of image; JPEG/PNG/WebP; ≤ 7999 px per side; aspect 0.5–2.0.
     image_rules = ImageRules(min_px=1, max_px=7999, aspect=(0.5, 2.0), max_bytes=3_300_000)
     default_poll_interval = 6.0
+    typical_duration = 45.0  # s: gen4_turbo usually finishes in 30–60 s (estimate; learnt per run)
     default_concurrency = 2
     extra_options = ("public_figure_threshold",)
 
@@ -229,7 +229,7 @@ class RunwayProvider(ClientProvider):
         return self.http.error(GenerationError, text, shot)
 
     def _classify(
-        self, response: requests.Response, body: Any, text: str, what: str, shot: str | None
+        self, response: Response, body: Any, text: str, what: str, shot: str | None
     ) -> GenerationError | None:
         message = str(body.get("error", "")) if isinstance(body, dict) else text
         if response.status_code == 400 and "credit" in message.lower():
