@@ -34,7 +34,9 @@ from ..base import (
     GenerationError,
     GenerationRequest,
     JobHandle,
+    JobState,
     JobStatus,
+    ModerationBlocked,
     Provider,
     ResultExpired,
     file_sha256,
@@ -380,6 +382,17 @@ class ClientProvider(Provider):
             f"model",
             shot=request.shot_id,
         )
+
+    def finished(self, job: str, urls: list[str], shot: str | None, raw_state: str, raw: dict,
+                 progress: float | None = None) -> JobStatus:
+        """A job the provider calls done: succeeded with its result URLs, or, when it returned no video,
+        blocked at output — moderation that arrives as "success" is a failure, never a silent success
+        (reference §1)."""
+        if urls:
+            return JobStatus(JobState.SUCCEEDED, 1.0, raw_state, result_urls=urls, raw=raw)
+        failure = self.http.error(ModerationBlocked, f"{job} finished without a video (filtered output): "
+                                  "change the prompt or seed", shot, stage="output")
+        return JobStatus(JobState.FAILED, progress, raw_state, failure=failure, raw=raw)
 
     def validate(self, request: GenerationRequest) -> None:
         """Refuse what the provider would refuse (model, duration, prompt, images, ratio) before spending."""

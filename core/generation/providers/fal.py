@@ -243,23 +243,8 @@ class FalProvider(ClientProvider):
         """A model output as a :class:`JobStatus` (no video = filtered output)."""
         video = body.get("video")
         url = video.get("url") if isinstance(video, dict) else video if isinstance(video, str) else None
-        if url:
-            return JobStatus(
-                JobState.SUCCEEDED,
-                1.0,
-                "COMPLETED",
-                result_urls=[url],
-                raw={"status": status, "result": body},
-            )
-        failure = self.http.error(
-            ModerationBlocked,
-            f"request {request_id} completed without a video (filtered output): change the prompt",
-            shot,
-            stage="output",
-        )
-        return JobStatus(
-            JobState.FAILED, None, "COMPLETED", failure=failure, raw={"status": status, "result": body}
-        )
+        return self.finished(f"request {request_id}", [url] if url else [], shot, "COMPLETED",
+                             {"status": status, "result": body})
 
     def cancel(self, handle: JobHandle) -> None:
         """``PUT …/requests/{id}/cancel`` (already completed or unknown requests are left alone)."""

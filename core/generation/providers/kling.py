@@ -304,15 +304,7 @@ class KlingProvider(ClientProvider):
         if raw == "succeed":
             videos = (task.get("task_result") or {}).get("videos") or []
             urls = [v["url"] for v in videos if isinstance(v, dict) and v.get("url")]
-            if urls:
-                return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=task)
-            failure = self.http.error(
-                ModerationBlocked,
-                f"task {task.get('task_id')} succeeded without a video (filtered output): change the prompt",
-                shot,
-                stage="output",
-            )
-            return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=task)
+            return self.finished(f"task {task.get('task_id')}", urls, shot, raw, task)
         if raw == "failed":
             message = str(task.get("task_status_msg") or "")
             text = f"task {task.get('task_id')} failed: {message}"

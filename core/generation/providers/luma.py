@@ -157,16 +157,8 @@ class LumaProvider(ClientProvider):
             return JobStatus(JobState.RUNNING, None, raw, raw=generation)
         if raw == "completed":
             video = (generation.get("assets") or {}).get("video")
-            if video:
-                return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=[video], raw=generation)
-            failure = self.http.error(
-                ModerationBlocked,
-                f"generation {generation.get('id')} completed without a "
-                f"video (filtered output): change the prompt",
-                shot,
-                stage="output",
-            )
-            return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=generation)
+            return self.finished(f"generation {generation.get('id')}", [video] if video else [], shot, raw,
+                                 generation)
         if raw == "failed":
             reason = str(generation.get("failure_reason") or "")
             text = f"generation {generation.get('id')} failed: {reason}"

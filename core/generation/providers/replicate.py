@@ -187,16 +187,7 @@ class ReplicateProvider(ClientProvider):
                 if isinstance(output, list)
                 else []
             )
-            if urls:
-                return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=prediction)
-            failure = self.http.error(
-                ModerationBlocked,
-                f"prediction {prediction.get('id')} succeeded without "
-                f"a video (filtered output): change the prompt",
-                shot,
-                stage="output",
-            )
-            return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=prediction)
+            return self.finished(f"prediction {prediction.get('id')}", urls, shot, raw, prediction)
         if raw == "failed":
             error = str(prediction.get("error") or "")
             text = f"prediction {prediction.get('id')} failed: {error}"

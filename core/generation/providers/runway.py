@@ -192,16 +192,7 @@ class RunwayProvider(ClientProvider):
             return JobStatus(JobState.CANCELED, progress, raw, raw=task)
         if raw == "SUCCEEDED":
             urls = [u for u in (task.get("output") or []) if isinstance(u, str) and u]
-            if urls:
-                return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=task)
-            failure = self.http.error(
-                ModerationBlocked,
-                f"task {task.get('id')} succeeded without a video "
-                f"(filtered output): change the prompt or seed",
-                shot,
-                stage="output",
-            )
-            return JobStatus(JobState.FAILED, progress, raw, failure=failure, raw=task)
+            return self.finished(f"task {task.get('id')}", urls, shot, raw, task, progress)
         if raw == "FAILED":
             return JobStatus(JobState.FAILED, progress, raw, failure=self.failure(task, shot), raw=task)
         return JobStatus(JobState.RUNNING, progress, raw, raw=task)
