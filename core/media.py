@@ -1,8 +1,11 @@
 """Media on disk, as ffmpeg sees it: the ffmpeg binary, and probing a clip for its real rate and length.
 
-shotreel ships no ffprobe: it uses the ffmpeg of the ``imageio-ffmpeg`` wheel. :func:`probe` copies the
-first video stream into ffmpeg's ``framecrc`` muxer (no decoding), which lists every packet with its
-time base and duration. That gives the exact frame count and an exact rate: 1001 ticks of 1/24000 is
+shotreel ships no ffprobe: it uses the ffmpeg of the ``imageio-ffmpeg`` wheel. :func:`probe` first reads
+an MP4 / QuickTime clip's box index in-process (:func:`shotreel.mp4.read_video`, well under a millisecond,
+no subprocess); that reader answers only when it is sure to agree with ffmpeg. Anything else (webm, mkv,
+a truncated, fragmented or trimmed MP4, an unknown codec) goes to ffmpeg: the first video stream is
+copied into ffmpeg's ``framecrc`` muxer (no decoding), which lists every packet with its time base and
+duration. Both give the exact frame count and an exact rate: 1001 ticks of 1/24000 is
 ``Fraction(24000, 1001)``, and a rate within 0.01 of a film rate snaps to it (webm's millisecond
 timestamps make 29.97 come out as 29.967).
 """
@@ -17,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import ShotreelError
+from .mp4 import read_video
 from .timing import nearest_rate
 
 
@@ -77,12 +81,38 @@ def probe(path: str | Path) -> Probe:
 
     The rate is exact (``Fraction(24000, 1001)``) and snapped to a supported film rate when within
     0.01 of one; the frame count is the number of video packets, so it is exact for every codec
-    without decoding. Raises :class:`MediaError` naming the file when it is missing, unreadable or
-    has no video.
+    without decoding. An MP4 / QuickTime clip is read in-process when its box index is plain enough
+    to be sure (:func:`shotreel.mp4.read_video`); anything else is asked of ffmpeg. Raises
+    :class:`MediaError` naming the file when it is missing, unreadable or has no video.
     """
     path = Path(path)
     if not path.is_file():
         raise MediaError("no such media file", file=path)
+    return _probe_mp4(path) or _probe_ffmpeg(path)
+
+
+def _probe_mp4(path: Path) -> Probe | None:
+    """The probe read from an MP4's box index in-process, or ``None`` when ffmpeg must be asked.
+
+    The rate gets the same snapping as :func:`_probe_ffmpeg`; a rate off every film rate is kept exact
+    only when it is clearly off (more than 0.02) and has a small denominator, where ffmpeg's path keeps
+    it exact too. Otherwise ``None``.
+    """
+    video = read_video(path)
+    if video is None:
+        return None
+    fps = nearest_rate(float(video.rate), tolerance=0.01)
+    if fps is None:
+        if video.rate.denominator > 1001 or nearest_rate(float(video.rate), tolerance=0.02) is not None:
+            return None
+        fps = video.rate
+    return Probe(fps=fps, frames=video.frames, width=video.width, height=video.height, codec=video.codec,
+                 duration=float(video.frames / fps), has_audio=video.has_audio)
+
+
+def _probe_ffmpeg(path: str | Path) -> Probe:
+    """The probe as ffmpeg sees it: the first video stream copied into the ``framecrc`` muxer."""
+    path = Path(path)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy",
            "-f", "framecrc", "-"]
     try:
