@@ -91,8 +91,8 @@ def shot_board_image(film: Film, shot: Shot) -> Path | None:
     """The board image ``shot`` uses: its first ``start`` board when listed and present, else
     ``boards/<shot>.png`` when it exists (a card or an artist's board), else ``None``."""
     start = shot.board("start")
-    if start is not None and film.path(start.path).is_file():
-        return film.path(start.path)
+    if start is not None and (listed := film.path(start.path)).is_file():
+        return listed
     generated = film.path(board_path(film, shot))
     return generated if generated.is_file() else None
 

@@ -11,10 +11,12 @@ with role ``reference``. :func:`render_prompt` shows a request as text (``shotre
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
-from .errors import BoardError, ShotreelError
+from .boards import shot_board_image
+from .errors import ShotreelError
 from .generation.base import GenerationRequest, Provider
 from .model import Film, Shot
 from .timing import format_duration, fps_label
@@ -101,26 +103,20 @@ def _fallback_board(film: Film, shot: Shot) -> Path:
     return film.path(board.path) if board is not None else film.path(f"boards/{shot.id}.png")
 
 
+def _absolute(path: Path) -> Path:
+    """``path`` absolute and normalised (``..`` folded) without touching the disk: a board that is a
+    symbolic link keeps its place in the project."""
+    return Path(os.path.abspath(path))
+
+
 def start_board(film: Film, shot: Shot) -> Path:
     """The image a take of ``shot`` starts from; raises :class:`PromptError` naming the fix if missing."""
-    try:
-        from .boards import shot_board_image  # written alongside; fall back while it is not there
-    except ImportError:
-        shot_board_image = None
-    path: Path | None = None
-    if shot_board_image is not None:
-        try:
-            found = shot_board_image(film, shot)
-            path = Path(found) if found else None
-        except BoardError:
-            path = None
+    path = shot_board_image(film, shot)
     if path is None:
-        path = _fallback_board(film, shot)
-    if not path.is_file():
-        where = _relative(film, path)
+        where = _relative(film, _fallback_board(film, shot))
         raise PromptError(f"no board image ({where}); draw one or run `shotreel boards DIR` first",
                           shot=shot.id, file=film.source, line=shot.line)
-    return path.resolve()
+    return _absolute(path)
 
 
 def end_board(film: Film, shot: Shot) -> Path | None:
@@ -132,7 +128,7 @@ def end_board(film: Film, shot: Shot) -> Path | None:
     if not path.is_file():
         raise PromptError(f"end board {board.path} does not exist; draw it or remove it from the shot",
                           shot=shot.id, file=film.source, line=shot.line)
-    return path.resolve()
+    return _absolute(path)
 
 
 def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
@@ -145,14 +141,14 @@ def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
             if not path.is_file():
                 raise PromptError(f"reference image {ref} of asset {asset_id} does not exist",
                                   shot=shot.id, file=film.source, line=asset.line)
-            found.append(path.resolve())
+            found.append(_absolute(path))
     for board in shot.boards:
         if board.role == "reference":
             path = film.path(board.path)
             if not path.is_file():
                 raise PromptError(f"reference board {board.path} does not exist",
                                   shot=shot.id, file=film.source, line=shot.line)
-            found.append(path.resolve())
+            found.append(_absolute(path))
     return tuple(dict.fromkeys(found))
 
 
@@ -165,12 +161,13 @@ def _provider_name_and_limit(provider: Provider | str | None, model: str | None)
 
 def build_request(film: Film, shot: Shot, provider: Provider | str, model: str | None, take_id: str,
                   seed: int | None = None, negative_prompt: str = "",
-                  extra: dict | None = None) -> GenerationRequest:
+                  extra: dict | None = None, client_id: str = "") -> GenerationRequest:
     """The request for take ``take_id`` of ``shot`` from ``provider`` (a :class:`Provider` or its name).
 
     ``model`` ``None`` means the provider's default. Without ``seed`` the take gets
     :func:`derived_seed`, so the same take id always asks for the same thing. The prompt is cut
-    to the model's ``max_prompt_chars`` at a word boundary. Raises :class:`PromptError` when the
+    to the model's ``max_prompt_chars`` at a word boundary. ``client_id`` is the id the job is submitted
+    under where the provider takes one. Raises :class:`PromptError` when the
     shot has no board to start from.
     """
     name, model, limit = _provider_name_and_limit(provider, model)
@@ -182,7 +179,7 @@ def build_request(film: Film, shot: Shot, provider: Provider | str, model: str |
         start_image=start_board(film, shot), end_image=end_board(film, shot),
         reference_images=reference_images(film, shot),
         seed=seed if seed is not None else derived_seed(shot.id, take_id),
-        movement=_clean(shot.camera.movement).lower(), extra=dict(extra or {}))
+        movement=_clean(shot.camera.movement).lower(), extra=dict(extra or {}), client_id=client_id)
 
 
 def _relative(film: Film, path: Path | None) -> str:
