@@ -126,7 +126,7 @@ def handle(server: FakeServer, request: Request) -> Reply:
         job = state["outputs"].get(key)
         if job is None or request.query.get("type", "output") != "output":
             return Reply(404, raw=b"404: Not Found", content_type="text/plain")
-        return Reply(200, raw=server.clip_for(job).read_bytes(), content_type="video/mp4")
+        return Reply(200, raw=server.result(job), content_type="video/mp4")
     if request.method == "GET" and path == "/system_stats":
         return Reply(200, {"system": {"comfyui_version": "0.3.60", "python_version": "3.12"}, "devices": []})
     return Reply(404, raw=b"404: Not Found", content_type="text/plain")

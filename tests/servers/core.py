@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import re
+import struct
 import threading
 import time
 import uuid
@@ -227,6 +228,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake._handle(self)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _any
+
+
+def unique_result(clip: bytes, job_id: str) -> bytes:
+    """The job's result: its clip with a top-level MP4 ``free`` box naming the job appended (still a valid
+    MP4), so that, as at a real provider, no two jobs return the same bytes."""
+    payload = f"shotreel fake result {job_id}".encode()
+    return clip + struct.pack(">I4s", 8 + len(payload), b"free") + payload
 
 
 class FakeServer:
@@ -469,6 +477,10 @@ class FakeServer:
                 job.polls += 1
             return job
 
+    def result(self, job: Job) -> bytes:
+        """The bytes a download of ``job``'s result returns (:func:`unique_result` of its clip)."""
+        return unique_result(self.clip_for(job).read_bytes(), job.id)
+
     def clip_for(self, job: Job) -> Path:
         """The MP4 this job produces (its scenario's fps/frames/size or the server's defaults)."""
         fps, frames, size = self.default_clip
@@ -568,7 +580,7 @@ class FakeServer:
                 raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                 content_type="application/xml",
             )
-        return Reply(200, raw=self.clip_for(job).read_bytes(), content_type="video/mp4")
+        return Reply(200, raw=self.result(job), content_type="video/mp4")
 
     def _write(self, handler: _Handler, reply: Reply) -> None:
         if reply.raw is not None:

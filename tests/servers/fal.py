@@ -215,7 +215,6 @@ def _outcome(server: FakeServer, job: Job) -> tuple[int, dict, dict]:
         )
     if job.outcome == "no_media":
         return 200, {"video": None, "has_nsfw_concepts": [True]}, {}
-    clip = server.clip_for(job)
     return (
         200,
         {
@@ -223,7 +222,7 @@ def _outcome(server: FakeServer, job: Job) -> tuple[int, dict, dict]:
                 "url": server.file_url(job),
                 "content_type": "video/mp4",
                 "file_name": "output.mp4",
-                "file_size": clip.stat().st_size,
+                "file_size": len(server.result(job)),
             },
             "seed": 42,
         },
