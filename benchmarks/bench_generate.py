@@ -3,10 +3,13 @@
 The local Runway server (``tests.servers``, run in its own process like a real remote service) runs each
 job for ``--service`` seconds with at most ``--limit`` jobs running at once (the rest wait THROTTLED);
 it answers polls at once. ``shotreel.generation.generate`` drives ``--jobs`` takes through the real Runway
-client with ``--concurrency`` jobs in flight: plan, ledger, submit, poll, download, probe, sidecar.
-The makespan is the wall time of that whole call, compared with the ideal
-``jobs / limit × service`` (400 / 16 × 0.1 s = 2.5 s). Exit status 1 when the ratio exceeds ``--max-ratio``
-(1.15) or when any take is missing or was submitted twice.
+client with ``--concurrency`` jobs running, plus the jobs shotreel keeps waiting in Runway's queue
+(``--queue-ahead``, default 4 for 16; ``--queue-ahead 0`` to measure without): plan, ledger, submit, poll,
+download, probe, sidecar. As in a real film, every shot has its own board and every job returns different
+bytes, so each take is read, hashed and probed (nothing is answered from a cache). The makespan is the wall
+time of that whole call, compared with the ideal ``jobs / limit × service`` (400 / 16 × 0.1 s = 2.5 s).
+Exit status 1 when the ratio exceeds ``--max-ratio`` (1.15) or when any take is missing, unprobed or was
+submitted twice.
 
 For context the same run also times a bare client (``--baseline``): the same provider client and
 server, ``--concurrency`` threads doing submit → poll every ``--poll-interval`` → download and nothing
@@ -53,17 +56,20 @@ server.stop()
 
 
 def make_project(folder: Path, shots: int) -> Path:
-    """A film of ``shots`` five-second shots sharing one 1280×720 board."""
-    from PIL import Image
+    """A film of ``shots`` five-second shots, each with its own 1280×720 board (as in a real film, no two
+    requests share a board: each is read, checked and hashed)."""
+    from PIL import Image, ImageDraw
 
     folder.mkdir(parents=True)
     (folder / "boards").mkdir()
-    Image.new("RGB", (1280, 720), (40, 90, 140)).save(folder / "boards" / "board.png")
     lines = ["title: Benchmark", "fps: 24", "resolution: 1280x720", "beats:", "  - id: b1", "scenes:",
              "  - id: sc01", "    heading: INT. BENCH - DAY", "    shots:"]
     for n in range(1, shots + 1):
+        board = Image.new("RGB", (1280, 720), (40 + n % 200, 90 + n * 7 % 160, 140 + n * 13 % 110))
+        ImageDraw.Draw(board).text((40, 40), f"Shot {n}: the camera pushes in.", fill=(255, 255, 255))
+        board.save(folder / "boards" / f"sh{n:04d}.png")
         lines += [f"      - id: sh{n:04d}", "        beat: b1", "        duration: 5s",
-                  f"        action: Shot {n}, the camera pushes in.", "        boards: [boards/board.png]"]
+                  f"        action: Shot {n}, the camera pushes in.", f"        boards: [boards/sh{n:04d}.png]"]
     (folder / "shotreel.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
 
@@ -120,11 +126,11 @@ def _bare(provider, requests: list, concurrency: int, folder: Path) -> tuple[flo
 
 
 def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: float,
-        baseline: bool = False) -> dict:
+        baseline: bool = False, queue_ahead: int | None = None) -> dict:
     """Run the benchmark once and return its figures."""
     import shotreel.boards  # noqa: F401 - as in `shotreel generate`, whose CLI has it imported already
     from shotreel.generation.registry import get_provider
-    from shotreel.generation.scheduler import generate
+    from shotreel.generation.scheduler import default_queue_ahead, generate
     from shotreel.project import load_project
     from shotreel.prompts import build_request
 
@@ -135,10 +141,12 @@ def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: 
             provider = get_provider("runway", base_url=server.url, api_key=server.key,
                                     poll_interval=poll_interval, max_concurrency=concurrency)
             started, cpu = time.perf_counter(), time.process_time()
-            summary = generate(film, provider=provider, concurrency=concurrency)
+            summary = generate(film, provider=provider, concurrency=concurrency, queue_ahead=queue_ahead)
             makespan = time.perf_counter() - started
             cpu = time.process_time() - cpu
             takes = sum(1 for _ in (Path(tmp) / "film" / "takes").glob("*/t001.mp4"))
+            sidecars = [json.loads(p.read_text()) for p in (Path(tmp) / "film" / "takes").glob("*/t001.json")]
+            probed = len({s["sha256"] for s in sidecars if s.get("probe", {}).get("frames") == 121})
             report = server.report()
             bare = bare_cpu = None
             if baseline:
@@ -149,8 +157,9 @@ def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: 
     finally:
         server.close()
     ideal = jobs / limit * service
-    return {"jobs": jobs, "concurrency": concurrency, "service": service, "limit": limit, "makespan": makespan,
-            "ideal": ideal, "ratio": makespan / ideal, "done": len(summary.done), "takes": takes,
+    ahead = default_queue_ahead(provider, concurrency) if queue_ahead is None else queue_ahead
+    return {"jobs": jobs, "queue_ahead": ahead, "concurrency": concurrency, "service": service, "limit": limit, "makespan": makespan,
+            "ideal": ideal, "ratio": makespan / ideal, "done": len(summary.done), "takes": takes, "probed": probed,
             "creates": report["creates"], "duplicates": report["duplicates"], "server_errors": report["errors"],
             "polls": report["polls"], "busy_span": report["busy_span"], "cpu": cpu, "bare": bare, "bare_cpu": bare_cpu,
             "server_cpu": report["cpu"]}
@@ -218,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=16, help="jobs in flight (--concurrency)")
+    parser.add_argument("--queue-ahead", type=int, default=None,
+                        help="jobs kept waiting in the provider's queue (default: shotreel's default, 4 for 16)")
     parser.add_argument("--limit", type=int, default=None, help="the server's concurrency limit (default: same)")
     parser.add_argument("--service", type=float, default=0.1, help="seconds each job runs on the server")
     parser.add_argument("--poll-interval", type=float, default=0.005, help="the client's poll interval (s)")
@@ -231,18 +242,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:24s} {threads:2d} thread(s): {wall:.3f} ms per poll, client CPU {cpu:.3f} ms")
         return 0
     result = run(args.jobs, args.concurrency, args.service, args.limit or args.concurrency, args.poll_interval,
-                 args.baseline)
-    print(f"generate: {result['jobs']} jobs, {result['limit']} at once, {result['service'] * 1000:.0f} ms each: "
+                 args.baseline, args.queue_ahead)
+    print(f"generate: {result['jobs']} jobs, {result['limit']} at once (+{result['queue_ahead']} queued ahead), "
+          f"{result['service'] * 1000:.0f} ms each: "
           f"makespan {result['makespan']:.3f} s vs ideal {result['ideal']:.3f} s -> ratio {result['ratio']:.3f} "
           f"(limit {args.max_ratio})")
-    print(f"  takes landed {result['takes']}/{result['jobs']}, creates {result['creates']}, "
+    print(f"  takes landed {result['takes']}/{result['jobs']} ({result['probed']} distinct clips probed), creates {result['creates']}, "
           f"duplicates {len(result['duplicates'])}, polls {result['polls']} "
           f"({result['polls'] / max(1, result['jobs']):.1f} per job), server busy span {result['busy_span']:.3f} s, "
           f"CPU: client {result['cpu']:.2f} s, server {result['server_cpu']:.2f} s")
     if result["bare"] is not None:
         print(f"  bare client (submit/poll/download only) in the same run: {result['bare']:.3f} s "
               f"-> ratio {result['bare'] / result['ideal']:.3f}, client CPU {result['bare_cpu']:.2f} s")
-    ok = (result["takes"] == result["done"] == result["creates"] == result["jobs"] and not result["duplicates"]
+    ok = (result["takes"] == result["done"] == result["creates"] == result["probed"] == result["jobs"]
+          and not result["duplicates"]
           and not result["server_errors"])
     if not ok:
         print("FAIL: takes missing or submitted twice", file=sys.stderr)

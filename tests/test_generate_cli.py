@@ -78,7 +78,8 @@ def _assert_takes_complete(project: Path, shots: list[str]) -> None:
 
 def test_sigkill_mid_run_then_run_again_pays_each_take_once(runway, tmp_path, capsys):
     # sh010–sh040 finish at once, sh050–sh080 run 1.5 s, sh090–sh120 at once: the command is killed while
-    # four takes are done, four are running at Runway and four were never sent.
+    # four takes are done, four are running at Runway, one waits in Runway's queue (THROTTLED: shotreel
+    # keeps one job queued ahead on a four-job account) and three were never sent.
     prompts = ["[service:0.05]"] * 4 + ["[service:1.5]"] * 4 + ["[service:0.05]"] * 4
     project = make_project(tmp_path / "film", prompts)
     shots = [f"sh{(i + 1) * 10:03d}" for i in range(12)]
@@ -92,7 +93,7 @@ def test_sigkill_mid_run_then_run_again_pays_each_take_once(runway, tmp_path, ca
         while time.monotonic() < deadline:
             states = _states(project)
             at_runway = [k for k, s in states.items() if s in (L.SUBMITTED, L.QUEUED, L.RUNNING)]
-            if sum(s == L.DONE for s in states.values()) == 4 and len(at_runway) == 4:
+            if sum(s == L.DONE for s in states.values()) == 4 and len(at_runway) == 5:
                 break
             assert process.poll() is None, process.stderr.read().decode()
             time.sleep(0.01)
@@ -102,8 +103,9 @@ def test_sigkill_mid_run_then_run_again_pays_each_take_once(runway, tmp_path, ca
     finally:
         process.wait(10)
     assert process.returncode == -signal.SIGKILL
-    assert server.creates() == 8 and sorted(at_runway) == [f"{s}/t001" for s in shots[4:8]]
-    for shot in shots[8:]:
+    assert server.creates() == 9 and sorted(at_runway) == [f"{s}/t001" for s in shots[4:9]]
+    assert server.jobs[server.submissions[8].job_id].throttled, "the ninth waited for a slot at Runway"
+    for shot in shots[9:]:
         assert not (project / "takes" / shot).exists()
 
     assert main(["generate", str(project), "--provider", "runway", "--concurrency", "4",
@@ -115,6 +117,37 @@ def test_sigkill_mid_run_then_run_again_pays_each_take_once(runway, tmp_path, ca
     _assert_takes_complete(project, shots)
     assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) == 0
     assert server.creates() == 12, "a third run finds every take there and sends nothing"
+
+
+def _most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of ``(start, end)`` intervals that overlap at one moment."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+@pytest.mark.parametrize("queue_ahead, in_flight", [(None, 3), ("0", 2)])
+def test_one_job_waits_in_runways_queue_so_a_free_slot_starts_the_next_at_once(runway, tmp_path, capsys,
+                                                                                queue_ahead, in_flight):
+    project = make_project(tmp_path / "film", ["[service:0.25]"] * 6)
+    server = runway(max_concurrent=2)
+    extra = ["--queue-ahead", queue_ahead] if queue_ahead is not None else []
+    assert main(["generate", str(project), "--provider", "runway", "--concurrency", "2", "--poll-interval", "0.02",
+                 *extra]) == 0
+    assert "generate: 6 done, 0 failed" in capsys.readouterr().out
+    jobs = sorted(server.jobs.values(), key=lambda j: j.start)
+    assert server.creates() == 6 and server.duplicates() == {}
+    assert _most_at_once([(j.start, j.end) for j in jobs]) == 2, "never more running than the account allows"
+    assert _most_at_once([(j.created, j.end) for j in jobs]) == in_flight
+    waited = [j for j in jobs if j.throttled]
+    if queue_ahead is None:  # a job waiting THROTTLED started the moment a slot came free, not after a poll
+        assert waited
+        assert all(any(abs(job.start - other.end) < 1e-6 for other in jobs) for job in waited)
+    else:
+        assert not any(j.throttled for j in jobs)
 
 
 def test_a_kill_at_any_moment_never_pays_twice(runway, tmp_path, capsys):
@@ -240,7 +273,7 @@ def test_the_benchmark_runs_small(capsys):
 
     assert bench(["--jobs", "24", "--concurrency", "6", "--service", "0.05", "--max-ratio", "100", "--no-baseline"]) == 0
     out = capsys.readouterr().out
-    assert "takes landed 24/24, creates 24, duplicates 0" in out and "ratio" in out
+    assert "takes landed 24/24 (24 distinct clips probed), creates 24, duplicates 0" in out and "ratio" in out
 
 
 def test_prompt_shows_the_request_for_a_provider(runway, tmp_path, capsys):

@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=_positive, metavar="N",
                         help="jobs at the provider at once: your account's limit there (default: the provider's "
                              "usual entry-level limit, e.g. 2 on Runway; the number of cores for the animatic)")
+    parser.add_argument("--queue-ahead", type=_not_negative, metavar="N",
+                        help="jobs kept waiting in the provider's own queue besides the running ones, so a "
+                             "slot that comes free starts the next job at once (default: a quarter of "
+                             "--concurrency, at least 1, on providers that queue: runway, fal, replicate, "
+                             "comfyui; 0 elsewhere). They are paid like the others when they run")
     parser.add_argument("--seed", type=int, metavar="S", help="seed of the first new take (the next take S+1 …)")
     parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format workflow file to run")
     parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
@@ -51,6 +56,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _not_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     film = load_project(args.project)
     options: dict[str, object] = {}
@@ -66,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = generate(film, shots=shots, provider=args.provider, takes_per_shot=args.takes,
                            concurrency=args.concurrency, dry_run=args.dry_run, progress=None if args.dry_run else bar,
-                           options=options, model=args.model, seed=args.seed, new_takes=args.new, stop=stop)
+                           options=options, model=args.model, seed=args.seed, new_takes=args.new, stop=stop,
+                           queue_ahead=args.queue_ahead)
     finally:
         bar.close()
     if args.dry_run:

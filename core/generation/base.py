@@ -248,13 +248,17 @@ class Capabilities:
 class Provider:
     """The interface every provider implements.
 
-    ``name`` is the module's name; ``max_concurrency`` the number of jobs the scheduler may keep in
-    flight; ``poll_interval`` and ``typical_duration`` guide when the scheduler polls. Methods raise the
-    typed :class:`GenerationError` subclasses above and never put the API key in a message.
+    ``name`` is the module's name; ``max_concurrency`` the number of jobs the provider runs at once for
+    the account; ``queues_overflow`` whether it keeps jobs beyond that waiting in its own queue (Runway
+    ``THROTTLED``, fal ``IN_QUEUE``, ComfyUI's queue) rather than refusing them — then the scheduler keeps
+    a few more jobs there, so the next one starts the moment a slot comes free; ``poll_interval`` and
+    ``typical_duration`` guide when the scheduler polls. Methods raise the typed :class:`GenerationError`
+    subclasses above and never put the API key in a message.
     """
 
     name: str = ""
     needs_network: bool = True
+    queues_overflow: bool = False
     poll_interval: float | None = None  # seconds between polls of one job (the scheduler's default if None)
     typical_duration: float | None = None  # seconds a job usually runs: where to poll first, before learning
 

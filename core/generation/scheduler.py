@@ -10,9 +10,10 @@
    (``t001``, ``t002`` …); a request whose content was refused (moderation, bad request) is not sent
    again unchanged;
 3. validates every request, then records them as ``pending`` (each job, and its client id, before it
-   is sent: the first ``concurrency`` ones at once, the others while those run) and runs them: at most
-   ``concurrency`` jobs at the provider at once, each polled first when it is expected to have finished
-   (:class:`PollSchedule`: learnt in the run, counted from when the job started running), then with
+   is sent: the first ones at once, the others while those run) and runs them: ``concurrency`` jobs
+   running at the provider at once, plus ``queue_ahead`` waiting in its queue where it has one (so a slot
+   that comes free starts the next job without waiting for us), each polled first when it is expected
+   to have finished (:class:`PollSchedule`: learnt in the run, counted from when the job started running), then with
    backoff and jitter; Retry-After honoured; each result downloaded at once (while the worker's next job
    is already at the provider), probed, and moved with its sidecar into ``takes/<shot>/`` atomically.
 
@@ -34,7 +35,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ShotreelError
@@ -197,9 +198,9 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
         unfinished = [r for r in rows if r.state in L.UNFINISHED]
         for row in unfinished:
             if row.state == L.PENDING and row.provider == provider.name:
-                request = replace(build_request(film, shot, provider, row.model, row.take, row.request.get("seed"),
-                                                row.request.get("negative_prompt", ""), row.request.get("extra")),
-                                  client_id=row.client_id)
+                request = build_request(film, shot, provider, row.model, row.take, row.request.get("seed"),
+                                        row.request.get("negative_prompt", ""), row.request.get("extra"),
+                                        client_id=row.client_id)
                 refused = _blocked([r for r in rows if r is not row], request, False)
                 if refused is not None:
                     plan.refused.append(row)
@@ -215,9 +216,9 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
         requests = []
         for k in range(count):
             number += 1
-            request = build_request(film, shot, provider, model, f"t{number:03d}",
-                                    None if seed is None else seed + k, "", extra)
-            requests.append(replace(request, client_id=str(uuid.uuid4())))  # recorded before the submit
+            requests.append(build_request(film, shot, provider, model, f"t{number:03d}",  # the client id is
+                                          None if seed is None else seed + k, "", extra,  # recorded before
+                                          client_id=str(uuid.uuid4())))  # the submit
         refused = _blocked(rows, requests[0], seed is not None)
         if refused is not None:
             if not any(shot_id == shot.id for shot_id, _ in plan.skipped):
@@ -842,13 +843,17 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
              takes_per_shot: int = 1, concurrency: int | None = None, dry_run: bool = False,
              progress: ProgressCallback | None = None, options: dict | None = None, *,
              model: str | None = None, seed: int | None = None, new_takes: bool = False,
-             stop: threading.Event | None = None, extra: dict | None = None) -> GenerationSummary:
+             stop: threading.Event | None = None, extra: dict | None = None,
+             queue_ahead: int | None = None) -> GenerationSummary:
     """Generate takes for ``shots`` (all when ``None``) of ``film`` with ``provider``; see the module doc.
 
     ``provider`` is a name (created with ``options``) or a :class:`Provider`. ``takes_per_shot`` is
     how many takes each shot should have (or how many new ones with ``new_takes``). ``concurrency``
-    is capped by the provider's ``max_concurrency`` (raise that with the provider option
-    ``max_concurrency`` when the account allows more). ``dry_run`` plans and prices the requests without sending
+    (jobs running at once) is capped by the provider's ``max_concurrency`` (raise that with the provider
+    option ``max_concurrency`` when the account allows more). Where the provider queues what is over its
+    limit (:attr:`Provider.queues_overflow`), ``queue_ahead`` more jobs (default :func:`default_queue_ahead`)
+    wait in its queue, so a slot that comes free starts the next job at once, not after a poll and a
+    submit. ``dry_run`` plans and prices the requests without sending
     anything or touching the ledger. ``stop`` ends the run cleanly (jobs stay in the ledger).
     ``progress`` is called from worker threads. Errors in the input (a missing board, an unknown
     shot, a request the provider would refuse) are raised before anything is recorded or sent.
@@ -892,7 +897,8 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         for row in plan.refused:
             ledger.transition(row.shot, row.take, L.CANCELED, "not sent: the same request was refused",
                               failure_kind="not_sent", failure_message="the same request was refused")
-        limit = max(1, min(concurrency or prov.max_concurrency, prov.max_concurrency))
+        running = max(1, min(concurrency or prov.max_concurrency, prov.max_concurrency))
+        limit = running + (default_queue_ahead(prov, running) if queue_ahead is None else max(0, queue_ahead))
         # the first jobs are recorded before anything is sent; the others while those first ones run
         first, later = plan.new[:limit], plan.new[limit:]
         recorded = ledger.record_planned([(r, prov.estimate_cost(r)) for r in first])
@@ -913,6 +919,12 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         ledger.flush()  # every change of the run is in the ledger (or its failure is raised here)
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def default_queue_ahead(provider: Provider, running: int) -> int:
+    """How many jobs to keep waiting in the provider's own queue besides the ``running`` ones: a quarter
+    as many (at least one) where overflow waits in a queue, none where it would be refused."""
+    return max(1, -(-running // 4)) if provider.queues_overflow else 0
 
 
 def _fill_plan(summary: GenerationSummary, plan: _Plan, provider: Provider) -> None:

@@ -76,6 +76,7 @@ class ReplicateProvider(ClientProvider):
     default_poll_interval = 2.0
     typical_duration = 90.0  # s: a video prediction including cold boot (estimate; learnt per run)
     default_concurrency = 4
+    queues_overflow = True  # a prediction waits `starting` until the model has capacity
     extra_options = ("webhook_url", "webhook_secret", "mode")
 
     def body(self, request: GenerationRequest, spec: ModelSpec) -> dict[str, Any]:

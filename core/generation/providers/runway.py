@@ -104,6 +104,7 @@ class RunwayProvider(ClientProvider):
     default_poll_interval = 6.0
     typical_duration = 45.0  # s: gen4_turbo usually finishes in 30–60 s (estimate; learnt per run)
     default_concurrency = 2
+    queues_overflow = True  # over the tier's limit a task waits THROTTLED (reference §2.1)
     extra_options = ("public_figure_threshold",)
 
     def _auth_headers(self) -> dict[str, str]:
