@@ -1,7 +1,8 @@
 """Atomic file writes: a crash never leaves a half-written file behind.
 
-Every file shotreel writes goes through :func:`atomic_write_bytes` / :func:`atomic_write_text`
-(or :func:`atomic_output` for libraries that insist on writing to a path themselves): the data
+Every file shotreel writes goes through :func:`atomic_write_bytes` / :func:`atomic_write_text`,
+:func:`atomic_file` (data written as it arrives) or :func:`atomic_output` (for libraries that insist
+on writing to a path themselves): the data
 goes to a temporary file in the same folder, is flushed to disk, and is renamed over the target,
 so readers see either the old file or the new one, never a mix.
 """
@@ -10,18 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()  # read once: setting the umask to read it races with other threads' writes
+from typing import BinaryIO
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -37,6 +30,56 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _create_beside(target: Path, suffix: str) -> tuple[int, Path]:
+    """A new, empty temporary file beside ``target`` (its folder made when missing): its descriptor and path.
+
+    Created with the normal permissions (``0o666`` less the umask, as ``open()`` would), so that others
+    (an NLE's account) can read it once renamed.
+    """
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}{suffix}"
+        try:
+            return os.open(tmp, _CREATE, 0o666), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def _commit(fd: int, tmp: Path, target: Path) -> None:
+    """Flush ``fd`` (``tmp``'s) to the disk, close it and rename ``tmp`` over ``target`` durably."""
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Yield an unbuffered binary file to write; on success it replaces ``path``, on error it is removed.
+
+    For data written as it arrives (downloads): the fewest system calls of these helpers.
+    """
+    target = Path(path)
+    fd, tmp = _create_beside(target, "".join(target.suffixes[-1:]))
+    handle = os.fdopen(fd, "wb", buffering=0, closefd=False)
+    try:
+        yield handle
+        _commit(fd, tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
@@ -45,18 +88,11 @@ def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterato
     adapters, Pillow) still see the right one.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix if suffix is not None
-                                    else "".join(target.suffixes[-1:]), dir=target.parent)
+    fd, tmp = _create_beside(target, suffix if suffix is not None else "".join(target.suffixes[-1:]))
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; others (an NLE's account) must read it
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        _commit(os.open(tmp, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)), tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -65,8 +101,10 @@ def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterato
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically and return the path."""
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(data)
+    with atomic_file(path) as handle:
+        view = memoryview(data)
+        while view:
+            view = view[handle.write(view):]
     return Path(path)
 
 

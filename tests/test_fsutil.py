@@ -4,7 +4,7 @@ import os
 import stat
 
 import pytest
-from shotreel.fsutil import atomic_output, atomic_write_text
+from shotreel.fsutil import atomic_file, atomic_output, atomic_write_text
 
 
 def test_write_replaces_whole_file_with_normal_permissions(tmp_path):
@@ -37,3 +37,15 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_stream_cut_short_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "takes" / "sh010" / "t001.mp4"
+    with atomic_file(target) as handle:  # the folder is made on the way
+        handle.write(b"first clip")
+    with pytest.raises(ConnectionResetError), atomic_file(target) as handle:
+        handle.write(b"half of the second")
+        raise ConnectionResetError("the download stopped")
+    assert target.read_bytes() == b"first clip"
+    assert [p.name for p in target.parent.iterdir()] == ["t001.mp4"]
+    assert stat.S_IMODE(target.stat().st_mode) & 0o044 == 0o044 & ~_umask()

@@ -109,6 +109,7 @@ def format_seconds(values: tuple[float, ...]) -> str:
 _HEADERS: dict[str, tuple[tuple[int, ...], tuple[int, int, str]]] = {}  # path -> (stat, (w, h, format))
 _ENCODED: OrderedDict[str, str] = OrderedDict()  # sha256 of an image's bytes -> its base64
 _ENCODED_MAX_CHARS = 64 * 1024 * 1024
+_encoded_chars = 0  # the length of every value in _ENCODED, together
 _ENCODED_LOCK = threading.Lock()
 
 
@@ -232,11 +233,13 @@ def raw_base64(info: ImageInfo) -> str:
     if hashlib.sha256(data).hexdigest() != digest:  # changed since it was hashed: do not remember it
         return base64.b64encode(data).decode("ascii")
     encoded = base64.b64encode(data).decode("ascii")
+    global _encoded_chars
     with _ENCODED_LOCK:
-        _ENCODED[digest] = encoded
-        total = sum(len(v) for v in _ENCODED.values())
-        while total > _ENCODED_MAX_CHARS and len(_ENCODED) > 1:
-            total -= len(_ENCODED.popitem(last=False)[1])
+        if digest not in _ENCODED:
+            _ENCODED[digest] = encoded
+            _encoded_chars += len(encoded)
+        while _encoded_chars > _ENCODED_MAX_CHARS and len(_ENCODED) > 1:
+            _encoded_chars -= len(_ENCODED.popitem(last=False)[1])
     return encoded
 
 

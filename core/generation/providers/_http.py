@@ -23,7 +23,7 @@ What it guarantees (reference §7):
   :class:`AmbiguousSubmit`, 401/403 → :class:`AuthFailed`, 402 or a credit/balance message →
   :class:`OutOfCredit`, 400/422 → :class:`BadRequest` unless the body names content →
   :class:`ModerationBlocked`;
-- downloads stream into :func:`shotreel.fsutil.atomic_output` (a short read or a full disk leaves
+- downloads stream into :func:`shotreel.fsutil.atomic_file` (a short read or a full disk leaves
   nothing behind) and never carry the provider's credentials (result URLs are signed links on other
   hosts; a redirect to another host drops the provider's headers too), and an expired result URL
   (403/404/410) is :class:`ResultExpired`;
@@ -52,11 +52,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 from ... import __version__
-from ...fsutil import atomic_output
+from ...fsutil import atomic_file
 from ..base import (
     AmbiguousSubmit,
     AuthFailed,
@@ -576,8 +576,8 @@ class HttpClient:
             expected = answer.getheader("Content-Length")
             digest = hashlib.sha256()
             try:
-                with atomic_output(destination) as tmp:
-                    received = _stream_to(answer, tmp, digest)
+                with atomic_file(destination) as handle:
+                    received = _stream_to(answer, handle, digest)
                     if received == 0:
                         raise self.error(RetryLater, "download: the result is empty", shot)
                     if expected is not None and expected.isdigit() and received != int(expected):
@@ -638,22 +638,21 @@ class _ReadError(Exception):
     """The connection failed while a body was being read (the cause is chained)."""
 
 
-def _stream_to(answer: http.client.HTTPResponse, path: Path, digest: Any) -> int:
-    """Write the body to ``path`` as it arrives (hashing it into ``digest``); the number of bytes."""
+def _stream_to(answer: http.client.HTTPResponse, handle: BinaryIO, digest: Any) -> int:
+    """Write the body to ``handle`` as it arrives (hashing it into ``digest``); the number of bytes."""
     received = 0
-    with open(path, "wb", buffering=0) as handle:
-        while True:
-            try:
-                chunk = answer.read(CHUNK)
-            except (OSError, http.client.HTTPException) as exc:  # a network failure, not a disk one
-                raise _ReadError(type(exc).__name__) from exc
-            if not chunk:
-                return received
-            digest.update(chunk)
-            view = memoryview(chunk)
-            while view:
-                view = view[handle.write(view):]
-            received += len(chunk)
+    while True:
+        try:
+            chunk = answer.read(CHUNK)
+        except (OSError, http.client.HTTPException) as exc:  # a network failure, not a disk one
+            raise _ReadError(type(exc).__name__) from exc
+        if not chunk:
+            return received
+        digest.update(chunk)
+        view = memoryview(chunk)
+        while view:
+            view = view[handle.write(view):]
+        received += len(chunk)
 
 
 def _multipart(fields: dict[str, Any]) -> tuple[bytes, str]:
