@@ -312,6 +312,24 @@ def test_a_downloaded_take_is_never_downloaded_again(film, clip):
     assert json.loads((film.root / "takes" / "sh010" / "t001.json").read_text())["status"] == "done"
 
 
+@pytest.mark.parametrize("staged", [".shotreel/staging/sh010.t001.mp4", ".shotreel/staging/sh010/t001.mp4"])
+def test_a_download_that_never_landed_is_landed_from_staging_not_fetched_again(film, clip, staged):
+    provider = ContractProvider(clip)
+    generate(film, shots=["sh010"], provider=provider)
+    # a crash after the download reached the staging folder, before it was probed and moved into takes/
+    # (the second path is where shotreel 0.1 staged downloads)
+    folder = film.root / "takes" / "sh010"
+    (film.root / staged).parent.mkdir(parents=True, exist_ok=True)
+    (folder / "t001.mp4").rename(film.root / staged)
+    (folder / "t001.json").unlink()
+    with _ledger(film) as ledger:
+        ledger._db.execute("UPDATE jobs SET state = 'downloading' WHERE shot = 'sh010'")
+    again = generate(film, shots=["sh010"], provider=provider)
+    assert again.ok and len(provider.fetched) == 1, "landed from staging, not downloaded again"
+    assert sorted(p.name for p in folder.iterdir()) == ["t001.json", "t001.mp4"]
+    assert not (film.root / staged).exists()
+
+
 def test_a_full_disk_keeps_the_paid_result_for_the_next_run(film, clip):
     provider = ContractProvider(clip, limit=1)
     provider.scenario["sh010"] = "disk_full"

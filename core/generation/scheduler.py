@@ -351,6 +351,7 @@ class _Run:
         self.refused: set[str] = set()  # content hashes refused in this run (input moderation, bad request)
         self.folders: set[str] = set()
         self.paths: dict[str, tuple[Path, Path]] = {}
+        self.staging = self.root / L.STATE_DIR / STAGING_DIR
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -667,11 +668,13 @@ class _Run:
     # -- landing a take -------------------------------------------------------------------
 
     def _paths(self, record: JobRecord) -> tuple[Path, Path]:
-        """The shot's staging folder (downloads land there first) and its takes folder."""
-        found = self.paths.get(record.shot)
+        """Where the job's download lands first (``.shotreel/staging/<shot>.<take>``, no suffix: one folder
+        for every shot, as making a folder per take costs more than the download itself) and the shot's
+        takes folder."""
+        found = self.paths.get(record.key)
         if found is None:
-            found = self.paths[record.shot] = (self.root / L.STATE_DIR / STAGING_DIR / record.shot,
-                                                self.root / TAKES_DIR / record.shot)
+            found = self.paths[record.key] = (self.staging / f"{record.shot}.{record.take}",
+                                               self.root / TAKES_DIR / record.shot)
         return found
 
     def _folder(self, path: Path) -> None:
@@ -684,19 +687,20 @@ class _Run:
     def _landed(self, record: JobRecord) -> bool:
         """Finish a take an earlier run downloaded (never downloading it twice); True when done."""
         staging, final = self._paths(record)
-        clip = _clip(final, record.take) or _clip(staging, record.take)
+        clip = (_clip(final / record.take) or _clip(staging)
+                or _clip(self.staging / record.shot / record.take))  # where shotreel 0.1 staged downloads
         if clip is None:
             return False
         self._land(record, clip, None)
         return True
 
     def _download(self, record: JobRecord, status: JobStatus) -> None:
-        staging, _ = self._paths(record)  # made by the download's atomic write
+        staging, _ = self._paths(record)  # its folder is made by the download's atomic write
         handle = record.handle
         assert handle is not None
         for attempt in range(MAX_FETCH_ATTEMPTS):
             try:
-                clip = self.provider.fetch(handle, status, staging / f"{record.take}.mp4")
+                clip = self.provider.fetch(handle, status, staging.with_name(staging.name + ".mp4"))
                 break
             except RetryLater as exc:
                 if not self._wait(exc.retry_after if exc.retry_after is not None else _backoff(attempt, 0.5)):
@@ -750,9 +754,10 @@ class _Run:
         self._outcome(record, "done", path=target)
 
 
-def _clip(folder: Path, take: str) -> Path | None:
+def _clip(stem: Path) -> Path | None:
+    """The video file at ``stem`` with one of the video suffixes, if there is one."""
     for suffix in VIDEO_SUFFIXES:
-        path = folder / f"{take}{suffix}"
+        path = stem.with_name(stem.name + suffix)
         if path.is_file():
             return path
     return None
@@ -831,7 +836,7 @@ def _clean_staging(root: Path) -> None:
     staging = root / L.STATE_DIR / STAGING_DIR
     if not staging.is_dir():
         return
-    for path in staging.glob("*/.*"):
+    for path in [*staging.glob(".*"), *staging.glob("*/.*")]:
         with contextlib.suppress(OSError):
             path.unlink()
 
