@@ -89,7 +89,8 @@ def build(project: str | Path, stage_progress: StageProgress | None = None, *, g
     generated: list[Path] = []
     if generate:
         generated = _missing_takes(film, progress_for("takes"), notes)
-    timeline = build_reel(film, board_for=shot_board_image)
+    # checked again: the boards and takes just made answer some of the first check's warnings
+    timeline = build_reel(film, board_for=shot_board_image, findings=run_checks(film).findings)
     notes += reel_notes(timeline)
     edit = film.path(EDIT_DIR)
     reels = []

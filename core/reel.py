@@ -14,6 +14,8 @@
   has dialogue or sound notes, gaps elsewhere;
 - one marker per beat at its first shot, on the top-level stack (hosts import stack markers as
   timeline markers), coloured by beat;
+- where ``shotreel check`` warns about a shot, a red marker on that shot's board clip (one per shot,
+  every warning in its comment), so the editor sees the note on the shot it is about;
 - ``metadata["shotreel"]`` on the timeline, every shot clip (shot, scene, beat, action, camera,
   dialogue, prompt, duration, the take list mirrored) and every marker. Nothing custom lives
   anywhere else, and only stock OTIO schemas are used.
@@ -30,7 +32,7 @@ media a real length, unlike Resolve's own exports (one frame).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from typing import Any
 import opentimelineio as otio
 
 from . import __version__, timing
+from .checks import WARNING, Finding
 from .model import Film, Selection, Shot, Take
 from .takes import chosen_take, find_takes, load_selects
 
@@ -107,12 +110,14 @@ class _ListedBoards:
 
 def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
                selects: Mapping[str, Selection] | None = None,
-               board_for: BoardFinder | None = None) -> otio.schema.Timeline:
+               board_for: BoardFinder | None = None,
+               findings: Iterable[Finding] = ()) -> otio.schema.Timeline:
     """The film as an OTIO timeline (see the module docstring for its shape).
 
     ``takes`` maps shot id to its takes (default: :func:`shotreel.takes.find_takes`), ``selects``
     shot id to the editor's choice (default: :func:`shotreel.takes.load_selects`); ``board_for``
-    finds a shot's still (default: :func:`default_board`). Every duration is exact in frames at
+    finds a shot's still (default: :func:`default_board`); ``findings`` are what
+    :func:`shotreel.checks.run_checks` found (its warnings about shots become markers). Every duration is exact in frames at
     the film's rate. Things the reel had to decide for the user (a take at another frame rate, a
     take shorter than its shot, a select naming a take that is gone) are listed by
     :func:`reel_notes`; the caveat: a take's select trims never change the shot's length — the
@@ -123,7 +128,11 @@ def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
     if selects is None:
         selects = load_selects(film)
     finder = board_for or _ListedBoards(film)
-    return _Builder(film, takes, selects, finder).timeline()
+    warnings: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.level == WARNING and finding.shot:
+            warnings.setdefault(finding.shot, []).append(finding)
+    return _Builder(film, takes, selects, finder, warnings).timeline()
 
 
 def reel_notes(timeline: otio.schema.Timeline) -> list[str]:
@@ -161,8 +170,9 @@ class _Builder:
     """One reel build: the film, its takes and selects, and the notes collected on the way."""
 
     def __init__(self, film: Film, takes: Mapping[str, list[Take]], selects: Mapping[str, Selection],
-                 board_for: BoardFinder):
+                 board_for: BoardFinder, warnings: Mapping[str, list[Finding]]):
         self.film = film
+        self.warnings = warnings
         self.takes = takes
         self.selects = selects
         self.board_for = board_for
@@ -232,7 +242,19 @@ class _Builder:
                 missing["expected"] = expected
             ref = otio.schema.MissingReference(name=f"{shot.id} board", available_range=span,
                                                metadata={NAMESPACE: missing})
-        return otio.schema.Clip(name=shot.id, media_reference=ref, source_range=span, metadata={NAMESPACE: block})
+        warned = self.warnings.get(shot.id)
+        markers = [self.check_marker(shot, warned)] if warned else []
+        return otio.schema.Clip(name=shot.id, media_reference=ref, source_range=span, metadata={NAMESPACE: block},
+                                markers=markers)
+
+    def check_marker(self, shot: Shot, warnings: list[Finding]) -> otio.schema.Marker:
+        """One red marker at the start of the shot's board clip holding every check warning about it
+        (hosts keep one marker per frame, so they are not spread over several)."""
+        codes = list(dict.fromkeys(w.code for w in warnings))
+        return otio.schema.Marker(
+            name=f"check: {', '.join(codes)}", marked_range=timing.time_range(0, 1, self.film.fps),
+            color=otio.schema.MarkerColor.RED, comment="\n".join(w.message for w in warnings),
+            metadata={NAMESPACE: {"check": codes, "shot": shot.id, "resolve_color": "Red"}})
 
     def expected_board(self, shot: Shot) -> str | None:
         """Where the shot's board will be (its declared start board, else boards/<shot>.png)."""

@@ -20,13 +20,15 @@ def _flag(value) -> bool:
 
 def read_from_file(filepath, for_resolve=False, **_ignored):
     """The reel of the project at ``filepath`` (its ``shotreel.yaml`` or its folder)."""
+    from shotreel.checks import run_checks
     from shotreel.errors import ShotreelError
     from shotreel.interchange import resolve_variant
     from shotreel.project import load_project
     from shotreel.reel import build_reel
 
     try:
-        timeline = build_reel(load_project(filepath))
+        film = load_project(filepath)
+        timeline = build_reel(film, findings=run_checks(film).findings)  # as `shotreel reel` writes it
     except ShotreelError as exc:
         problems = "\n".join(f"shotreel: {problem}" for problem in exc.problems)
         raise otio.exceptions.OTIOError(problems) from None

@@ -269,6 +269,33 @@ def test_one_marker_per_beat_at_its_first_shot_on_the_stack(example_film):
     assert not any(c.markers for c in reel.find_clips())
 
 
+def test_check_warnings_are_one_red_marker_on_the_shot_they_are_about(example_dir, capsys, tmp_path):
+    assert main(["reel", str(example_dir)]) == 0
+    reel = otio.adapters.read_from_file(str(example_dir / "edit" / "reel.otio"))
+    marked = {c.name: list(c.markers) for c in track(reel, "Boards") if c.markers}
+    assert list(marked) == ["sh110"], "the example warns about hands and a costume change in sh110 only"
+    [marker] = marked["sh110"]
+    assert marker.name == "check: hands, costume" and marker.color == otio.schema.MarkerColor.RED
+    assert "'palm': hand interactions warp" in marker.comment and "'peels off': costume changes" in marker.comment
+    assert marker.marked_range.start_time.value == 0  # at the shot's first frame, inside its clip
+    assert shot_block(marker) == {"check": ["hands", "costume"], "shot": "sh110", "resolve_color": "Red"}
+    assert len(reel.tracks.markers) == len(load_project(example_dir).beats), "beat markers unchanged"
+    # Resolve keeps a clip marker only inside its clip: the variant keeps it, named after the board file
+    assert main(["reel", str(example_dir), "--for", "resolve", "-o", str(tmp_path / "resolve.otio")]) == 0
+    resolve = otio.adapters.read_from_file(str(tmp_path / "resolve.otio"))
+    kept = [m for c in resolve.find_clips() for m in c.markers]
+    assert [m.name for m in kept] == ["check: hands, costume"]
+    assert kept[0].metadata["Resolve_OTIO"]["Note"] == marker.comment
+
+
+def test_a_warning_answered_on_disk_leaves_no_marker(example_dir, capsys):
+    text = (example_dir / "shotreel.yaml").read_text()
+    (example_dir / "shotreel.yaml").write_text(text.replace("palm", "leaf").replace("peels off", "slips"))
+    assert main(["reel", str(example_dir)]) == 0
+    reel = otio.adapters.read_from_file(str(example_dir / "edit" / "reel.otio"))
+    assert not any(c.markers for c in reel.find_clips())
+
+
 # -- the command -----------------------------------------------------------------------------------
 
 def test_shotreel_reel_writes_the_otio_and_prints_notes(example_dir, capsys):

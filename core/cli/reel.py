@@ -35,10 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, check, build, write; print the notes and the path."""
     film = load_project(args.project)
-    refuse_errors(run_checks(film))  # a reel is never written over errors; each is named with its line
+    report = run_checks(film)
+    refuse_errors(report)  # a reel is never written over errors; each is named with its line
     root = film.root if film.root is not None else Path(args.project)
     output = Path(args.output) if args.output else root / DEFAULT_OUTPUT
-    timeline = build_reel(film)
+    timeline = build_reel(film, findings=report.findings)  # warnings become markers on their shots
     bar = ProgressBar("reel")
     try:
         notes = write_reel(timeline, output, for_resolve=args.host == "resolve", progress=bar)
