@@ -10,9 +10,11 @@ Decisions (so that the project says what the cut said, and nothing more):
 - shot ids are the clips' ``metadata["shotreel"]`` shot ids or their names when every one of
   them is a usable, unique id (``sq001_s001``), else ``sh010``, ``sh020`` …; the clip name is kept
   as the shot's ``action`` (a placeholder for the film-maker to rewrite);
-- a still (png, jpg, tif, exr …) becomes the shot's board: relative when inside the project
-  folder, extracted into ``boards/`` from an ``.otioz`` bundle, else its absolute path as the cut
-  gives it (stills not on this machine are listed in the result: ``shotreel check`` reports them);
+- a still (png, jpg, tif, exr …) becomes the shot's board; a movie over stills on lower tracks (takes
+  or layout over the boards) gets the still under it (:attr:`~shotreel.cuts.CutClip.board`). A board
+  is relative when inside the project folder, extracted into ``boards/`` from an ``.otioz`` bundle,
+  else its absolute path as the cut gives it (stills not on this machine are listed in the result:
+  ``shotreel check`` reports them);
 - beats come from the cut's markers: each marker starts a beat at the shot it falls in (several
   markers in one shot make one beat); shots before the first marker, or a cut without markers,
   get one beat ``cut``;
@@ -81,7 +83,8 @@ def film_from_cut(cut: Cut, title: str | None = None, folder: str | Path | None 
     beats, beat_of = _beats(cut)
     shots = []
     for index, (clip, shot_id) in enumerate(zip(cut.clips, ids)):
-        boards = [Board(_board_path(clip.media, cut, root))] if clip.still and clip.media else []
+        board = clip.media if clip.still else clip.board
+        boards = [Board(_board_path(board, cut, root))] if board else []
         shots.append(Shot(id=shot_id, beat=beat_of[index], duration=clip.duration,
                           duration_text=f"{clip.duration}f", action=clip.name, boards=boards, scene="sc01"))
     return Film(title=(title or cut.name or cut.path.stem).strip() or cut.path.stem, fps=fps,

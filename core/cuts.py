@@ -57,6 +57,9 @@ class CutClip:
     of the media at ``source_rate``. ``media`` is a plain path (or a URL that is not a file);
     ``still`` says whether that media is one image; ``track`` is the 1-based video track it
     came from; ``shotreel`` is the clip's ``metadata["shotreel"]`` when a shotreel reel made it.
+    ``board`` is, for a clip that is not a still (a take or a layout movie over the boards), the still
+    under it: on the lowest video track that has one within the clip's record range, the one that
+    covers most of it.
     """
 
     name: str
@@ -70,6 +73,7 @@ class CutClip:
     still: bool = False
     track: int | None = None
     shotreel: dict | None = None
+    board: str | None = None
 
 
 @dataclass
@@ -239,6 +243,8 @@ def _build(timeline: otio.schema.Timeline, path: Path, suffix: str, wanted: Frac
     flat = picked[0][1] if len(picked) == 1 else otio.algorithms.flatten_stack([t for _, t in picked])
     placed, gaps = _clips(flat, fps)
     clips = [clip for _, clip in placed]
+    if len(picked) > 1:
+        _boards_underneath(clips, picked, fps)
     if not clips:
         where = f"video track {track}" if track else "its video tracks"
         raise CutError(f"has no visible clip in {where}", file=path)
@@ -371,6 +377,32 @@ def _clip(item: Any, record_in: int, record_out: int, number: int) -> CutClip:
                    source_rate=source_rate, media=media, still=still,
                    track=int(track) if track is not None else None,
                    shotreel=_plain(raw) if hasattr(raw, "items") else None)
+
+
+def _boards_underneath(clips: list[CutClip], tracks: list[tuple[int, Any]], fps: Fraction) -> None:
+    """Set ``board`` on each visible clip that is not a still, from the tracks below it (see CutClip)."""
+    stills: list[tuple[int, list[tuple[int, int, str]]]] = []  # per track, bottom first: (in, out, path)
+    for index, track in tracks:
+        found = []
+        for item in track:
+            if isinstance(item, otio.schema.Clip):
+                media, still = _media(item)
+                if still and media:
+                    placed = item.range_in_parent()
+                    found.append((timing.to_frames(placed.start_time, fps),
+                                  timing.to_frames(placed.end_time_exclusive(), fps), media))
+        stills.append((index, found))
+    for clip in clips:
+        if clip.still or clip.track is None:
+            continue
+        for index, found in stills:
+            if index >= clip.track:
+                break
+            cover = [(min(out, clip.record_out) - max(start, clip.record_in), -start, media)
+                     for start, out, media in found if start < clip.record_out and out > clip.record_in]
+            if cover:
+                clip.board = max(cover)[2]  # the most frames; of equals, the earliest
+                break
 
 
 def _plain(value: Any) -> Any:

@@ -97,6 +97,22 @@ def test_resolve_export_track_1_gives_png_boards(samples, tmp_path, capsys):
     assert f"{len(clips)} shots" in out and "start 01:00:00:00" in out and f"boards: {len(clips)} stills" in out
 
 
+def test_a_reel_with_takes_over_boards_imports_each_shot_with_its_board(example_dir, tmp_path, capsys):
+    from tests._reel_support import add_take
+
+    assert main(["boards", str(example_dir)]) == 0
+    add_take(example_dir, "sh030", "t001", frames=120)
+    assert main(["reel", str(example_dir)]) == 0
+    capsys.readouterr()
+    code, _, err = run(capsys, example_dir / "edit" / "reel.otio", tmp_path / "again")
+    assert code == 0, err
+    source, imported = load_project(example_dir), load_project(tmp_path / "again")
+    assert [s.id for s in imported.shots()] == [s.id for s in source.shots()]
+    # sh030 shows its take (a movie) on top; its board comes from the Boards track under it
+    boards = {s.id: Path(s.boards[0].path) for s in imported.shots()}
+    assert boards == {s.id: example_dir / "boards" / f"{s.id}.png" for s in source.shots()}
+
+
 def test_resolve_export_flattened_shows_the_layout_track_on_top(samples):
     cut_path = samples / "resolve_export_effects.otio"
     _, clips = bare(cut_path)
@@ -107,7 +123,19 @@ def test_resolve_export_flattened_shows_the_layout_track_on_top(samples):
     assert [c.media for c in cut.clips] == [c.media_reference.metadata["Resolve_OTIO"]["Media Url"] for c in clips]
     assert not any(c.still for c in cut.clips)
     film = film_from_cut(cut)
-    assert film.runtime() == timeline_frames(cut_path) and not any(s.boards for s in film.shots())
+    assert film.runtime() == timeline_frames(cut_path)
+    # each layout movie gets the board under it: on Video 1 (not the titles of Video 2-4), the still
+    # covering most of the shot
+    boards = [s.boards[0].path.rsplit("/", 1)[-1] for s in film.shots()]
+    assert boards[0] == "Picchu_V7_310821_0003.png"  # frames 0-414 of the first shot's 0-500
+    timeline = otio.adapters.read_from_file(str(cut_path))  # kept alive while its track is read
+    v1 = [(round(c.range_in_parent().start_time.value), round(c.range_in_parent().end_time_exclusive().value),
+           c.name) for c in timeline.video_tracks()[0] if isinstance(c, otio.schema.Clip)]
+    for clip, board in zip(cut.clips, boards, strict=True):
+        overlap: dict[str, int] = {}  # a still may be used more than once
+        for start, end, name in v1:
+            overlap[name] = max(overlap.get(name, 0), min(end, clip.record_out) - max(start, clip.record_in))
+        assert overlap[board] == max(overlap.values()) > 0
 
 
 def timeline_frames(path: Path) -> int:
