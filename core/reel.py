@@ -242,10 +242,11 @@ class _Builder:
                 missing["expected"] = expected
             ref = otio.schema.MissingReference(name=f"{shot.id} board", available_range=span,
                                                metadata={NAMESPACE: missing})
+        clip = otio.schema.Clip(name=shot.id, media_reference=ref, source_range=span, metadata={NAMESPACE: block})
         warned = self.warnings.get(shot.id)
-        markers = [self.check_marker(shot, warned)] if warned else []
-        return otio.schema.Clip(name=shot.id, media_reference=ref, source_range=span, metadata={NAMESPACE: block},
-                                markers=markers)
+        if warned:
+            clip.markers.append(self.check_marker(shot, warned))
+        return clip
 
     def check_marker(self, shot: Shot, warnings: list[Finding]) -> otio.schema.Marker:
         """One red marker at the start of the shot's board clip holding every check warning about it
