@@ -198,6 +198,55 @@ def test_all_revisions_at_once_keep_every_hand_edit(project, capsys):
     assert_hand_edits_kept(project)
 
 
+LEAF = "[[shot: ECU on the leaf]]\n\nA leaf unfurls; beads of water drift off it into the air. The wall gauge here reads 31%.\n\n"
+
+
+def test_a_shot_moved_to_another_scene_keeps_its_id_takes_and_edits(project, capsys):
+    # the writer moves the leaf (sc03_sh020, which has a take, a select and a hand-made camera) into scene 5
+    glove = "Green veins climb her wrist; she breathes in fully for the first time.\n\n"
+    revised = replace(replace(ORIGINAL, LEAF, ""), glove, glove + LEAF)
+    file = project / "shotreel.yaml"
+    file.write_text(replace(file.read_text(encoding="utf-8"), "        action: A leaf unfurls",
+                            "        prompt: macro lens, droplets catch the light\n        action: A leaf unfurls"),
+                    encoding="utf-8")
+    assert reimport(project, revised, "--write") == 0
+    out = capsys.readouterr().out
+    assert "> shot sc03_sh020 moved from scene sc03 to scene sc05 (its takes, select and your edits go with it)" in out
+    assert "sc03_sh020: not in the script any more" not in out and "+ shot" not in out
+    film = load_project(project)
+    assert [s.id for s in film.scene_of(film.shot("sc03_sh020")).shots] == ["sc05_sh010", "sc03_sh020"]
+    assert "sc03_sh020" not in [s.id for s in film.scenes[2].shots]
+    moved = film.shot("sc03_sh020")
+    assert moved.prompt == "macro lens, droplets catch the light"  # the person's edit went with it
+    assert moved.beat == "becoming"  # the script put it under another beat: not edited by hand, so it follows
+    assert_hand_edits_kept(project)  # takes and select of sc03_sh020 still attached
+    record = json.loads((project / ".shotreel" / "script-import.json").read_text(encoding="utf-8"))
+    assert record["shots"]["sc03_sh020"]["scene"] == "sc05"
+    assert reimport(project, revised, "--write") == 0
+    assert "no changes" in capsys.readouterr().out, "the move is remembered: nothing to do the second time"
+
+
+def test_a_scene_split_in_two_moves_its_shots_into_the_new_scene(project, capsys):
+    split = "INT. VESNA - HYDROPONICS BAY - CANOPY\n\n"
+    revised = replace(ORIGINAL, LEAF, split + LEAF)
+    assert reimport(project, revised, "--write") == 0
+    out = capsys.readouterr().out
+    film = load_project(project)
+    new_scene = film.scene_of(film.shot("sc03_sh020"))
+    assert new_scene.id != "sc03" and new_scene.heading == "INT. VESNA - HYDROPONICS BAY - CANOPY"
+    assert f"> shot sc03_sh020 moved from scene sc03 to scene {new_scene.id}" in out
+    assert [s.id for s in film.scenes[2].shots] == ["sc03_sh010"]
+    assert_hand_edits_kept(project)
+
+
+def test_a_shot_whose_text_is_only_somewhat_alike_elsewhere_is_not_moved(project, capsys):
+    revised = replace(ORIGINAL, LEAF, "")
+    revised = replace(revised, "The gauge reads 9%.", "A leaf drifts past the console. The gauge reads 9%.")
+    assert reimport(project, revised, "--write") == 0
+    out = capsys.readouterr().out
+    assert "moved" not in out and "- shot sc03_sh020: not in the script any more (kept)" in out
+
+
 def test_a_project_not_made_by_import_script_only_gets_empty_fields_filled(tmp_path, capsys):
     folder = tmp_path / "film"
     script = tmp_path / "s.fountain"

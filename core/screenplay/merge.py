@@ -17,9 +17,11 @@ every value they have and only empty fields are filled.
 Revised scenes are matched to existing ones by scene number, heading and the words of their
 shots; shots by their script text (exact, then :class:`difflib.SequenceMatcher` ≥ 0.5), so
 scenes and shots keep their ids when scenes are reordered, inserted or cut and dialogue is
-rewritten. New scenes and shots get ids that fit between their neighbours (``sc03a``,
-``sc02_sh025``); removed ones are reported, never deleted. The order follows the script unless
-a person reordered by hand. The edits are spliced into the text (:mod:`.yamlpatch`), and the
+rewritten. A shot the script no longer has in its scene but has, word for word or nearly
+(``MATCH_MOVE``), in another scene, new or old, moves there with its id and every hand edit (written
+from its data: comments inside that shot are not carried). New scenes and shots get ids that fit
+between their neighbours (``sc03a``, ``sc02_sh025``); removed ones are reported, never deleted.
+The order follows the script unless a person reordered by hand. The edits are spliced into the text (:mod:`.yamlpatch`), and the
 result is checked to hold exactly the intended data before anything is written.
 """
 
@@ -43,6 +45,7 @@ SCENE_FIELDS = ("heading", "location")
 BEAT_FIELDS = ("title", "summary")
 MATCH_SCENE = 0.5
 MATCH_SHOT = 0.5
+MATCH_MOVE = 0.8  # a shot found in another scene must be this alike (a wrong move is worse than none)
 _WORDS = re.compile(r"[\w']+")
 _MISSING = object()
 
@@ -53,13 +56,14 @@ class MergeError(ShotreelError):
 
 @dataclass
 class Change:
-    """One line of the merge report: ``kind`` is added / updated / kept / removed / reordered / note."""
+    """One line of the merge report: ``kind`` is added / updated / kept / removed / reordered / moved / note."""
 
     kind: str
     message: str
 
     def __str__(self) -> str:
-        mark = {"added": "+", "updated": "~", "kept": "=", "removed": "-", "reordered": "^"}.get(self.kind, "*")
+        mark = {"added": "+", "updated": "~", "kept": "=", "removed": "-", "reordered": "^", "moved": ">"}.get(
+            self.kind, "*")
         return f"{mark} {self.message}"
 
 
@@ -172,6 +176,34 @@ def _shot_key(shot: dict) -> str:
     return f"{action} // {spoken}" if spoken else action
 
 
+def _similar(old: list[str], new: list[str], floor: float) -> float:
+    """How alike two word lists are (0–1); 0 when cheap bounds already say below ``floor``."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
+
+
+@dataclass
+class _ShotMatch:
+    """A project scene's shots (``current``; ``olds`` those the script drafted) paired with a drafted
+    scene's shots: ``matched`` drafted index → index in ``olds``, ``used`` the paired ``olds``."""
+
+    scene_index: int
+    current: list
+    olds: list[dict]
+    matched: dict[int, int]
+    used: set[int]
+
+
+@dataclass
+class _Moves:
+    """Shots moved between scenes: (drafted scene, index in its ``olds``) ↔ (drafted scene, drafted shot)."""
+
+    leaving: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    arriving: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+
+
 class _Merger:
     def __init__(self, text: str, record: dict | None, draft: Draft):
         self.doc = YamlText(text)
@@ -181,6 +213,7 @@ class _Merger:
         self.record = record
         self.draft = draft
         self.changes: list[Change] = []
+        self.written: dict[str, dict] = {}  # id -> the project's shot as written where it moved to
         self.beats, self.assets, self.scenes = drafted_parts(draft)
         annotate(draft, self.beats, self.assets, self.scenes)
 
@@ -338,24 +371,34 @@ class _Merger:
                         for sh in s.get("shots") or [] if isinstance(sh, dict)}
         order: list[tuple[str, Any]] = []  # script order: ("old", index) or ("new", scene dict)
         keep: set[str] = set()
+        shot_matches: dict[int, _ShotMatch] = {}
         for n, scene in enumerate(self.scenes):
             if n in matched:
                 old = olds[matched[n]]
                 scene["id"] = old["id"]
                 order.append(("old", old["index"]))
-                self.merge_shots(old["index"], scene, all_shot_ids, keep)
+                shot_matches[n] = self.match_shots(old["index"], scene, keep)
             else:
                 previous = order[-1] if order else None
                 prev_id = (str(current[previous[1]]["id"]) if previous and previous[0] == "old"
                            else previous[1]["id"] if previous else "")
                 scene["id"] = _scene_id(scene, prev_id, all_ids)
                 all_ids.add(scene["id"])
-                for k, shot in enumerate(scene.get("shots", [])):
-                    shot["id"] = _unique(f"{scene['id']}_sh{(k + 1) * 10:03d}", all_shot_ids)
-                    all_shot_ids.add(shot["id"])
                 order.append(("new", scene))
-                self.change("added", f"scene {scene['id']} {scene.get('heading', '')} "
-                                     f"({len(scene.get('shots', []))} shot{'s' * (len(scene.get('shots', [])) != 1)})")
+        moves = self.find_moves(shot_matches)
+        for (n, k), (source, o) in moves.arriving.items():
+            self.moved_shot(self.scenes[n], k, shot_matches[source], o)
+        for n, scene in enumerate(self.scenes):
+            if n in matched:
+                self.place_shots(n, shot_matches[n], scene, all_shot_ids, keep, moves)
+                continue
+            for k, shot in enumerate(scene.get("shots", [])):
+                if (n, k) in moves.arriving:
+                    continue
+                shot["id"] = _unique(f"{scene['id']}_sh{(k + 1) * 10:03d}", all_shot_ids)
+                all_shot_ids.add(shot["id"])
+            count = len(scene.get("shots", []))
+            self.change("added", f"scene {scene['id']} {scene.get('heading', '')} ({count} shot{'s' * (count != 1)})")
         for position, old in enumerate(olds):
             if position not in used:
                 scene = current[old["index"]]
@@ -378,9 +421,10 @@ class _Merger:
                                + ("shots",))
         return keep
 
-    def merge_shots(self, scene_index: int, scene: dict, all_shot_ids: set[str], keep: set[str]) -> None:
-        current_scene = self.seq("scenes")[scene_index]
-        current = [s for s in current_scene.get("shots") or []]
+    def match_shots(self, scene_index: int, scene: dict, keep: set[str]) -> _ShotMatch:
+        """Pair the drafted shots of ``scene`` with the shots of the project's scene ``scene_index``:
+        by script text, exact first, then similar enough (shots a person added are never paired)."""
+        current = [s for s in self.seq("scenes")[scene_index].get("shots") or []]
         rec_shots = self.rec("shots")
         olds = []
         for index, shot in enumerate(current):
@@ -412,10 +456,7 @@ class _Merger:
             for o, old in enumerate(olds):
                 if o in used:
                     continue
-                matcher = difflib.SequenceMatcher(None, old["words"], new_words, autojunk=False)
-                if matcher.real_quick_ratio() < MATCH_SHOT or matcher.quick_ratio() < MATCH_SHOT:
-                    continue
-                score = matcher.ratio()
+                score = _similar(old["words"], new_words, MATCH_SHOT)
                 if score >= MATCH_SHOT:
                     place = 1 - abs(o / max(1, len(olds)) - n / max(1, len(news)))
                     pairs.append((score + 0.1 * place, o, n))
@@ -424,39 +465,106 @@ class _Merger:
             if n not in matched and o not in used:
                 matched[n] = o
                 used.add(o)
-        order: list[tuple[str, Any]] = []
+        return _ShotMatch(scene_index, current, olds, matched, used)
+
+    def find_moves(self, matches: dict[int, _ShotMatch]) -> _Moves:
+        """Shots that left one scene for another: a shot the script no longer has in its scene whose text
+        (exactly, or ``MATCH_MOVE`` alike) is a new shot of another scene. A scene keeps at least one
+        shot (a scene emptied by the script is reported as cut instead)."""
+        leaving = [(n, o) for n, match in matches.items() for o in range(len(match.olds)) if o not in match.used]
+        arriving = [(n, k) for n, scene in enumerate(self.scenes) for k in range(len(scene.get("shots", [])))
+                    if n not in matches or k not in matches[n].matched]
+        pairs = []
+        for n, o in leaving:
+            old = matches[n].olds[o]
+            for m, k in arriving:
+                if m == n:
+                    continue
+                key = self.scenes[m]["shots"][k].get("key", "")
+                score = 2.0 if key == old["key"] else _similar(old["words"], _words(key), MATCH_MOVE)
+                if score >= MATCH_MOVE:
+                    pairs.append((score, (n, o), (m, k)))
+        pairs.sort(key=lambda pair: pair[0], reverse=True)
+        moves = _Moves()
+        left = {n: len(match.current) for n, match in matches.items()}  # shots each scene still holds
+        for _, (n, o), (m, k) in pairs:
+            if (n, o) in moves.leaving or (m, k) in moves.arriving or left[n] <= 1:
+                continue
+            left[n] -= 1
+            moves.leaving[(n, o)] = (m, k)
+            moves.arriving[(m, k)] = (n, o)
+        return moves
+
+    def moved_shot(self, scene: dict, k: int, source: _ShotMatch, o: int) -> None:
+        """Give the drafted shot ``k`` of ``scene`` the moved shot's id and what it is to be written as:
+        the project's shot with the three-way rule applied (every hand edit goes with it)."""
+        old = source.olds[o]
+        shot = scene["shots"][k]
+        current = source.current[old["index"]]
+        base = self.rec("shots").get(old["id"], {}).get("data", _MISSING) if self.record is not None else _MISSING
+        written = dict(current)
+        for name, value in self.decide(f"shot {old['id']}", current, base, shot, SHOT_FIELDS).items():
+            if _plain(value) is None:
+                written.pop(name, None)
+            else:
+                written[name] = value
+        rank = {key: n for n, key in enumerate(SHOT_KEYS)}
+        self.written[old["id"]] = dict(sorted(written.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+        shot["id"] = old["id"]
+        source_id = str(self.seq("scenes")[source.scene_index].get("id"))
+        self.change("moved", f"shot {old['id']} moved from scene {source_id} to scene {scene['id']} "
+                             f"(its takes, select and your edits go with it): {_short(current.get('action', ''))}")
+
+    def place_shots(self, n_scene: int, match: _ShotMatch, scene: dict, all_shot_ids: set[str], keep: set[str],
+                    moves: _Moves) -> None:
+        """Update the paired shots of the drafted scene ``n_scene``, name the new ones and put the scene's
+        shots in order (shots moved away left out, shots moved here in the script's place)."""
+        scene_index, current, olds = match.scene_index, match.current, match.olds
+        rec_shots = self.rec("shots")
+        news = scene.get("shots", [])
+        order: list[tuple[str, Any]] = []  # in the script's order: ("old", index) or ("new", drafted shot)
+        arriving = []  # positions in ``order`` of shots moved here from another scene
         for n, shot in enumerate(news):
-            if n in matched:
-                old = olds[matched[n]]
+            if n in match.matched:
+                old = olds[match.matched[n]]
                 shot["id"] = old["id"]
                 order.append(("old", old["index"]))
                 self.three_way(f"shot {old['id']}", self.doc.node("scenes", scene_index, "shots", old["index"]),
                                current[old["index"]], rec_shots.get(old["id"], {}).get("data", _MISSING)
                                if self.record is not None else _MISSING, shot, SHOT_FIELDS, SHOT_KEYS)
             else:
+                if (n_scene, n) in moves.arriving:
+                    arriving.append(len(order))
                 order.append(("new", shot))
         ids: list[str | None] = [str(current[item].get("id")) if kind == "old" else None for kind, item in order]
         for position, (kind, item) in enumerate(order):
-            if kind == "new":
-                before = ids[position - 1] if position else ""
-                after = next((ids[k] for k in range(position + 1, len(order)) if order[k][0] == "old"), "")
-                item["id"] = ids[position] = _shot_id(scene["id"], before or "", after or "", all_shot_ids)
-                all_shot_ids.add(item["id"])
-                self.change("added", f"shot {item['id']}: {_short(item.get('action', ''))}")
+            if kind != "new" or position in arriving:
+                continue
+            before = next((ids[k] for k in range(position - 1, -1, -1) if ids[k] is not None), "")
+            after = next((ids[k] for k in range(position + 1, len(order)) if order[k][0] == "old"), "")
+            item["id"] = ids[position] = _shot_id(scene["id"], before or "", after or "", all_shot_ids)
+            all_shot_ids.add(item["id"])
+            self.change("added", f"shot {item['id']}: {_short(item.get('action', ''))}")
+        gone = set()
         for o, old in enumerate(olds):
-            if o not in used:
-                keep.add(old["id"])
-                if self.record is None or rec_shots.get(old["id"], {}).get("in_script", True):
-                    self.change("removed", f"shot {old['id']}: not in the script any more (kept): "
-                                           f"{_short(current[old['index']].get('action', ''))}")
+            if o in match.used:
+                continue
+            if (n_scene, o) in moves.leaving:
+                gone.add(old["index"])
+                continue
+            keep.add(old["id"])
+            if self.record is None or rec_shots.get(old["id"], {}).get("in_script", True):
+                self.change("removed", f"shot {old['id']}: not in the script any more (kept): "
+                                       f"{_short(current[old['index']].get('action', ''))}")
         recorded_scene = self.rec("scenes").get(scene["id"], {})
         final = self.order(order, [o["index"] for o in olds], current, None, f"scene {scene['id']} shots",
-                           recorded_scene.get("shots"))
-        self.arrange_in(self.doc.node("scenes", scene_index), current_scene, "shots", final)
+                           recorded_scene.get("shots"), gone)
+        self.arrange_in(self.doc.node("scenes", scene_index), self.seq("scenes")[scene_index], "shots", final)
 
     def order(self, order: list[tuple[str, Any]], candidates: list[int], current: list, record_key: str | None,
-              what: str, recorded: list | None = None) -> list[int | New]:
-        """The final order: the script's, unless a person reordered the matched items by hand."""
+              what: str, recorded: list | None = None, gone: set[int] = frozenset()) -> list[int | New]:
+        """The final order: the script's, unless a person reordered the matched items by hand; the old
+        items in ``gone`` (moved elsewhere) are left out."""
         if recorded is None and record_key:
             recorded = (self.record or {}).get(record_key)
         matched_old = [item for kind, item in order if kind == "old"]
@@ -470,8 +578,8 @@ class _Merger:
                                                                            key=lambda s: rank[s])
         result: list[int | New]
         if follow:
-            result = [item if kind == "old" else New(_clean(item)) for kind, item in order]
-            placed = set(matched_old)
+            result = [item if kind == "old" else New(self.clean(item)) for kind, item in order]
+            placed = set(matched_old) | set(gone)
             for index in range(len(current)):  # unmatched old items stay after their old predecessor
                 if index in placed:
                     continue
@@ -483,7 +591,7 @@ class _Merger:
             if moved and len(ids) > 1 and sorted(matched_old) != matched_old:
                 self.change("reordered", f"{what} reordered to follow the script")
         else:
-            result = list(range(len(current)))
+            result = [index for index in range(len(current)) if index not in gone]
             for position, (kind, item) in enumerate(order):
                 if kind != "new":
                     continue
@@ -495,13 +603,21 @@ class _Merger:
                 else:
                     at = next(k for k, r in enumerate(result) if isinstance(r, New) and r.value["id"] ==
                               previous[1]["id"]) + 1
-                result.insert(at, New(_clean(item)))
+                result.insert(at, New(self.clean(item)))
             self.change("note", f"{what}: kept the order you gave them (the script's order differs)")
         return result
 
     # -- editing -----------------------------------------------------------------------------------
     def three_way(self, what: str, node: yaml.Node, current: dict, base: Any, new: dict,
                   fields: tuple[str, ...], key_order: tuple[str, ...]) -> None:
+        """Apply :meth:`decide` to the item at ``node`` (``current`` is its data)."""
+        for name, value in self.decide(what, current, base, new, fields).items():
+            self.set_or_delete(node, current, name, value, key_order)
+
+    def decide(self, what: str, current: dict, base: Any, new: dict, fields: tuple[str, ...]) -> dict[str, Any]:
+        """The fields of ``current`` the three-way rule changes (name → value; empty = remove), each
+        decision reported: ``base`` is the last draft (``_MISSING`` without a record), ``new`` this one."""
+        changes: dict[str, Any] = {}
         for name in fields:
             cur_value = current.get(name)
             new_value = new.get(name)
@@ -509,23 +625,34 @@ class _Merger:
                 old_value = base.get(name) if isinstance(base, dict) else None
                 merged = _merge_sets(cur_value, old_value, new_value, base is not _MISSING)
                 if not _same(merged, cur_value):
-                    self.set_or_delete(node, current, name, merged, key_order)
+                    changes[name] = merged
                     self.change("updated", f"{what} assets: {', '.join(merged) or 'none'}")
                 continue
             if base is _MISSING or not isinstance(base, dict):
                 if _plain(cur_value) is None and _plain(new_value) is not None:
-                    self.set_or_delete(node, current, name, new_value, key_order)
+                    changes[name] = new_value
                     self.change("updated", f"{what} {name}: filled from the script")
                 continue
             old_value = base.get(name)
             if _same(new_value, old_value) or _same(cur_value, new_value):
                 continue
             if _same(cur_value, old_value):
-                self.set_or_delete(node, current, name, new_value, key_order)
+                changes[name] = new_value
                 self.change("updated", f"{what} {name}: {_short(_describe(new_value)) or '(removed)'}")
             else:
                 self.change("kept", f"{what} {name}: kept your edit (the script now has "
                                     f"{_short(_describe(new_value), 50)!r})")
+        return changes
+
+    def clean(self, item: dict) -> dict:
+        """A drafted scene or shot as it is written in the project: without record-only keys, and a shot
+        moved from another scene as the project has it (updated by the three-way rule)."""
+        if "shots" not in item and item.get("id") in self.written:
+            return dict(self.written[item["id"]])
+        out = {k: v for k, v in item.items() if k not in ("key", "number", "name")}
+        if "shots" in out:
+            out["shots"] = [self.clean(s) for s in out["shots"]]
+        return out
 
     def set_or_delete(self, node: yaml.Node, mapping: dict, key: str, value: Any, order: tuple[str, ...]) -> None:
         if _plain(value) is None:
@@ -554,14 +681,6 @@ class _Merger:
             after = list(FILM_KEYS[:FILM_KEYS.index(key)]) if key in FILM_KEYS else None
             self.doc.set(node, key, values, after)
         mapping[key] = values
-
-
-def _clean(item: dict) -> dict:
-    """A drafted scene or shot as it is written in the project (no record-only keys)."""
-    out = {k: v for k, v in item.items() if k not in ("key", "number", "name")}
-    if "shots" in out:
-        out["shots"] = [_clean(s) for s in out["shots"]]
-    return out
 
 
 def _merge_sets(current: Any, old: Any, new: Any, known: bool) -> list:
