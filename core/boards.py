@@ -42,7 +42,7 @@ from .model import Film, Shot
 from .progress import ProgressCallback, no_progress
 
 __all__ = ["BoardsResult", "ContactSheetResult", "board_path", "card_size", "contact_sheet",
-           "draw_board_card", "draw_boards", "shot_board_image"]
+           "draw_board_card", "draw_boards", "is_shotreel_card", "shot_board_image"]
 
 BOARDS_DIR = "boards"
 CONTACT_SHEET_PNG = "edit/contact_sheet.png"
@@ -139,6 +139,14 @@ def _card_digest(image: Image.Image) -> str | None:
     except (ValueError, AttributeError):
         return None
     return digest if digest == _pixel_digest(image) else None
+
+
+def is_shotreel_card(path: Path) -> bool:
+    """Whether the image at ``path`` is a card shotreel drew that nobody has painted over since."""
+    try:
+        return _card_digest(_open_image(path)) is not None
+    except _IMAGE_ERRORS:
+        return False
 
 
 def _checked_shots(film: Film, read: bool) -> Iterator[tuple[Shot, Problem | None]]:

@@ -99,6 +99,13 @@ def atomic_output(path: str | os.PathLike, suffix: str | None = None) -> Iterato
         raise
 
 
+def move_into_place(source: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Rename the finished file ``source`` (on the same disk, e.g. a host's render beside ``path``) over
+    ``path``: flushed first, then renamed, then the folder flushed. Returns ``path``."""
+    _commit(os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)), Path(source), Path(path))
+    return Path(path)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically and return the path."""
     with atomic_file(path) as handle:

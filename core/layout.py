@@ -1,0 +1,103 @@
+"""The storyboard layout of a film: where each shot sits on a host's timeline and which lens frames it.
+
+:func:`layout_plan` turns a :class:`~shotreel.model.Film` into plain data a 3D host (the Blender
+extension) builds from: one camera and one marker per shot, at the shot's first frame of a single
+timeline that starts at ``FIRST_FRAME`` and runs the film's length, at the film's exact rate and
+resolution. Everything that is not about the host lives here, so it is tested without Blender:
+
+- shots follow each other in story order with no gap: shot *n* starts where shot *n - 1* ends
+  (``end`` is exclusive), so the timeline is exactly the reel's length;
+- the lens comes from the shot's camera (``85mm``, ``100mm macro``, ``35 mm``); a shot without one
+  gets ``DEFAULT_LENS_MM``, the normal lens of a full-frame still camera, and says so (``lens_given``);
+- names are the shot ids, so a camera, a marker and a board file are found by the same word.
+
+The timeline starts at frame 1 (a host's convention; the reel's timecode is the film's
+``start_timecode``): ``frame_of_timecode`` and ``timecode_of_frame`` convert between the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from . import timing
+from .model import Film
+
+FIRST_FRAME = 1
+DEFAULT_LENS_MM = 50.0
+_LENS = re.compile(r"(\d+(?:\.\d+)?)\s*mm\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LayoutShot:
+    """One shot on the layout timeline: ``start`` inclusive, ``end`` exclusive, in timeline frames."""
+
+    id: str
+    scene: str
+    beat: str
+    start: int
+    end: int
+    lens_mm: float
+    lens_given: bool
+    camera: str
+    """What the camera frames, as a compact line (``MCU · low angle · push in · 35mm``)."""
+    action: str
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A film's layout: its timeline (``start`` .. ``end`` exclusive), rate, frame size and shots."""
+
+    title: str
+    fps: Fraction
+    resolution: tuple[int, int]
+    start: int
+    end: int
+    start_timecode: str
+    shots: tuple[LayoutShot, ...]
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+    def shot_at(self, frame: int) -> LayoutShot | None:
+        """The shot on screen at timeline ``frame`` (``None`` outside the film)."""
+        for shot in self.shots:
+            if shot.start <= frame < shot.end:
+                return shot
+        return None
+
+
+def lens_mm(text: str) -> float | None:
+    """The focal length in millimetres a camera note names (``"100mm macro"`` → 100.0), else None."""
+    match = _LENS.search(text or "")
+    return float(match.group(1)) if match else None
+
+
+def layout_plan(film: Film) -> Layout:
+    """The layout of ``film``: every shot in story order from ``FIRST_FRAME``, with its lens."""
+    shots = []
+    position = FIRST_FRAME
+    for shot in film.shots():
+        focal = lens_mm(shot.camera.lens)
+        shots.append(LayoutShot(id=shot.id, scene=shot.scene, beat=shot.beat, start=position,
+                                end=position + shot.duration, lens_mm=focal or DEFAULT_LENS_MM,
+                                lens_given=focal is not None, camera=shot.camera.describe(), action=shot.action))
+        position += shot.duration
+    return Layout(title=film.title, fps=film.fps, resolution=film.resolution, start=FIRST_FRAME, end=position,
+                  start_timecode=timing.format_timecode(film.start_frame, film.fps), shots=tuple(shots))
+
+
+def timecode_of_frame(film: Film, frame: int) -> str:
+    """The record timecode of layout timeline ``frame`` (the film's start timecode at ``FIRST_FRAME``)."""
+    return timing.format_timecode(film.start_frame + frame - FIRST_FRAME, film.fps)
+
+
+def frame_of_timecode(film: Film, timecode: str) -> int:
+    """The layout timeline frame of a record ``timecode`` of the film."""
+    return timing.parse_timecode(timecode, film.fps) - film.start_frame + FIRST_FRAME

@@ -1,0 +1,76 @@
+"""The layout plan a 3D host builds from: shots back to back from frame 1, their lenses, timecode both ways."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from PIL import Image
+from shotreel.board_renders import adopt_render, render_targets
+from shotreel.boards import draw_boards
+from shotreel.errors import BoardError
+from shotreel.layout import DEFAULT_LENS_MM, frame_of_timecode, layout_plan, lens_mm, timecode_of_frame
+from shotreel.project import load_project
+
+
+def test_shots_follow_each_other_from_frame_1_for_exactly_the_films_length(example_film):
+    plan = layout_plan(example_film)
+    durations = [shot.duration for shot in example_film.shots()]
+    assert [s.id for s in plan.shots] == [s.id for s in example_film.shots()]
+    assert plan.start == 1 and plan.shots[0].start == 1
+    assert all(a.end == b.start for a, b in zip(plan.shots, plan.shots[1:]))
+    assert [s.duration for s in plan.shots] == durations and plan.duration == sum(durations) == 1440
+    assert plan.shot_at(1).id == plan.shots[0].id and plan.shot_at(plan.end) is None
+    assert plan.shot_at(plan.shots[3].start).id == plan.shots[3].id
+    assert plan.shot_at(plan.shots[3].start - 1).id == plan.shots[2].id
+
+
+@pytest.mark.parametrize("text, mm", [("85mm", 85.0), ("100mm macro", 100.0), ("35 mm", 35.0), ("12.5mm", 12.5),
+                                      ("anamorphic 40MM", 40.0), ("wide", None), ("", None)])
+def test_the_lens_is_read_from_the_camera_note(text, mm):
+    assert lens_mm(text) == mm
+
+
+def test_a_shot_without_a_lens_gets_the_normal_lens_and_says_so(example_dir):
+    text = (example_dir / "shotreel.yaml").read_text(encoding="utf-8")
+    (example_dir / "shotreel.yaml").write_text(text.replace(", lens: 50mm}", "}", 1), encoding="utf-8")
+    first = layout_plan(load_project(example_dir)).shots[0]
+    assert (first.lens_mm, first.lens_given) == (DEFAULT_LENS_MM, False)
+
+
+@pytest.mark.parametrize("fps, start, frame, timecode", [
+    ("24", "01:00:00:00", 1, "01:00:00:00"), ("24", "01:00:00:00", 25, "01:00:01:00"),
+    ("23.976", "00:59:58:00", 49, "01:00:00:00"), ("29.97", "00:59:59;28", 3, "01:00:00;00"),
+])
+def test_timeline_frames_and_record_timecode_convert_both_ways(example_dir, fps, start, frame, timecode):
+    text = (example_dir / "shotreel.yaml").read_text(encoding="utf-8")
+    text = text.replace("fps: 24\n", f"fps: {fps}\n").replace('start_timecode: "01:00:00:00"',
+                                                              f'start_timecode: "{start}"')
+    (example_dir / "shotreel.yaml").write_text(text, encoding="utf-8")
+    film = load_project(example_dir)
+    assert layout_plan(film).fps == {"24": Fraction(24), "23.976": Fraction(24000, 1001),
+                                     "29.97": Fraction(30000, 1001)}[fps]
+    assert timecode_of_frame(film, frame) == timecode and frame_of_timecode(film, timecode) == frame
+
+
+def test_render_targets_replace_cards_and_earlier_renders_but_keep_drawn_and_listed_boards(example_dir, tmp_path):
+    film = load_project(example_dir)
+    draw_boards(film)  # cards everywhere
+    Image.new("RGB", (64, 36), "green").save(example_dir / "boards" / "sh020.png")  # drawn over a card
+    text = (example_dir / "shotreel.yaml").read_text(encoding="utf-8")
+    (example_dir / "boards" / "art").mkdir()
+    Image.new("RGB", (64, 36), "blue").save(example_dir / "boards" / "art" / "mara.png")
+    (example_dir / "shotreel.yaml").write_text(
+        text.replace("      - id: sh030\n", "      - id: sh030\n        boards: [boards/art/mara.png]\n", 1),
+        encoding="utf-8")
+    film = load_project(example_dir)
+    targets = {t.shot: t for t in render_targets(film)}
+    assert targets["sh010"].render and targets["sh020"].kept.endswith("was drawn by hand (kept)")
+    assert targets["sh030"].kept == "uses its listed board boards/art/mara.png"
+    rendered = example_dir / "boards" / ".sh010.render.png"
+    Image.new("RGB", (64, 36), "red").save(rendered)
+    assert adopt_render(film, targets["sh010"], rendered) == example_dir / "boards" / "sh010.png"
+    assert not rendered.exists()
+    assert render_targets(film)[0].render, "its own render is replaced next time"
+    with pytest.raises(BoardError, match="not replacing the board: boards/sh020.png was drawn by hand"):
+        adopt_render(film, targets["sh020"], tmp_path / "x.png")
