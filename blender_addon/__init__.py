@@ -1,0 +1,21 @@
+"""shotreel for Blender: lay a shotreel project out as cameras and markers, and render its boards.
+
+One subpackage per feature the artist sees (``layout``, ``boards``), each split into ``core`` (what is
+done to Blender data), ``ops`` (operators) and ``ui`` (panels); ``props`` holds the scene's link to
+its project and ``compat`` the differences between Blender 4.2, 4.5 and 5.0. Everything that is not
+about Blender (the timeline, lenses, which board may be replaced) is in the ``shotreel`` core.
+"""
+
+from . import boards, layout, props
+
+_FEATURES = (props, layout, boards)
+
+
+def register() -> None:
+    for feature in _FEATURES:
+        feature.register()
+
+
+def unregister() -> None:
+    for feature in reversed(_FEATURES):
+        feature.unregister()
