@@ -22,7 +22,7 @@ class LayoutResult(NamedTuple):
 
     created: list[str]
     updated: list[str]
-    stale: list[str]  # cameras of shots the film no longer has (left as they are)
+    stale: list[str]  # cameras of shots the film no longer has (left as they are; their markers removed)
 
 
 def shot_cameras(scene: bpy.types.Scene) -> dict[str, bpy.types.Object]:
@@ -33,7 +33,8 @@ def shot_cameras(scene: bpy.types.Scene) -> dict[str, bpy.types.Object]:
 def build_layout(scene: bpy.types.Scene, layout: Layout) -> LayoutResult:
     """Make ``scene`` the film's layout: rate, size and frame range; per shot a camera (created once,
     then only its lens follows the shot list; where an artist moved it stays theirs) and a marker at the
-    shot's first frame bound to it, so the view cuts from camera to camera like the reel."""
+    shot's first frame bound to it, so the view cuts from camera to camera like the reel. A camera whose
+    shot is gone is left for the artist (its framing may be wanted) but its marker goes."""
     compat.set_rate(scene, layout.fps)
     scene.render.resolution_x, scene.render.resolution_y = layout.resolution
     scene.render.resolution_percentage = 100
@@ -55,8 +56,12 @@ def build_layout(scene: bpy.types.Scene, layout: Layout) -> LayoutResult:
         _marker(scene, shot, camera)
     if layout.shots and scene.camera is None:
         scene.camera = shot_cameras(scene)[layout.shots[0].id]
-    wanted = {shot.id for shot in layout.shots}
-    return LayoutResult(created, updated, sorted(set(cameras) - wanted))
+    stale = sorted(set(cameras) - {shot.id for shot in layout.shots})
+    for shot_id in stale:  # its marker would cut to a camera the film no longer has
+        marker = scene.timeline_markers.get(shot_id)
+        if marker is not None and marker.camera == cameras[shot_id]:
+            scene.timeline_markers.remove(marker)
+    return LayoutResult(created, updated, stale)
 
 
 def _collection(scene: bpy.types.Scene) -> bpy.types.Collection:

@@ -64,6 +64,8 @@ def test_building_again_keeps_what_the_artist_did_and_follows_the_shot_list(scen
     assert "sh125" in cameras and "sh120" in cameras, "the old camera is left for the artist to delete"
     assert len(cameras) == 13 and len([o for o in scene.objects if o.type == "CAMERA"]) == 13
     assert scene.timeline_markers["sh125"].camera == cameras["sh125"]
+    assert "sh120" not in scene.timeline_markers, "no marker cuts to the camera of a shot the film lost"
+    assert sorted(m.name for m in scene.timeline_markers) == sorted(s.id for s in load_project(example_dir).shots())
 
 
 def test_a_broken_project_is_one_line_and_changes_nothing(scene, example_dir):
