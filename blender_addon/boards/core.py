@@ -28,21 +28,23 @@ class BoardRenderResult(NamedTuple):
 
 @contextlib.contextmanager
 def _render_settings(scene: bpy.types.Scene) -> Iterator[None]:
-    """Workbench PNG stills for the duration; the scene's own engine, output, camera and frame after."""
+    """Workbench PNG stills of the camera for the duration; the scene's own engine, output, camera and frame
+    after."""
     render = scene.render
     settings = render.image_settings
-    saved = (render.engine, render.filepath, render.use_file_extension, scene.camera, scene.frame_current,
-             settings.file_format, settings.color_mode, settings.color_depth)
+    saved = (render.engine, render.filepath, render.use_file_extension, render.use_sequencer, scene.camera,
+             scene.frame_current, settings.file_format, settings.color_mode, settings.color_depth)
     media = getattr(settings, "media_type", None)
     try:
         render.engine = ENGINE
         render.use_file_extension = False
+        render.use_sequencer = False  # a board is the camera's view, even in a scene that also holds an edit
         compat.still_output(scene)
         yield
     finally:
         if media is not None:
             settings.media_type = media
-        (render.engine, render.filepath, render.use_file_extension, scene.camera, frame,
+        (render.engine, render.filepath, render.use_file_extension, render.use_sequencer, scene.camera, frame,
          settings.file_format, settings.color_mode, settings.color_depth) = saved
         scene.frame_set(frame)
 

@@ -34,6 +34,10 @@ def centre(path) -> tuple[int, int, int]:
 def test_each_shot_gets_the_still_of_its_own_camera_at_the_film_size(laid_out, scene):
     scene.render.engine = "CYCLES"  # the artist's engine: boards use Workbench and leave it as it was
     scene.frame_set(700)
+    editor = scene.sequence_editor_create()  # an edit in the same scene must not become the board
+    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
+    strips.new_effect("grey", "COLOR", 1, frame_start=1, **({"length": 1440} if bpy.app.version >= (5, 0)
+                                                              else {"frame_end": 1441}))
     assert bpy.ops.shotreel.render_boards() == {"FINISHED"}
     film = load_project(laid_out)
     boards = {shot.id: laid_out / "boards" / f"{shot.id}.png" for shot in film.shots()}
@@ -43,7 +47,7 @@ def test_each_shot_gets_the_still_of_its_own_camera_at_the_film_size(laid_out, s
     red = centre(boards["sh010"])
     assert red[0] > 150 and red[1] < 80 and red[2] < 80, red  # sh010 looks at the cube
     assert centre(boards["sh020"])[0] < 150, "sh020's camera stands elsewhere"
-    assert (scene.render.engine, scene.frame_current) == ("CYCLES", 700)
+    assert (scene.render.engine, scene.frame_current, scene.render.use_sequencer) == ("CYCLES", 700, True)
     assert not list((laid_out / "boards").glob(".*")), "no render left half-way"
     record = json.loads((laid_out / RECORD).read_text())["renders"]
     assert sorted(record) == sorted(boards)
