@@ -13,6 +13,10 @@ resolution. Everything that is not about the host lives here, so it is tested wi
 
 The timeline starts at frame 1 (a host's convention; the reel's timecode is the film's
 ``start_timecode``): ``frame_of_timecode`` and ``timecode_of_frame`` convert between the two.
+
+:func:`reel_strips` places the reel (:func:`shotreel.reel.build_reel`) on the same timeline as an
+editor's strips: each shot's board on channel 1, its takes above it (the shot's *n*-th take on channel
+*1 + n*), the chosen take active with its trim in, the others there to switch to.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+import opentimelineio as otio
+
 from . import timing
 from .model import Film
+from .reel import BOARDS_TRACK, TAKES_TRACK, shot_block
 
 FIRST_FRAME = 1
 DEFAULT_LENS_MM = 50.0
@@ -101,3 +108,48 @@ def timecode_of_frame(film: Film, frame: int) -> str:
 def frame_of_timecode(film: Film, timecode: str) -> int:
     """The layout timeline frame of a record ``timecode`` of the film."""
     return timing.parse_timecode(timecode, film.fps) - film.start_frame + FIRST_FRAME
+
+
+@dataclass(frozen=True)
+class ReelStrip:
+    """One strip of the reel on the layout timeline.
+
+    ``path`` is the board or take file (``None``: a board not drawn yet, a placeholder of the shot's
+    length); ``start`` and ``duration`` are timeline frames; ``offset`` the frames of the media skipped
+    at its head (the select's trim in, in the take's own frames: a host plays a take frame for frame,
+    and the reel reports a take at another rate); ``active`` marks the take the reel shows.
+    """
+
+    shot: str
+    kind: str  # "board" or "take"
+    take: str | None
+    path: str | None
+    channel: int
+    start: int
+    duration: int
+    offset: int = 0
+    active: bool = True
+
+
+def reel_strips(timeline: otio.schema.Timeline, fps: Fraction) -> list[ReelStrip]:
+    """The boards and takes of a reel shotreel built, as strips from ``FIRST_FRAME`` (see the module doc)."""
+    tracks = {track.name: track for track in timeline.tracks}
+    strips: list[ReelStrip] = []
+    for track_name, kind in ((BOARDS_TRACK, "board"), (TAKES_TRACK, "take")):
+        for clip in tracks[track_name].find_clips():
+            placed = clip.range_in_parent()
+            start = FIRST_FRAME + timing.to_frames(placed.start_time, fps)
+            duration = timing.to_frames(placed.duration, fps)
+            shot = str(shot_block(clip).get("shot") or clip.name)
+            if kind == "board":
+                ref = clip.media_reference
+                path = ref.target_url if isinstance(ref, otio.schema.ExternalReference) else None
+                strips.append(ReelStrip(shot, "board", None, path, 1, start, duration))
+                continue
+            active = clip.active_media_reference_key
+            for n, (key, ref) in enumerate(sorted(clip.media_references().items()), 1):
+                rate = timing.rate_from_otio(ref.available_range.start_time.rate) if ref.available_range else fps
+                offset = timing.to_frames(clip.source_range.start_time, rate) if key == active else 0
+                strips.append(ReelStrip(shot, "take", str(key), ref.target_url, 1 + n, start, duration, offset,
+                                        key == active))
+    return strips

@@ -74,3 +74,32 @@ def test_render_targets_replace_cards_and_earlier_renders_but_keep_drawn_and_lis
     assert render_targets(film)[0].render, "its own render is replaced next time"
     with pytest.raises(BoardError, match="not replacing the board: boards/sh020.png was drawn by hand"):
         adopt_render(film, targets["sh020"], tmp_path / "x.png")
+
+
+def test_reel_strips_put_boards_under_takes_with_the_chosen_one_active_and_trimmed(example_dir):
+    from shotreel.layout import ReelStrip, reel_strips
+    from shotreel.reel import build_reel
+
+    from tests._reel_support import add_board, add_take, write_selects
+
+    add_board(example_dir, "sh010")
+    for take in ("t001", "t002"):
+        add_take(example_dir, "sh030", take, frames=121)
+    add_take(example_dir, "sh050", "t001", fps=25, frames=121)
+    write_selects(example_dir, "shots:\n  sh030: {take: t001, in: 10}\n")
+    film = load_project(example_dir)
+    plan = layout_plan(film)
+    strips = reel_strips(build_reel(film), film.fps)
+    boards = [s for s in strips if s.kind == "board"]
+    assert [(b.shot, b.channel, b.start, b.duration) for b in boards] == [(s.id, 1, s.start, s.duration)
+                                                                         for s in plan.shots]
+    assert boards[0].path == str(example_dir / "boards" / "sh010.png") and boards[1].path is None
+    sh030 = next(s for s in plan.shots if s.id == "sh030")
+    takes = [s for s in strips if s.kind == "take"]
+    assert [s for s in takes if s.shot == "sh030"] == [
+        ReelStrip("sh030", "take", "t001", str(example_dir / "takes" / "sh030" / "t001.mp4"), 2, sh030.start,
+                  sh030.duration, 10, True),
+        ReelStrip("sh030", "take", "t002", str(example_dir / "takes" / "sh030" / "t002.mp4"), 3, sh030.start,
+                  sh030.duration, 0, False)]
+    [sh050] = [s for s in takes if s.shot == "sh050"]
+    assert (sh050.take, sh050.channel, sh050.active, sh050.offset) == ("t001", 2, True, 0)
