@@ -40,3 +40,16 @@ def still_output(scene: bpy.types.Scene) -> None:
     settings.file_format = "PNG"
     settings.color_mode = "RGB"
     settings.color_depth = "8"
+
+
+def strips(editor: bpy.types.SequenceEditor):
+    """The top-level strips of a sequencer (``strips`` from 4.4; ``sequences`` before)."""
+    return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
+def new_color(collection, name: str, channel: int, start: int, length: int):
+    """A colour strip of ``length`` frames (5.0 takes ``length``, earlier versions an exclusive end frame)."""
+    try:
+        return collection.new_effect(name, "COLOR", channel, start, length=length)
+    except TypeError:
+        return collection.new_effect(name, "COLOR", channel, start, frame_end=start + length)

@@ -1,0 +1,67 @@
+"""Operators: load the reel into the sequencer, use a take."""
+
+from __future__ import annotations
+
+import bpy
+from shotreel.errors import ShotreelError
+
+from .. import compat
+from ..props import project_film
+from .core import load_reel, reel_scene, use_take
+
+
+class SHOTREEL_OT_load_reel(bpy.types.Operator):
+    """Put the project's reel in the sequencer of its reel scene: boards, and every take of a shot above
+    them with the chosen one playing (strips you added stay)"""
+
+    bl_idname = "shotreel.load_reel"
+    bl_label = "Load Reel"
+    bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads it as a plain class attribute
+
+    def execute(self, context):
+        try:
+            film = project_film(compat.edit_scene(context))
+            scene = reel_scene(film)
+            result = load_reel(scene, film)
+        except ShotreelError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        if context.window is not None:
+            context.window.scene = scene
+        for note in result.notes:
+            self.report({"WARNING"}, note)
+        self.report({"INFO"}, f"{scene.name}: {result.boards} boards, {result.takes} takes")
+        return {"FINISHED"}
+
+
+class SHOTREEL_OT_use_take(bpy.types.Operator):
+    """Use the active take strip as its shot's take (recorded in selects.yaml, with its trims)"""
+
+    bl_idname = "shotreel.use_take"
+    bl_label = "Use This Take"
+    bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads it as a plain class attribute
+
+    def execute(self, context):
+        scene = compat.edit_scene(context)
+        editor = scene.sequence_editor
+        strip = editor.active_strip if editor is not None else None
+        try:
+            selection = use_take(scene, project_film(scene), strip)
+        except ShotreelError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"shot {selection.shot}: take {selection.take}")
+        return {"FINISHED"}
+
+
+classes = (SHOTREEL_OT_load_reel, SHOTREEL_OT_use_take)
+
+
+def register() -> None:
+    for cls in classes:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,106 @@
+"""The reel in Blender's sequencer: boards below, every take of a shot above at its exact frames, the chosen one
+playing; choosing another take there is recorded in selects.yaml."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import bpy
+import pytest
+from shotreel.boards import draw_boards
+from shotreel.layout import layout_plan
+from shotreel.project import load_project
+from shotreel.takes import load_selects
+
+from tests.servers import media
+
+
+def add_take(folder, shot: str, take: str, frames: int = 121, fps: int = 24, **provenance) -> None:
+    """A real H.264 take (so Blender can open it) with its sidecar, as `shotreel generate` leaves it."""
+    clip = folder / "takes" / shot / f"{take}.mp4"
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(media.clip(fps, frames, 64, 36), clip)
+    sidecar = {"status": "done", "probe": {"fps": str(fps), "frames": frames}, "created": float(take[1:]),
+               **provenance}
+    clip.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
+
+
+@pytest.fixture
+def film_with_takes(scene, example_dir):
+    draw_boards(load_project(example_dir))
+    (example_dir / "boards" / "sh120.png").unlink()  # one shot without a board yet
+    add_take(example_dir, "sh030", "t001", model="gen4_turbo", seed=4294967295, prompt="a leaf unfurls")
+    add_take(example_dir, "sh030", "t002")
+    add_take(example_dir, "sh050", "t001", frames=60)  # shorter than its 96-frame shot
+    (example_dir / "selects.yaml").write_text("shots:\n  sh030: {take: t001, in: 10}\n", encoding="utf-8")
+    scene.shotreel.project = str(example_dir)
+    return example_dir
+
+
+def tagged(scene) -> dict:
+    strips = scene.sequence_editor.strips if hasattr(scene.sequence_editor, "strips") else scene.sequence_editor.sequences
+    return {(s["shotreel"]["kind"], s["shotreel"]["shot"], s["shotreel"]["take"]): s for s in strips if "shotreel" in s}
+
+
+def test_the_reel_lands_in_its_own_scene_frame_exact(film_with_takes):
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    film = load_project(film_with_takes)
+    reel = bpy.data.scenes[f"{film.title} reel"]
+    plan = {s.id: s for s in layout_plan(film).shots}
+    strips = tagged(reel)
+    assert (reel.frame_start, reel.frame_end, reel.render.fps) == (1, 1440, 24)
+    for shot in plan.values():  # every board exactly its shot
+        board = strips[("board", shot.id, "")]
+        assert (board.channel, board.frame_final_start, board.frame_final_end) == (1, shot.start, shot.end)
+    assert strips[("board", "sh120", "")].type == "COLOR", "a shot without a board keeps its length"
+    assert strips[("board", "sh010", "")].type == "IMAGE"
+    first, second = strips[("take", "sh030", "t001")], strips[("take", "sh030", "t002")]
+    sh030 = plan["sh030"]
+    assert (first.channel, first.frame_final_start, first.frame_final_end) == (2, sh030.start, sh030.end)
+    assert first.frame_offset_start == 10 and not first.mute, "the select's take plays from its trim in"
+    assert (second.channel, second.frame_final_start, second.mute) == (3, sh030.start, True)
+    short = strips[("take", "sh050", "t001")]
+    assert (short.frame_final_start, short.frame_final_end) == (plan["sh050"].start, plan["sh050"].start + 60)
+    assert first["shotreel"]["seed"] == "4294967295" and first["shotreel"]["model"] == "gen4_turbo"
+    editor = reel.sequence_editor
+    assert [editor.channels[n].name for n in (1, 2, 3)] == ["Boards", "Takes", "Takes 2"]
+
+
+def test_loading_again_replaces_only_what_shotreel_made(film_with_takes):
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    reel = bpy.data.scenes[f"{load_project(film_with_takes).title} reel"]
+    editor = reel.sequence_editor
+    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
+    music = strips.new_effect("temp music", "COLOR", 8, 1, **({"length": 100} if bpy.app.version >= (5, 0)
+                                                                 else {"frame_end": 101}))
+    add_take(film_with_takes, "sh030", "t003")
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    after = tagged(reel)
+    assert len([k for k in after if k[0] == "board"]) == 12 and len([k for k in after if k[0] == "take"]) == 4
+    assert ("take", "sh030", "t003") in after and music.name in strips
+
+
+def test_using_another_take_records_it_and_switches_what_plays(film_with_takes):
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    film = load_project(film_with_takes)
+    reel = bpy.data.scenes[f"{film.title} reel"]
+    strips = tagged(reel)
+    second = strips[("take", "sh030", "t002")]
+    reel.sequence_editor.active_strip = second
+    with bpy.context.temp_override(scene=reel):
+        assert bpy.ops.shotreel.use_take() == {"FINISHED"}
+    assert not second.mute and strips[("take", "sh030", "t001")].mute
+    assert load_selects(load_project(film_with_takes))["sh030"].take == "t002"
+    assert load_selects(load_project(film_with_takes))["sh030"].trim_in is None
+    # the editor trims the head of the short take: the select keeps it, frame-exact
+    short = strips[("take", "sh050", "t001")]
+    short.frame_final_start += 6
+    reel.sequence_editor.active_strip = short
+    with bpy.context.temp_override(scene=reel):
+        assert bpy.ops.shotreel.use_take() == {"FINISHED"}
+    selection = load_selects(load_project(film_with_takes))["sh050"]
+    assert (selection.take, selection.trim_in, selection.trim_out) == ("t001", 6, 60)
+    reel.sequence_editor.active_strip = strips[("board", "sh010", "")]
+    with bpy.context.temp_override(scene=reel), pytest.raises(RuntimeError, match="is not a take shotreel put"):
+        bpy.ops.shotreel.use_take()
