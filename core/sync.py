@@ -161,13 +161,15 @@ def _trims(film: Film, clip: CutClip, take: Take) -> tuple[int | None, int | Non
     if frames is not None:
         trim_out = min(trim_out, frames)
     needed = round(Fraction(shot.duration) * take_rate / film.fps) if shot else None
-    default_out = min(frames, needed) if frames is not None and needed is not None else needed
-    if trim_in == 0 and trim_out == default_out:
+    # where the take ends by itself: the shot's length after the trim in (or the take's end, if sooner)
+    default_out = None if needed is None else min(frames, trim_in + needed) if frames is not None else trim_in + needed
+    out = None if trim_out == default_out else max(trim_out, trim_in + 1)
+    if trim_in == 0 and out is None:
         return None, None, notes
     if shot is not None and clip.duration != shot.duration:
         notes.append(f"the cut holds it for {clip.duration} frames, the shot is {shot.duration}: "
                      "change its duration in shotreel.yaml to keep the editor's length")
-    return trim_in, max(trim_out, trim_in + 1), notes
+    return trim_in, out, notes
 
 
 def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) -> list[ClipMatch]:
