@@ -16,7 +16,9 @@ The timeline starts at frame 1 (a host's convention; the reel's timecode is the 
 
 :func:`reel_strips` places the reel (:func:`shotreel.reel.build_reel`) on the same timeline as an
 editor's strips: each shot's board on channel 1, its takes above it (the shot's *n*-th take on channel
-*1 + n*), the chosen take active with its trim in, the others there to switch to.
+*1 + n*), the chosen take active with its trim in, the others there to switch to. :func:`cut_timeline`
+goes the other way: an editor's strips, however they were moved, trimmed or muted, as an OTIO cut that
+:func:`shotreel.sync.sync_selects` reads back into ``selects.yaml``.
 """
 
 from __future__ import annotations
@@ -153,3 +155,53 @@ def reel_strips(timeline: otio.schema.Timeline, fps: Fraction) -> list[ReelStrip
                 strips.append(ReelStrip(shot, "take", str(key), ref.target_url, 1 + n, start, duration, offset,
                                         key == active))
     return strips
+
+
+@dataclass(frozen=True)
+class EditStrip:
+    """A strip as an editor left it: ``start``/``end`` (exclusive) timeline frames where it shows, ``offset``
+    frames of its media cut from the head, the media's own ``rate`` (None: the film's), ``muted``."""
+
+    name: str
+    path: str | None
+    channel: int
+    start: int
+    end: int
+    offset: int = 0
+    rate: Fraction | None = None
+    muted: bool = False
+    still: bool = False
+
+
+def cut_timeline(strips: list[EditStrip], film: Film, name: str | None = None) -> otio.schema.Timeline:
+    """The editor's strips as an OTIO cut at the film's rate and start timecode: one video track per
+    channel (channel 1 lowest), gaps where a channel is empty, muted strips as disabled clips, each
+    clip's media a plain path with its source range (the offset) in the media's own frames."""
+    fps = film.fps
+    timeline = otio.schema.Timeline(name=name or f"{film.title} (edit)",
+                                    global_start_time=timing.rational_time(film.start_frame, fps))
+    for channel in sorted({strip.channel for strip in strips}):
+        track = otio.schema.Track(name=f"Video {channel}", kind=otio.schema.TrackKind.Video)
+        position = FIRST_FRAME
+        for strip in sorted((s for s in strips if s.channel == channel), key=lambda s: s.start):
+            if strip.start < position or strip.end <= strip.start:
+                continue  # overlapping on one channel: the later one is hidden anyway
+            if strip.start > position:
+                track.append(otio.schema.Gap(source_range=timing.time_range(0, strip.start - position, fps)))
+            length = strip.end - strip.start
+            rate = strip.rate or fps
+            source = otio.opentime.TimeRange(timing.rational_time(strip.offset, rate),
+                                             timing.rational_time(length, fps))
+            if strip.path:
+                ref: otio.core.MediaReference = otio.schema.ExternalReference(
+                    target_url=strip.path,
+                    available_range=None if strip.still else otio.opentime.TimeRange(
+                        timing.rational_time(0, rate), timing.rational_time(strip.offset + length, rate)))
+            else:
+                ref = otio.schema.MissingReference()
+            clip = otio.schema.Clip(name=strip.name, media_reference=ref, source_range=source)
+            clip.enabled = not strip.muted
+            track.append(clip)
+            position = strip.end
+        timeline.tracks.append(track)
+    return timeline

@@ -103,3 +103,38 @@ def test_reel_strips_put_boards_under_takes_with_the_chosen_one_active_and_trimm
                   sh030.duration, 0, False)]
     [sh050] = [s for s in takes if s.shot == "sh050"]
     assert (sh050.take, sh050.channel, sh050.active, sh050.offset) == ("t001", 2, True, 0)
+
+
+def test_an_edit_of_the_reel_strips_goes_back_through_sync_frame_exact(example_dir):
+    from shotreel.interchange import write_reel
+    from shotreel.layout import EditStrip, cut_timeline, reel_strips
+    from shotreel.reel import build_reel
+    from shotreel.sync import sync_selects
+    from shotreel.takes import load_selects
+
+    from tests._reel_support import add_board, add_take, write_selects
+
+    for shot in ("sh010", "sh030"):
+        add_board(example_dir, shot)
+    for take in ("t001", "t002"):
+        add_take(example_dir, "sh030", take, frames=200)
+    write_selects(example_dir, "shots:\n  sh030: {take: t001, in: 10}\n")
+    film = load_project(example_dir)
+
+    def edit(strips) -> list[EditStrip]:
+        return [EditStrip(s.take or s.shot, s.path, s.channel, s.start, s.start + s.duration, s.offset,
+                          muted=not s.active, still=s.kind == "board") for s in strips]
+
+    unchanged = edit(reel_strips(build_reel(film), film.fps))
+    write_reel(cut_timeline(unchanged, film), example_dir / "edit" / "same.otio")
+    result = sync_selects(film, example_dir / "edit" / "same.otio")
+    assert result.changes == [] and result.order == []  # the reel, unedited, changes nothing
+    # the editor plays t002 slipped by 24 frames instead of t001
+    edited = [EditStrip(s.name, s.path, s.channel, s.start, s.end, 24 if s.name == "t002" else s.offset,
+                        muted=s.name == "t001" if s.path and "sh030" in s.path else s.muted, still=s.still)
+              for s in unchanged]
+    write_reel(cut_timeline(edited, film), example_dir / "edit" / "edited.otio")
+    result = sync_selects(film, example_dir / "edit" / "edited.otio")
+    assert load_selects(load_project(example_dir))["sh030"].take == "t002"
+    assert load_selects(load_project(example_dir))["sh030"].trim_in == 24
+    assert result.changes == ["sh030: take t001 [10-end] -> take t002 [24-end]"]
