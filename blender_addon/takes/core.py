@@ -1,17 +1,23 @@
-"""The reel's strips in a scene's sequencer, from :func:`shotreel.layout.reel_strips` (the plan is the core's)."""
+"""The reel's strips in a scene's sequencer (:func:`shotreel.layout.reel_strips`), and the edit made there sent
+back as an OTIO cut (:func:`shotreel.layout.cut_timeline`) that updates ``selects.yaml`` (the core's sync)."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import bpy
-from shotreel.layout import ReelStrip, layout_plan, reel_strips
+from shotreel.interchange import write_reel
+from shotreel.layout import EditStrip, ReelStrip, cut_timeline, layout_plan, reel_strips
 from shotreel.model import Film
 from shotreel.reel import build_reel, reel_notes
+from shotreel.sync import SyncResult, sync_selects
 from shotreel.takes import Selection, find_takes, select_take
+from shotreel.timing import nearest_rate
 
 from .. import compat
 
+EDIT_FILE = "edit/blender-edit.otio"
+"""Where :func:`send_edit` writes the sequencer's edit, in the project."""
 TAG = "shotreel"
 """The ID property on every strip shotreel made: ``{"shot", "kind", "take"}``."""
 PLACEHOLDER_COLOR = (0.18, 0.18, 0.2)
@@ -121,3 +127,29 @@ def use_take(scene: bpy.types.Scene, film: Film, strip) -> Selection:
         if take_of(other) is not None and take_of(other)[0] == shot_id:
             other.mute = other != strip
     return selection
+
+
+def edit_strips(scene: bpy.types.Scene) -> list[EditStrip]:
+    """Every picture strip of ``scene``'s sequencer as the editor left it (moved, trimmed, muted)."""
+    found = []
+    for strip in compat.strips(scene.sequence_editor) if scene.sequence_editor is not None else []:
+        if strip.type == "MOVIE":
+            path, rate, still = bpy.path.abspath(strip.filepath), nearest_rate(strip.fps, tolerance=0.01), False
+        elif strip.type == "IMAGE":
+            path, rate, still = bpy.path.abspath(strip.directory + strip.elements[0].filename), None, True
+        elif strip.type == "COLOR" and TAG in strip:  # a board not drawn yet: the shot is still there
+            path, rate, still = None, None, True
+        else:
+            continue
+        found.append(EditStrip(name=strip.name, path=path, channel=strip.channel, start=strip.frame_final_start,
+                               end=strip.frame_final_end, offset=round(strip.frame_offset_start), rate=rate,
+                               muted=strip.mute, still=still))
+    return found
+
+
+def send_edit(scene: bpy.types.Scene, film: Film) -> SyncResult:
+    """Write the sequencer's edit to ``edit/blender-edit.otio`` and read it back into ``selects.yaml``: the
+    take each shot shows and its trims; shots moved against the story are reported, never rewritten."""
+    path = film.path(EDIT_FILE)
+    write_reel(cut_timeline(edit_strips(scene), film), path)
+    return sync_selects(film, path)

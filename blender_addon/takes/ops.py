@@ -7,7 +7,7 @@ from shotreel.errors import ShotreelError
 
 from .. import compat
 from ..props import project_film
-from .core import load_reel, reel_scene, use_take
+from .core import EDIT_FILE, load_reel, reel_scene, send_edit, use_take
 
 
 class SHOTREEL_OT_load_reel(bpy.types.Operator):
@@ -54,7 +54,28 @@ class SHOTREEL_OT_use_take(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (SHOTREEL_OT_load_reel, SHOTREEL_OT_use_take)
+class SHOTREEL_OT_send_edit(bpy.types.Operator):
+    """Send the sequencer's edit back to the project: written as edit/blender-edit.otio, its takes and trims
+    recorded in selects.yaml, shots moved against the story reported"""
+
+    bl_idname = "shotreel.send_edit"
+    bl_label = "Send Edit to Project"
+
+    def execute(self, context):
+        scene = compat.edit_scene(context)
+        try:
+            result = send_edit(scene, project_film(scene))
+        except ShotreelError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        for line in result.order + result.unmatched:
+            self.report({"WARNING"}, line)
+        changed = f"{len(result.changes)} select(s) changed" if result.changes else "selects unchanged"
+        self.report({"INFO"}, f"{EDIT_FILE}: {result.matched} clips matched; {changed}")
+        return {"FINISHED"}
+
+
+classes = (SHOTREEL_OT_load_reel, SHOTREEL_OT_use_take, SHOTREEL_OT_send_edit)
 
 
 def register() -> None:

@@ -19,6 +19,7 @@ class SHOTREEL_PT_reel(bpy.types.Panel):
         layout = self.layout
         layout.prop(scene.shotreel, "project")
         layout.operator("shotreel.load_reel", icon="SEQUENCE")
+        layout.operator("shotreel.send_edit", icon="EXPORT")
         editor = scene.sequence_editor
         strip = editor.active_strip if editor is not None else None
         found = take_of(strip)

@@ -104,3 +104,31 @@ def test_using_another_take_records_it_and_switches_what_plays(film_with_takes):
     reel.sequence_editor.active_strip = strips[("board", "sh010", "")]
     with bpy.context.temp_override(scene=reel), pytest.raises(RuntimeError, match="is not a take shotreel put"):
         bpy.ops.shotreel.use_take()
+
+
+def test_the_edit_made_in_blender_goes_back_to_the_project_as_selects(film_with_takes):
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    film = load_project(film_with_takes)
+    reel = bpy.data.scenes[f"{film.title} reel"]
+    strips = tagged(reel)
+    # the editor plays t002 of sh030 instead, trims 4 frames off its head, and mutes t001
+    second = strips[("take", "sh030", "t002")]
+    second.mute, strips[("take", "sh030", "t001")].mute = False, True
+    shot = layout_plan(film).shots[2]
+    second.frame_start = shot.start - 4  # slipped: 4 frames of the take cut from its head, same place
+    second.frame_final_start, second.frame_final_end = shot.start, shot.end
+    assert second.frame_offset_start == 4
+    with bpy.context.temp_override(scene=reel):
+        assert bpy.ops.shotreel.send_edit() == {"FINISHED"}
+    written = film_with_takes / "edit" / "blender-edit.otio"
+    assert written.is_file()
+    selects = load_selects(load_project(film_with_takes))
+    assert (selects["sh030"].take, selects["sh030"].trim_in) == ("t002", 4)
+    assert selects["sh050"].take == "t001"
+    # the cut it wrote is a plain OTIO cut any host reads: boards below, the chosen takes above
+    import opentimelineio as otio
+
+    cut = otio.adapters.read_from_file(str(written))
+    assert [t.name for t in cut.tracks] == ["Video 1", "Video 2", "Video 3"]
+    assert cut.global_start_time.to_timecode() == "01:00:00:00"
+    assert len(list(cut.tracks[0].find_clips())) == 12
