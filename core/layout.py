@@ -30,8 +30,9 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from . import timing
-from .model import Film
+from .model import Film, Selection
 from .reel import BOARDS_TRACK, TAKES_TRACK, shot_block
+from .takes import select_take
 
 FIRST_FRAME = 1
 DEFAULT_LENS_MM = 50.0
@@ -205,3 +206,12 @@ def cut_timeline(strips: list[EditStrip], film: Film, name: str | None = None) -
             position = strip.end
         timeline.tracks.append(track)
     return timeline
+
+
+def select_strip(film: Film, shot_id: str, take_id: str, strip: EditStrip) -> Selection:
+    """Record in ``selects.yaml`` that take ``take_id`` of ``shot_id`` is the one the editor's ``strip`` plays,
+    with its trims as :func:`shotreel.sync.sync_selects` would read them from a cut: the frames cut from
+    its head as trim in, and an out point only when the strip ends before its shot does."""
+    shot = next((s for s in layout_plan(film).shots if s.id == shot_id), None)
+    trim_out = strip.offset + strip.end - strip.start if shot is not None and strip.end < shot.end else None
+    return select_take(film, shot_id, take_id, strip.offset or None, trim_out)

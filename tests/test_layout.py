@@ -138,3 +138,22 @@ def test_an_edit_of_the_reel_strips_goes_back_through_sync_frame_exact(example_d
     assert load_selects(load_project(example_dir))["sh030"].take == "t002"
     assert load_selects(load_project(example_dir))["sh030"].trim_in == 24
     assert result.changes == ["sh030: take t001 [10-end] -> take t002 [24-end]"]
+
+
+def test_a_take_strip_becomes_the_select_with_the_trims_sync_would_read(example_dir):
+    from shotreel.layout import EditStrip, select_strip
+
+    from tests._reel_support import add_take
+
+    add_take(example_dir, "sh030", "t001", frames=200)
+    film = load_project(example_dir)
+    shot = next(s for s in layout_plan(film).shots if s.id == "sh030")
+    whole = EditStrip("t001", None, 2, shot.start, shot.end, 0)
+    assert (select_strip(film, "sh030", "t001", whole).trim_in, select_strip(film, "sh030", "t001", whole).trim_out) \
+        == (None, None)
+    slipped = EditStrip("t001", None, 2, shot.start, shot.end, 12)
+    selection = select_strip(film, "sh030", "t001", slipped)
+    assert (selection.trim_in, selection.trim_out) == (12, None)  # the out follows the shot's length
+    short = EditStrip("t001", None, 2, shot.start, shot.end - 20, 12)
+    selection = select_strip(film, "sh030", "t001", short)
+    assert (selection.trim_in, selection.trim_out) == (12, 12 + shot.duration - 20)

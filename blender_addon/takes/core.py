@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 import bpy
 from shotreel.interchange import write_reel
-from shotreel.layout import EditStrip, ReelStrip, cut_timeline, layout_plan, reel_strips
+from shotreel.layout import EditStrip, ReelStrip, cut_timeline, layout_plan, reel_strips, select_strip
 from shotreel.model import Film
 from shotreel.reel import build_reel, reel_notes
 from shotreel.sync import SyncResult, sync_selects
-from shotreel.takes import Selection, find_takes, select_take
+from shotreel.takes import Selection, find_takes
 from shotreel.timing import nearest_rate
 
 from .. import compat
@@ -108,21 +108,15 @@ def take_of(strip) -> tuple[str, str] | None:
 
 
 def use_take(scene: bpy.types.Scene, film: Film, strip) -> Selection:
-    """Make the take ``strip`` shows the shot's take: it plays, the shot's other takes are muted, and
-    ``selects.yaml`` records it with the trims the strip has (trim in: frames cut from its head; trim
-    out only when it ends before its shot does)."""
+    """Make the take ``strip`` shows the shot's take: ``selects.yaml`` records it with the strip's trims
+    (:func:`shotreel.layout.select_strip`), it plays and the shot's other takes are muted."""
     found = take_of(strip)
     if found is None:
         from shotreel.errors import ShotreelError
 
         raise ShotreelError(f"{strip.name if strip else 'nothing'} is not a take shotreel put in the reel")
     shot_id, take_id = found
-    plan = {s.id: s for s in layout_plan(film).shots}
-    trim_in = round(strip.frame_offset_start)  # a float in Blender; whole frames here
-    shot = plan.get(shot_id)
-    trim_out = trim_in + strip.frame_final_duration if shot is not None and strip.frame_final_end < shot.end \
-        else None
-    selection = select_take(film, shot_id, take_id, trim_in or None, trim_out)
+    selection = select_strip(film, shot_id, take_id, _edit_strip(strip))
     for other in shotreel_strips(scene):
         if take_of(other) is not None and take_of(other)[0] == shot_id:
             other.mute = other != strip
@@ -131,20 +125,24 @@ def use_take(scene: bpy.types.Scene, film: Film, strip) -> Selection:
 
 def edit_strips(scene: bpy.types.Scene) -> list[EditStrip]:
     """Every picture strip of ``scene``'s sequencer as the editor left it (moved, trimmed, muted)."""
-    found = []
-    for strip in compat.strips(scene.sequence_editor) if scene.sequence_editor is not None else []:
-        if strip.type == "MOVIE":
-            path, rate, still = bpy.path.abspath(strip.filepath), nearest_rate(strip.fps, tolerance=0.01), False
-        elif strip.type == "IMAGE":
-            path, rate, still = bpy.path.abspath(strip.directory + strip.elements[0].filename), None, True
-        elif strip.type == "COLOR" and TAG in strip:  # a board not drawn yet: the shot is still there
-            path, rate, still = None, None, True
-        else:
-            continue
-        found.append(EditStrip(name=strip.name, path=path, channel=strip.channel, start=strip.frame_final_start,
-                               end=strip.frame_final_end, offset=round(strip.frame_offset_start), rate=rate,
-                               muted=strip.mute, still=still))
-    return found
+    editor = scene.sequence_editor
+    strips = [] if editor is None else [_edit_strip(s) for s in compat.strips(editor)]
+    return [strip for strip in strips if strip is not None]
+
+
+def _edit_strip(strip) -> EditStrip | None:
+    """A strip as plain data for the core (None for what is not a picture: sound, effects)."""
+    if strip.type == "MOVIE":
+        path, rate, still = bpy.path.abspath(strip.filepath), nearest_rate(strip.fps, tolerance=0.01), False
+    elif strip.type == "IMAGE":
+        path, rate, still = bpy.path.abspath(strip.directory + strip.elements[0].filename), None, True
+    elif strip.type == "COLOR" and TAG in strip:  # a board not drawn yet: the shot is still there
+        path, rate, still = None, None, True
+    else:
+        return None
+    return EditStrip(name=strip.name, path=path, channel=strip.channel, start=strip.frame_final_start,
+                     end=strip.frame_final_end, offset=round(strip.frame_offset_start), rate=rate, muted=strip.mute,
+                     still=still)
 
 
 def send_edit(scene: bpy.types.Scene, film: Film) -> SyncResult:
