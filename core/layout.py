@@ -1,4 +1,5 @@
-"""The storyboard layout of a film: where each shot sits on a host's timeline and which lens frames it.
+"""A film on a host's timeline: the layout (where each shot sits, which lens frames it), the reel as strips,
+and an editor's strips back to a cut and selects.
 
 :func:`layout_plan` turns a :class:`~shotreel.model.Film` into plain data a 3D host (the Blender
 extension) builds from: one camera and one marker per shot, at the shot's first frame of a single
