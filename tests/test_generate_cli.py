@@ -271,7 +271,8 @@ def test_the_benchmark_runs_small(capsys):
     sys.path.insert(0, str(REPO))
     from benchmarks.bench_generate import main as bench
 
-    assert bench(["--jobs", "24", "--concurrency", "6", "--service", "0.05", "--max-ratio", "100", "--no-baseline"]) == 0
+    assert bench(["--jobs", "24", "--concurrency", "6", "--service", "0.05", "--max-ratio", "100", "--no-baseline",
+                  "--runs", "2"]) == 0
     out = capsys.readouterr().out
     assert "takes landed 24/24 (24 distinct clips probed), creates 24, duplicates 0" in out and "ratio" in out
 
