@@ -9,9 +9,24 @@ from shotreel.model import Film
 from shotreel.project import load_project
 
 
+def _providers(_self, _context) -> list[tuple[str, str, str]]:
+    from shotreel.generation.registry import DEFAULT_PROVIDER, provider_names
+
+    names = provider_names()
+    names.sort(key=lambda name: name != DEFAULT_PROVIDER)  # the offline one first: it needs no account
+    return [(name, name, "") for name in names]
+
+
 class ShotreelSceneProps(bpy.types.PropertyGroup):
     project: bpy.props.StringProperty(  # type: ignore[valid-type]
         name="Project", subtype="DIR_PATH", description="The shotreel project folder (it holds shotreel.yaml)")
+    provider: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Provider", items=_providers,
+        description="Who renders the takes (keys come from the environment; animatic needs none)")
+    new_takes: bpy.props.BoolProperty(  # type: ignore[valid-type]
+        name="New Takes", description="Make a new take even for shots that have one (regenerate)")
+    generation_status: bpy.props.StringProperty(name="Generation")  # type: ignore[valid-type]
+    generation_progress: bpy.props.FloatProperty(min=0.0, max=1.0, subtype="FACTOR")  # type: ignore[valid-type]
 
 
 def project_film(scene: bpy.types.Scene) -> Film:
