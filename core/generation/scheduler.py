@@ -13,8 +13,8 @@
    is sent: the first ones at once, the others while those run) and runs them: ``concurrency`` jobs
    running at the provider at once, plus ``queue_ahead`` waiting in its queue where it has one (so a slot
    that comes free starts the next job without waiting for us), each polled first when it is expected
-   to have finished (:class:`PollSchedule`: learnt in the run, counted from when the job started running), then with
-   backoff and jitter; Retry-After honoured; each result downloaded at once (while the worker's next job
+   to have finished (:class:`PollSchedule`: learnt in the run, counted from when the job started
+   running), then with backoff and jitter; Retry-After honoured; each result downloaded at once (while the worker's next job
    is already at the provider), probed, and moved with its sidecar into ``takes/<shot>/`` atomically.
 
 A ``stop`` event ends a run cleanly: nothing new is submitted, jobs at the provider stay in the ledger
@@ -858,8 +858,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
     option ``max_concurrency`` when the account allows more). Where the provider queues what is over its
     limit (:attr:`Provider.queues_overflow`), ``queue_ahead`` more jobs (default :func:`default_queue_ahead`)
     wait in its queue, so a slot that comes free starts the next job at once, not after a poll and a
-    submit. ``dry_run`` plans and prices the requests without sending
-    anything or touching the ledger. ``stop`` ends the run cleanly (jobs stay in the ledger).
+    submit. ``dry_run`` plans and prices the requests without sending anything or touching the ledger. ``stop`` ends the run cleanly (jobs stay in the ledger).
     ``progress`` is called from worker threads. Errors in the input (a missing board, an unknown
     shot, a request the provider would refuse) are raised before anything is recorded or sent.
     """
