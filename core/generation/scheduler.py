@@ -14,8 +14,9 @@
    running at the provider at once, plus ``queue_ahead`` waiting in its queue where it has one (so a slot
    that comes free starts the next job without waiting for us), each polled first when it is expected
    to have finished (:class:`PollSchedule`: learnt in the run, counted from when the job started
-   running), then with backoff and jitter; Retry-After honoured; each result downloaded at once (while the worker's next job
-   is already at the provider), probed, and moved with its sidecar into ``takes/<shot>/`` atomically.
+   running), then with backoff and jitter; Retry-After honoured; each result downloaded at once (while
+   the worker's next job is already at the provider), probed, and moved with its sidecar into
+   ``takes/<shot>/`` atomically.
 
 A ``stop`` event ends a run cleanly: nothing new is submitted, jobs at the provider stay in the ledger
 for the next run. Progress is reported through ``progress(done, total, message)`` from worker threads.
