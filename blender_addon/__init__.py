@@ -6,16 +6,6 @@ its project and ``compat`` the differences between Blender 4.2, 4.5 and 5.0. Eve
 about Blender (the timeline, lenses, which board may be replaced) is in the ``shotreel`` core.
 """
 
-from . import boards, generate, layout, props, takes
+from . import boards, generate, layout, props, registration, takes
 
-_FEATURES = (props, layout, boards, takes, generate)
-
-
-def register() -> None:
-    for feature in _FEATURES:
-        feature.register()
-
-
-def unregister() -> None:
-    for feature in reversed(_FEATURES):
-        feature.unregister()
+register, unregister = registration.modules(props, layout, boards, takes, generate)

@@ -6,7 +6,7 @@ import bpy
 from bpy.app.handlers import persistent
 from shotreel.errors import ShotreelError
 
-from .. import compat
+from .. import compat, registration
 from ..props import project_film
 from ..takes.core import shotreel_strips, take_of
 from . import core
@@ -59,17 +59,15 @@ def _stop_on_load(_dummy) -> None:  # another file: its scenes are not the ones 
     core.stop_all()
 
 
-classes = (SHOTREEL_OT_generate_takes, SHOTREEL_OT_stop_generation)
+_register, _unregister = registration.classes((SHOTREEL_OT_generate_takes, SHOTREEL_OT_stop_generation))
 
 
 def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
+    _register()
     bpy.app.handlers.load_pre.append(_stop_on_load)
 
 
 def unregister() -> None:
     if _stop_on_load in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(_stop_on_load)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+    _unregister()

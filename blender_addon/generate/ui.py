@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from .. import compat
+from .. import compat, registration
 from . import core
 
 
@@ -30,14 +30,4 @@ class SHOTREEL_PT_generate(bpy.types.Panel):
             layout.label(text=props.generation_status)
 
 
-classes = (SHOTREEL_PT_generate,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = registration.classes((SHOTREEL_PT_generate,))

@@ -6,7 +6,7 @@ import bpy
 from shotreel.errors import ShotreelError
 from shotreel.layout import layout_plan
 
-from .. import compat
+from .. import compat, registration
 from ..props import project_film
 from .core import build_layout
 
@@ -44,14 +44,4 @@ class SHOTREEL_OT_build_layout(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (SHOTREEL_OT_build_layout,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = registration.classes((SHOTREEL_OT_build_layout,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from .. import compat
+from .. import compat, registration
 
 
 class SHOTREEL_PT_project(bpy.types.Panel):
@@ -29,14 +29,4 @@ class SHOTREEL_PT_project(bpy.types.Panel):
                 box.label(text=str(note))
 
 
-classes = (SHOTREEL_PT_project,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = registration.classes((SHOTREEL_PT_project,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from shotreel.errors import ShotreelError
 
-from .. import compat
+from .. import compat, registration
 from ..props import project_film
 from .core import EDIT_FILE, load_reel, reel_scene, send_edit, use_take
 
@@ -75,14 +75,4 @@ class SHOTREEL_OT_send_edit(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (SHOTREEL_OT_load_reel, SHOTREEL_OT_use_take, SHOTREEL_OT_send_edit)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = registration.classes((SHOTREEL_OT_load_reel, SHOTREEL_OT_use_take, SHOTREEL_OT_send_edit))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from .. import compat
+from .. import compat, registration
 from .core import TAG, take_of
 
 
@@ -36,14 +36,4 @@ class SHOTREEL_PT_reel(bpy.types.Panel):
                 box.label(text=f"{key}: {tag[key]}")
 
 
-classes = (SHOTREEL_PT_reel,)
-
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = registration.classes((SHOTREEL_PT_reel,))
