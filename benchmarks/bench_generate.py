@@ -119,8 +119,13 @@ def _bare(provider, requests: list, concurrency: int, folder: Path) -> tuple[flo
                     break
             provider.fetch(handle, status, folder / f"{request.shot_id}.mp4")
 
+    return _on_threads(worker, concurrency)
+
+
+def _on_threads(work, count: int) -> tuple[float, float]:
+    """Run ``work`` on ``count`` threads at once; the wall and process CPU time until all are done."""
     started, cpu = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=work) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -250,15 +255,9 @@ def http_costs(calls: int = 800) -> list[tuple[str, int, float, float]]:
                     for _ in range(each):
                         call()
 
-                started, cpu = time.perf_counter(), time.process_time()
-                pool_threads = [threading.Thread(target=work) for _ in range(threads)]
-                for thread in pool_threads:
-                    thread.start()
-                for thread in pool_threads:
-                    thread.join()
+                wall, cpu = _on_threads(work, threads)
                 done = each * threads
-                rows.append((name, threads, (time.perf_counter() - started) / done * 1e3,
-                             (time.process_time() - cpu) / done * 1e3))
+                rows.append((name, threads, wall / done * 1e3, cpu / done * 1e3))
         return rows
     finally:
         server.close()
