@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import bpy
+from shotreel.errors import ShotreelError
 from shotreel.model import Film
 from shotreel.project import load_project
+
+from . import compat
 
 
 def _providers(_self, _context) -> list[tuple[str, str, str]]:
@@ -29,12 +32,26 @@ class ShotreelSceneProps(bpy.types.PropertyGroup):
     generation_progress: bpy.props.FloatProperty(min=0.0, max=1.0, subtype="FACTOR")  # type: ignore[valid-type]
 
 
+SCENE_NAME = bpy.props.StringProperty(
+    name="Scene", options={"SKIP_SAVE"}, description="The scene to act on (default: the scene in the editor)")
+"""An operator property for scripts: naming the scene instead of overriding the context matters, as Blender 4.5
+can crash when an operator runs inside ``context.temp_override`` while another thread runs Python."""
+
+
+def target_scene(operator: bpy.types.Operator, context: bpy.types.Context) -> bpy.types.Scene:
+    """The scene an operator acts on: the one its ``scene_name`` names, else the scene in the editor."""
+    if not operator.scene_name:
+        return compat.edit_scene(context)
+    scene = bpy.data.scenes.get(operator.scene_name)
+    if scene is None:
+        raise ShotreelError(f"no scene {operator.scene_name!r} in this file")
+    return scene
+
+
 def project_film(scene: bpy.types.Scene) -> Film:
     """The film of the scene's project, loaded fresh (raises the core's one-line errors)."""
     folder = bpy.path.abspath(scene.shotreel.project) if scene.shotreel.project else ""
     if not folder:
-        from shotreel.errors import ShotreelError
-
         raise ShotreelError("no shotreel project set for this scene: choose its folder in the Shotreel panel")
     return load_project(Path(folder))
 

@@ -6,8 +6,8 @@ import bpy
 from bpy.app.handlers import persistent
 from shotreel.errors import ShotreelError
 
-from .. import compat, registration
-from ..props import project_film
+from .. import registration
+from ..props import SCENE_NAME, project_film, target_scene
 from ..takes.core import shotreel_strips, take_of
 from . import core
 
@@ -31,9 +31,11 @@ class SHOTREEL_OT_generate_takes(bpy.types.Operator):
     bl_idname = "shotreel.generate_takes"
     bl_label = "Generate Takes"
 
+    scene_name: SCENE_NAME  # type: ignore[valid-type]
+
     def execute(self, context):
-        scene = compat.edit_scene(context)
         try:
+            scene = target_scene(self, context)
             film = project_film(scene)
             core.start(scene, film, scene.shotreel.provider, _selected_shots(scene), scene.shotreel.new_takes)
         except ShotreelError as exc:
@@ -49,8 +51,14 @@ class SHOTREEL_OT_stop_generation(bpy.types.Operator):
     bl_idname = "shotreel.stop_generation"
     bl_label = "Stop"
 
+    scene_name: SCENE_NAME  # type: ignore[valid-type]
+
     def execute(self, context):
-        core.stop(compat.edit_scene(context))
+        try:
+            core.stop(target_scene(self, context))
+        except ShotreelError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
         return {"FINISHED"}
 
 

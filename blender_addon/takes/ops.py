@@ -6,7 +6,7 @@ import bpy
 from shotreel.errors import ShotreelError
 
 from .. import compat, registration
-from ..props import project_film
+from ..props import SCENE_NAME, project_film, target_scene
 from .core import EDIT_FILE, load_reel, reel_scene, send_edit, use_take
 
 
@@ -41,11 +41,13 @@ class SHOTREEL_OT_use_take(bpy.types.Operator):
     bl_label = "Use This Take"
     bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads it as a plain class attribute
 
+    scene_name: SCENE_NAME  # type: ignore[valid-type]
+
     def execute(self, context):
-        scene = compat.edit_scene(context)
-        editor = scene.sequence_editor
-        strip = editor.active_strip if editor is not None else None
         try:
+            scene = target_scene(self, context)
+            editor = scene.sequence_editor
+            strip = editor.active_strip if editor is not None else None
             selection = use_take(scene, project_film(scene), strip)
         except ShotreelError as exc:
             self.report({"ERROR"}, str(exc))
@@ -61,9 +63,11 @@ class SHOTREEL_OT_send_edit(bpy.types.Operator):
     bl_idname = "shotreel.send_edit"
     bl_label = "Send Edit to Project"
 
+    scene_name: SCENE_NAME  # type: ignore[valid-type]
+
     def execute(self, context):
-        scene = compat.edit_scene(context)
         try:
+            scene = target_scene(self, context)
             result = send_edit(scene, project_film(scene))
         except ShotreelError as exc:
             self.report({"ERROR"}, str(exc))

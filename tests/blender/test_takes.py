@@ -88,8 +88,7 @@ def test_using_another_take_records_it_and_switches_what_plays(film_with_takes):
     strips = tagged(reel)
     second = strips[("take", "sh030", "t002")]
     reel.sequence_editor.active_strip = second
-    with bpy.context.temp_override(scene=reel):
-        assert bpy.ops.shotreel.use_take() == {"FINISHED"}
+    assert bpy.ops.shotreel.use_take(scene_name=reel.name) == {"FINISHED"}
     assert not second.mute and strips[("take", "sh030", "t001")].mute
     assert load_selects(load_project(film_with_takes))["sh030"].take == "t002"
     assert load_selects(load_project(film_with_takes))["sh030"].trim_in is None
@@ -97,13 +96,12 @@ def test_using_another_take_records_it_and_switches_what_plays(film_with_takes):
     short = strips[("take", "sh050", "t001")]
     short.frame_final_start += 6
     reel.sequence_editor.active_strip = short
-    with bpy.context.temp_override(scene=reel):
-        assert bpy.ops.shotreel.use_take() == {"FINISHED"}
+    assert bpy.ops.shotreel.use_take(scene_name=reel.name) == {"FINISHED"}
     selection = load_selects(load_project(film_with_takes))["sh050"]
     assert (selection.take, selection.trim_in, selection.trim_out) == ("t001", 6, 60)
     reel.sequence_editor.active_strip = strips[("board", "sh010", "")]
-    with bpy.context.temp_override(scene=reel), pytest.raises(RuntimeError, match="is not a take shotreel put"):
-        bpy.ops.shotreel.use_take()
+    with pytest.raises(RuntimeError, match="is not a take shotreel put"):
+        bpy.ops.shotreel.use_take(scene_name=reel.name)
 
 
 def test_the_edit_made_in_blender_goes_back_to_the_project_as_selects(film_with_takes):
@@ -118,8 +116,7 @@ def test_the_edit_made_in_blender_goes_back_to_the_project_as_selects(film_with_
     second.frame_start = shot.start - 4  # slipped: 4 frames of the take cut from its head, same place
     second.frame_final_start, second.frame_final_end = shot.start, shot.end
     assert second.frame_offset_start == 4
-    with bpy.context.temp_override(scene=reel):
-        assert bpy.ops.shotreel.send_edit() == {"FINISHED"}
+    assert bpy.ops.shotreel.send_edit(scene_name=reel.name) == {"FINISHED"}
     written = film_with_takes / "edit" / "blender-edit.otio"
     assert written.is_file()
     selects = load_selects(load_project(film_with_takes))
