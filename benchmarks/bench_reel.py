@@ -121,7 +121,8 @@ def bare_reel(data: dict, out: str) -> None:
         block = {"shot": s["id"], "scene": s["scene"], "heading": s["heading"], "beat": s["beat"],
                  "action": s["action"], "camera": s["camera"], "sound": s["sound"], "dialogue": s["dialogue"],
                  "continuity": s["continuity"], "assets": s["assets"], "prompt": s["prompt"],
-                 "duration": s["duration"], "frames": s["frames"], "line": s["line"], "takes": [], "take": None}
+                 "duration": s["duration"], "frames": s["frames"], "planned_frames": s["frames"],
+                 "line": s["line"], "takes": [], "take": None}
         if s["board"]:
             path = os.path.join(root, s["board"])
             ref = otio.schema.ExternalReference(target_url=path, available_range=span)

@@ -1,16 +1,17 @@
 """The animatic: the reel rendered to a watchable movie (H.264 MP4) with one ffmpeg run.
 
-Each shot is exactly its duration in frames at the film's rate: the chosen take where the shot has
-one (trimmed per ``selects.yaml``, conformed to the shot: a short take holds its last frame, a long
-one is cut, a take at another rate plays in real time — each reported), else the shot's board held
-for the shot's length (a card drawn for shots without one), letterboxed to the film's resolution.
+Each shot runs exactly as the reel cuts it (:mod:`shotreel.conform`: the select's trims, else the
+planned duration) in frames at the film's rate: the chosen take where the shot has one (from its trim
+in; a take that runs short is followed by the shot's board, as in the reel; a take at another rate
+plays in real time — each reported), else the shot's board held for the shot's length (a card drawn
+for shots without one), letterboxed to the film's resolution.
 Burn-in (shot id, take, record timecode) uses ffmpeg's ``drawtext`` with Pillow's built-in font, so
 nothing depends on the fonts a machine has. Sound is silence or the given temp track, cut or padded
 to the film's length.
 
 Every segment is made exactly its frame count inside the filter graph (``loop`` for stills, ``trim``
 / ``tpad`` for takes), the segments are concatenated and renumbered frame by frame at the exact rate
-(``24000/1001``), so the output has exactly ``film.runtime()`` frames — checked by probing the file
+(``24000/1001``), so the output has exactly the cut's frames — checked by probing the file
 before it replaces the target.
 """
 
@@ -29,12 +30,12 @@ from PIL import ImageFont
 
 from . import timing
 from .cards import draw_board_card
+from .conform import conform
 from .errors import ShotreelError
 from .fsutil import atomic_output, atomic_write_bytes
-from .media import MediaError, ffmpeg_exe, ffmpeg_rate, probe
+from .media import ffmpeg_exe, ffmpeg_rate, probe
 from .model import Film, Selection, Shot, Take
 from .progress import ProgressCallback, no_progress
-from .takes import chosen_take, find_takes, load_selects, take_length
 
 SAMPLE_RATE = 48000
 PRESET = "veryfast"
@@ -50,8 +51,9 @@ class AnimaticShot:
     """How one shot appears in the animatic.
 
     ``source`` is ``take``, ``board`` or ``card`` (a card drawn because the shot has no board);
-    ``trim_in`` is the first frame used of the take; ``held`` frames repeat the take's last frame,
-    ``cut`` frames of the (trimmed) take are left out.
+    ``trim_in`` / ``trim_out`` (exclusive) are the frames used of the take; ``held`` is how many frames
+    at the shot's end show its ``board`` (a card when it has none) because the take runs short, as in
+    the reel.
     """
 
     shot: str
@@ -65,7 +67,7 @@ class AnimaticShot:
     take_frames: int | None = None
     take_fps: Fraction | None = None
     held: int = 0
-    cut: int = 0
+    board: Path | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -101,65 +103,24 @@ def _board_finder() -> Callable[[Film, Shot], Path | None]:
 
 def plan_animatic(film: Film, takes: dict[str, list[Take]] | None = None,
                   selects: dict[str, Selection] | None = None) -> list[AnimaticShot]:
-    """What each shot shows, where and for how long, with the conform decisions; reads no pixels
-    but probes takes whose sidecar has no probe."""
-    takes = find_takes(film) if takes is None else takes
-    selects = load_selects(film) if selects is None else selects
+    """What each shot shows, where and for how long, exactly as the reel cuts it
+    (:func:`shotreel.conform.conform`); reads no pixels but probes takes whose sidecar has no probe."""
     board_for = _board_finder()
     plan: list[AnimaticShot] = []
-    position = 0
-    for shot in film.shots():
-        entry = _plan_take(film, shot, takes.get(shot.id) or [], selects.get(shot.id), position)
-        if entry is None:
-            board = board_for(film, shot) if film.root is not None else None
-            entry = AnimaticShot(shot.id, position, shot.duration, "board" if board else "card", board)
-            previous = selects.get(shot.id)
-            if previous is not None:
-                entry.notes.append(f"select names take {previous.take!r}, which is not on disk; "
-                                   "showing the board")
+    for cut in conform(film, takes, selects, probe=True).shots:
+        shot = cut.shot
+        board = board_for(film, shot) if film.root is not None else None
+        entry = AnimaticShot(shot.id, cut.record_in, cut.length, "board" if board else "card", board,
+                             notes=list(cut.notes))
+        if cut.take is not None and cut.covered > 0:
+            take = cut.take
+            entry.source, entry.path, entry.take = "take", take.path, take.id
+            entry.board = board
+            entry.take_frames, entry.take_fps = take.frames, take.fps or film.fps
+            entry.trim_in, entry.trim_out = cut.source_in, cut.source_out(film.fps)
+            entry.held = cut.length - cut.covered
         plan.append(entry)
-        position += shot.duration
     return plan
-
-
-def _plan_take(film: Film, shot: Shot, takes: list[Take], selection: Selection | None,
-               position: int) -> AnimaticShot | None:
-    take = chosen_take(takes, selection)
-    if take is None:
-        return None
-    entry = AnimaticShot(shot.id, position, shot.duration, "take", take.path, take.id)
-    if selection is not None and selection.take != take.id:
-        entry.notes.append(f"selected take {selection.take!r} is not on disk; using the newest, {take.id!r}")
-        selection = None
-    try:
-        frames, rate = take_length(take)
-    except MediaError as exc:
-        return AnimaticShot(shot.id, position, shot.duration, "board", None,
-                            notes=[f"take {take.id!r} cannot be read ({exc.message}); showing the board"])
-    rate = rate or film.fps
-    entry.take_frames, entry.take_fps = frames, rate
-    trim_in = int(selection.trim_in or 0) if selection else 0
-    trim_out = int(selection.trim_out) if selection and selection.trim_out is not None else frames
-    if not 0 <= trim_in < frames:
-        entry.notes.append(f"trim in {trim_in} is outside take {take.id!r} ({frames} frames); using frame 0")
-        trim_in = 0
-    trim_out = max(trim_in + 1, min(trim_out, frames))
-    entry.trim_in = trim_in
-    available = Fraction(trim_out - trim_in) * film.fps / rate  # in film frames
-    if rate != film.fps:
-        entry.notes.append(f"take {take.id!r} runs at {timing.fps_label(rate)} fps, the film at "
-                           f"{timing.fps_label(film.fps)}: played in real time")
-    whole = int(available)
-    if whole < shot.duration:
-        entry.held = shot.duration - whole
-        entry.notes.append(f"take {take.id!r} covers {whole} of the shot's {shot.duration} frames; "
-                           f"its last frame is held for {entry.held}")
-    elif whole > shot.duration:
-        entry.cut = whole - shot.duration
-        entry.notes.append(f"take {take.id!r} is {whole} frames from frame {trim_in}; the shot's "
-                           f"{shot.duration} are used, {entry.cut} cut")
-    entry.trim_out = trim_out
-    return entry
 
 
 # -- fonts, cards, audio --------------------------------------------------------------------------
@@ -231,12 +192,21 @@ class _Graph:
         return (f"[{index}:v]{self.fit()}{self.label(label)},loop=loop={entry.frames - 1}:size=1:start=0,"
                 f"settb=expr={self.tb},setpts=N[s{index}]")
 
-    def take(self, index: int, entry: AnimaticShot, label: str | None) -> str:
+    def take(self, index: int, entry: AnimaticShot, label: str | None, board: int | None = None) -> str:
+        """The take's frames for the shot; ``board`` is the input index of the still shown for the
+        ``held`` frames after a take that runs short."""
         end = entry.trim_out or entry.take_frames
+        covered = entry.frames - entry.held
         retime = f"fps={ffmpeg_rate(self.fps)}," if entry.take_fps and entry.take_fps != self.fps else ""
-        return (f"[{index}:v]trim=start_frame={entry.trim_in}:end_frame={end},setpts=PTS-STARTPTS,{retime}"
-                f"{self.fit()}{self.label(label)},tpad=stop_mode=clone:stop={entry.frames},"
-                f"trim=end_frame={entry.frames},settb=expr={self.tb},setpts=N[s{index}]")
+        take = (f"[{index}:v]trim=start_frame={entry.trim_in}:end_frame={end},setpts=PTS-STARTPTS,{retime}"
+                f"{self.fit()}{self.label(label)},tpad=stop_mode=clone:stop={covered},"
+                f"trim=end_frame={covered},settb=expr={self.tb},setpts=N")
+        if not entry.held or board is None:
+            return f"{take}[s{index}]"
+        tail = (f"[{board}:v]{self.fit()}{self.label(label)},loop=loop={entry.held - 1}:size=1:start=0,"
+                f"settb=expr={self.tb},setpts=N")
+        return (f"{take}[t{index}];\n{tail}[b{index}];\n"
+                f"[t{index}][b{index}]concat=n=2:v=1:a=0,settb=expr={self.tb},setpts=N[s{index}]")
 
     def timecode(self, start_frame: int) -> str:
         if self.font is None:
@@ -268,13 +238,14 @@ def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
     letterboxed; ``burn_in`` draws the shot id, take and record timecode; ``audio`` is a temp track
     (cut or padded to the film), else silence. ``progress(frame, total, message)`` follows ffmpeg.
     Everything is checked before rendering; the file is written atomically and probed: it has
-    exactly ``film.runtime()`` frames. Raises :class:`AnimaticError` / :class:`MediaError`.
+    exactly the cut's frames. Raises :class:`AnimaticError` / :class:`MediaError`.
     """
     started = time.monotonic()
     progress = progress or no_progress
     output = Path(output)
     width, height = film.resolution
-    total = film.runtime()
+    plan = plan_animatic(film)
+    total = sum(entry.frames for entry in plan)
     if total <= 0:
         raise AnimaticError("the film has no shots to render", file=film.source)
     if width % 2 or height % 2:
@@ -285,7 +256,6 @@ def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
             raise AnimaticError("no such audio file", file=audio_path)
         if not _has_audio(audio_path):
             raise AnimaticError("has no audio stream ffmpeg can read", file=audio_path)
-    plan = plan_animatic(film)
     notes = [f"shot {e.shot}: {n}" for e in plan for n in e.notes]
     with tempfile.TemporaryDirectory(prefix="shotreel-animatic-") as scratch:
         folder = Path(scratch)
@@ -298,19 +268,32 @@ def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
         pad = max(4, height // 40)
         graph = _Graph(width, height, film.fps, font, max(10, height // 26), pad)
         inputs: list[str] = []
+        extra: list[str] = []  # the boards shown after takes that run short, as inputs after the shots'
         chains: list[str] = []
         shots = {s.id: s for s in film.shots()}
         for index, entry in enumerate(plan):
-            if entry.source == "card":
-                entry.path = _card(film, shots[entry.shot], folder / f"card{index}.png")
+            if entry.source == "card" or (entry.held and entry.board is None):
+                card = _card(film, shots[entry.shot], folder / f"card{index}.png")
+                if entry.source == "card":
+                    entry.path = card
+                else:
+                    entry.board = card
             label = None
             if font is not None:
                 label = f"label{index}.txt"
                 atomic_write_bytes(folder / label, f"{entry.shot}  {entry.take or entry.source}".encode())
             inputs += ["-i", str(Path(entry.path).resolve())]  # type: ignore[arg-type]
-            make = graph.take if entry.source == "take" else graph.still
-            chains.append(make(index, entry, label))
-        audio_index = len(plan)
+            if entry.source == "take":
+                board_input = None
+                if entry.held:
+                    extra.append(str(Path(entry.board).resolve()))  # type: ignore[arg-type]
+                    board_input = len(plan) + len(extra) - 1
+                chains.append(graph.take(index, entry, label, board_input))
+            else:
+                chains.append(graph.still(index, entry, label))
+        for path in extra:
+            inputs += ["-i", path]
+        audio_index = len(plan) + len(extra)
         samples = round(Fraction(total) / film.fps * SAMPLE_RATE)
         if audio_path is not None:
             inputs += ["-i", str(audio_path.resolve())]

@@ -21,9 +21,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import timing
+from .conform import conform
 from .errors import ProjectError
 from .model import STORY_FIELDS, Film, Shot
 from .project import load_project, project_file
+from .takes import SELECTS_FILE, TAKES_DIR
 
 ERROR = "error"
 WARNING = "warning"
@@ -98,6 +100,9 @@ class Report:
     runtime_frames: int = 0
     target_frames: int | None = None
     fps: Fraction | None = None
+    cut_frames: int | None = None
+    recut: list[tuple[str, int, int]] = field(default_factory=list)
+    """Shots the editor's selects cut to another length than planned: (shot, planned, cut) frames."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -117,6 +122,9 @@ class Report:
         if self.fps:  # the project loaded
             parts.append(f"{self.shots} shots")
             runtime = timing.format_runtime(self.runtime_frames, self.fps)
+            if self.cut_frames is not None and self.cut_frames != self.runtime_frames:
+                runtime += (f" planned, {timing.format_runtime(self.cut_frames, self.fps)} as cut "
+                            f"({len(self.recut)} shot{'s' * (len(self.recut) != 1)} recut)")
             if self.target_frames:
                 runtime += f" (target {timing.format_runtime(self.target_frames, self.fps)})"
             parts.append(runtime)
@@ -132,6 +140,9 @@ class Report:
             "runtime_frames": self.runtime_frames,
             "runtime_seconds": float(self.runtime_frames / self.fps) if self.fps else None,
             "target_frames": self.target_frames,
+            "cut_frames": self.cut_frames,
+            "recut": [{"shot": shot, "planned_frames": planned, "cut_frames": cut}
+                      for shot, planned, cut in self.recut],
             "fps": timing.fps_label(self.fps) if self.fps else None,
             "errors": [asdict(f) for f in self.errors],
             "warnings": [asdict(f) for f in self.warnings],
@@ -154,6 +165,7 @@ class _Checker:
         self.files()
         self.story()
         self.runtime()
+        self.cut()
         self.coverage()
         for shot in self.film.shots():
             self.shot_advice(shot)
@@ -233,6 +245,21 @@ class _Checker:
         if not low_shots <= self.report.shots <= high_shots:
             self.add(WARNING, "shot-count", f"{self.report.shots} shots; a first film is easiest to keep "
                      f"consistent with {low_shots}–{high_shots}")
+
+    def cut(self) -> None:
+        """The cut's length from the editor's selects, beside the plan (an unreadable selects.yaml is an
+        error: no reel can be built from it)."""
+        film = self.film
+        if film.root is None or not ((film.root / SELECTS_FILE).is_file() or (film.root / TAKES_DIR).is_dir()):
+            return
+        try:
+            cut = conform(film)
+        except ProjectError as exc:
+            self.report.findings += [Finding(ERROR, "selects", p.message, p.file or str(film.root / SELECTS_FILE),
+                                             p.line, p.shot) for p in exc.problems]
+            return
+        self.report.cut_frames = cut.length
+        self.report.recut = [(c.shot.id, c.planned, c.length) for c in cut.shots if c.length != c.planned]
 
     def coverage(self) -> None:
         used = Counter(s.beat for s in self.film.shots())

@@ -6,10 +6,12 @@
 - named after the film; ``global_start_time`` is the film's start timecode at its exact rate;
 - video track ``Boards``: one clip per shot in story order, named after the shot, whose media is
   the shot's board still (an ``ExternalReference`` with a plain absolute path) or a
-  ``MissingReference`` when the shot has no board yet — always exactly the shot's duration;
+  ``MissingReference`` when the shot has no board yet — always exactly the shot's length in the cut
+  (:mod:`shotreel.conform`: the select's trims, else the planned duration);
 - video track ``Takes`` above it: one clip per shot with takes, every take one entry of the clip's
-  ``media_references`` (key = take id), the chosen take active and the select's trim-in applied;
-  shots without takes are gaps of the shot's length, so the board shows through;
+  ``media_references`` (key = take id), the chosen take active with the select's trims; shots
+  without takes are gaps of the shot's length, so the board shows through, and so is the end of a
+  shot whose take runs short (no source range ever leaves its take's media);
 - audio tracks ``Dialogue`` and ``Sound``: placeholder clips (``MissingReference``) where a shot
   has dialogue or sound notes, gaps elsewhere;
 - one marker per beat at its first shot, on the top-level stack (hosts import stack markers as
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,9 @@ import opentimelineio as otio
 
 from . import __version__, timing
 from .checks import WARNING, Finding
+from .conform import ShotCut, conform
 from .model import Film, Selection, Shot, Take
-from .takes import chosen_take, find_takes, load_selects
+from .takes import find_takes, load_selects
 
 NAMESPACE = "shotreel"
 """The one metadata key shotreel writes under."""
@@ -120,8 +122,8 @@ def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
     :func:`shotreel.checks.run_checks` found (its warnings about shots become markers). Every duration is exact in frames at
     the film's rate. Things the reel had to decide for the user (a take at another frame rate, a
     take shorter than its shot, a select naming a take that is gone) are listed by
-    :func:`reel_notes`; the caveat: a take's select trims never change the shot's length — the
-    shot's duration in ``shotreel.yaml`` is the length in the reel.
+    :func:`reel_notes`. Shots run as :func:`shotreel.conform.conform` cuts them: a select's trims are
+    the shot's length, else its planned duration; a take never plays a frame outside its media.
     """
     if takes is None:
         takes = find_takes(film)
@@ -174,7 +176,7 @@ class _Builder:
         self.film = film
         self.warnings = warnings
         self.takes = takes
-        self.selects = selects
+        self.cuts = conform(film, takes, selects).shots
         self.board_for = board_for
         self.notes: list[str] = []
         self.headings = {scene.id: scene.heading for scene in film.scenes}
@@ -195,17 +197,19 @@ class _Builder:
         dialogue = otio.schema.Track(name=DIALOGUE_TRACK, kind=otio.schema.TrackKind.Audio)
         sound = otio.schema.Track(name=SOUND_TRACK, kind=otio.schema.TrackKind.Audio)
         first_shot_of_beat: dict[str, tuple[int, Shot]] = {}
-        position = 0
-        for shot in film.shots():
-            span = self.span(shot.duration)
-            block, take_clip = self.shot(shot, span)
+        for cut in self.cuts:
+            shot = cut.shot
+            span = self.span(cut.length)
+            block, take_clip = self.shot(cut, span)
             boards.append(self.board_clip(shot, span, block))
-            takes.append(take_clip if take_clip is not None else otio.schema.Gap(source_range=span))
+            if take_clip is not None:
+                takes.append(take_clip)
+            if cut.covered < cut.length:  # no take, or one that runs short: the board shows through
+                takes.append(otio.schema.Gap(source_range=self.span(cut.length - cut.covered)))
             dialogue.append(self.audio_clip(shot, span, "dialogue") if shot.dialogue
                             else otio.schema.Gap(source_range=span))
             sound.append(self.audio_clip(shot, span, "sound") if shot.sound else otio.schema.Gap(source_range=span))
-            first_shot_of_beat.setdefault(shot.beat, (position, shot))
-            position += shot.duration
+            first_shot_of_beat.setdefault(shot.beat, (cut.record_in, shot))
         # OTIO names a Timeline's own stack "tracks"; the reel's stack is unnamed.
         stack = otio.schema.Stack(name="", children=[boards, takes, dialogue, sound],
                                   markers=self.markers(first_shot_of_beat))
@@ -275,8 +279,9 @@ class _Builder:
         block = {"shot": shot.id, "scene": shot.scene, "beat": shot.beat, "role": role, role: text}
         return otio.schema.Clip(name=name, media_reference=ref, source_range=span, metadata={NAMESPACE: block})
 
-    def shot(self, shot: Shot, span: otio.opentime.TimeRange) -> tuple[dict, otio.schema.Clip | None]:
-        """The shot's metadata block, and its Takes clip (``None`` when it has no takes)."""
+    def shot(self, cut: ShotCut, span: otio.opentime.TimeRange) -> tuple[dict, otio.schema.Clip | None]:
+        """The shot's metadata block, and its Takes clip (``None`` when no take is on screen)."""
+        shot = cut.shot
         cam = shot.camera
         block: dict[str, Any] = {
             "shot": shot.id, "scene": shot.scene, "heading": self.headings.get(shot.scene, ""),
@@ -286,35 +291,31 @@ class _Builder:
             "dialogue": [{"character": d.character, "parenthetical": d.parenthetical, "line": d.text}
                          for d in shot.dialogue],
             "continuity": shot.continuity, "assets": list(shot.assets), "prompt": shot.prompt,
-            "duration": shot.duration_text or f"{shot.duration}f", "frames": shot.duration,
-            "line": shot.line, "takes": [], "take": None,
+            "duration": shot.duration_text or f"{shot.duration}f", "frames": cut.length,
+            "planned_frames": cut.planned, "line": shot.line, "takes": [], "take": None,
         }
+        for text in cut.notes:
+            self.note(shot, text)
         shot_takes = self.takes.get(shot.id) or []
-        if not shot_takes:
-            return block, None
-        selection = self.selects.get(shot.id)
-        chosen = chosen_take(shot_takes, selection)
-        assert chosen is not None
-        if selection is not None and selection.take != chosen.id:
-            self.note(shot, f"selected take {selection.take!r} is not on disk; using the newest, {chosen.id!r}")
-            selection = None
         references: dict[str, otio.schema.ExternalReference] = {}
         active = ""
         for take in shot_takes:
             key = take.id if take.id not in references else take.path.name
             references[key] = self.take_reference(take)
-            if take is chosen:
+            if take is cut.take:
                 active = key
             block["takes"].append(self.take_entry(take, key))
+        if cut.take is None or cut.covered == 0:
+            return block, None
         block["take"] = active
-        trim_in = 0
+        selection = cut.selection
         if selection is not None:
-            trim_in = int(selection.trim_in or 0)
             block["trim_in"] = selection.trim_in
             block["trim_out"] = selection.trim_out
-        take_rate = chosen.fps or self.film.fps
-        block["notes"] = self.check_take(shot, chosen, take_rate, trim_in, selection)
-        source = otio.opentime.TimeRange(timing.rational_time(trim_in, take_rate), span.duration)
+        block["notes"] = list(cut.notes)
+        take_rate = cut.take.fps or self.film.fps
+        source = otio.opentime.TimeRange(timing.rational_time(cut.source_in, take_rate),
+                                         timing.rational_time(cut.covered, self.film.fps))
         clip = otio.schema.Clip(name=shot.id, media_reference=references[active], source_range=source,
                                 metadata={NAMESPACE: block})
         clip.set_media_references(references, active)
@@ -338,34 +339,6 @@ class _Builder:
             "fps": timing.fps_label(take.fps) if take.fps else None, "frames": take.frames,
         }
 
-    def check_take(self, shot: Shot, take: Take, take_rate: Fraction, trim_in: int,
-                   selection: Selection | None) -> list[str]:
-        """Notes on how the chosen take fits its shot (placed frame-exactly, never retimed)."""
-        film_rate = self.film.fps
-        notes = []
-        if take.fps is not None and take.fps != film_rate:
-            notes.append(f"take {take.id!r} runs at {timing.fps_label(take.fps)} fps, the film at "
-                         f"{timing.fps_label(film_rate)}: placed for exactly {shot.duration} frames, not retimed")
-        # what the shot needs from the take, in the take's own frames
-        needed = Fraction(shot.duration) * take_rate / film_rate
-        if take.frames is not None:
-            available = take.frames - trim_in
-            if available < needed:
-                notes.append(f"take {take.id!r} has {take.frames} frames; from frame {trim_in} it covers "
-                             f"{_frames_text(available)} of the {_frames_text(needed)} the shot needs: "
-                             "the end of the shot runs past the take")
-            elif available > needed:
-                notes.append(f"take {take.id!r} has {take.frames} frames; the shot uses {_frames_text(needed)} "
-                             f"of them from frame {trim_in}")
-        if selection is not None and selection.trim_out is not None:
-            trimmed = int(selection.trim_out) - trim_in
-            if Fraction(trimmed) != needed:
-                notes.append(f"select trims {trimmed} frames of take {take.id!r} but the shot is {shot.duration} "
-                             "frames: the shot's duration in shotreel.yaml is kept")
-        for text in notes:
-            self.note(shot, text)
-        return notes
-
     def note(self, shot: Shot, text: str) -> None:
         self.notes.append(f"shot {shot.id}: {text}")
 
@@ -386,9 +359,3 @@ class _Builder:
                 comment=beat.summary if beat else "",
                 metadata={NAMESPACE: {"beat": beat_id, "shot": shot.id, "resolve_color": resolve_color}}))
         return markers
-
-
-def _frames_text(frames: Fraction | int) -> str:
-    value = Fraction(frames)
-    return f"{value.numerator} frames" if value.denominator == 1 else f"{float(value):.2f} frames"
-

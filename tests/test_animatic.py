@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from shotreel.animatic import AnimaticError, render_animatic
 from shotreel.cli import main
+from shotreel.conform import conform
 from shotreel.media import ffmpeg_exe, probe
 from shotreel.project import load_project
 
@@ -17,12 +18,7 @@ from ._media_support import add_take, frame_rgb, is_color, tiny_example
 
 
 def _record_in(film, shot_id: str) -> int:
-    position = 0
-    for shot in film.shots():
-        if shot.id == shot_id:
-            return position
-        position += shot.duration
-    raise KeyError(shot_id)
+    return conform(film).by_shot()[shot_id].record_in
 
 
 @pytest.mark.parametrize("fps", ["23.976", "25"])
@@ -44,20 +40,22 @@ def test_takes_are_conformed_to_their_shots(tmp_path: Path) -> None:
     folder = tmp_path / "film"
     film = tiny_example(folder)
     Image.new("RGB", (160, 90), (255, 255, 255)).save(folder / "boards" / "sh040.png")
-    add_take(folder, "sh030", "t1", 121, colors=("red",))  # 121 frames in a 96-frame shot: cut
-    add_take(folder, "sh020", "t1", 50, colors=("blue",))  # 50 frames in a 120-frame shot: held
+    add_take(folder, "sh030", "t1", 121, colors=("red",))  # 121 frames in a 96-frame shot: the first 96
+    add_take(folder, "sh020", "t1", 50, colors=("blue",))  # 50 frames in a 120-frame shot: then the board
+    Image.new("RGB", (160, 90), (0, 128, 0)).save(folder / "boards" / "sh020.png")
     film = load_project(folder)
     result = render_animatic(film, folder / "edit" / "a.mp4", burn_in=False)
     assert probe(result.path).frames == film.runtime()
     by_shot = {s.shot: s for s in result.shots}
-    assert (by_shot["sh030"].source, by_shot["sh030"].cut, by_shot["sh030"].held) == ("take", 25, 0)
-    assert (by_shot["sh020"].held, by_shot["sh020"].cut) == (70, 0)
+    assert (by_shot["sh030"].source, by_shot["sh030"].trim_out, by_shot["sh030"].held) == ("take", 96, 0)
+    assert by_shot["sh020"].held == 70
     assert by_shot["sh040"].source == "board"
-    assert any("sh030" in n and "25 cut" in n for n in result.notes)
-    assert any("sh020" in n and "held for 70" in n for n in result.notes)
+    assert any("sh020" in n and "the board shows for the last 70" in n for n in result.notes)
     sh020, sh030, sh040 = (_record_in(film, s) for s in ("sh020", "sh030", "sh040"))
     assert is_color(frame_rgb(result.path, sh020), "blue")
-    assert is_color(frame_rgb(result.path, sh030 - 1), "blue")  # the held last frame, to the shot's end
+    assert is_color(frame_rgb(result.path, sh020 + 49), "blue")  # the take's last frame
+    assert is_color(frame_rgb(result.path, sh020 + 50), "green")  # then its board, as in the reel
+    assert is_color(frame_rgb(result.path, sh030 - 1), "green")
     assert is_color(frame_rgb(result.path, sh030), "red")
     assert is_color(frame_rgb(result.path, sh040 - 1), "red")
     assert is_color(frame_rgb(result.path, sh040), "white")  # the board starts on its frame
@@ -76,9 +74,10 @@ def test_selects_pick_the_take_and_its_trims(tmp_path: Path) -> None:
     film = load_project(folder)
     chosen = render_animatic(film, folder / "edit" / "a.mp4", burn_in=False)
     entry = next(s for s in chosen.shots if s.shot == "sh030")
-    assert (entry.take, entry.trim_in, entry.held) == ("t1", 60, 36)
+    assert (entry.take, entry.trim_in, entry.trim_out, entry.frames, entry.held) == ("t1", 60, 120, 60, 0)
     assert is_color(frame_rgb(chosen.path, at), "green")  # trimmed: starts on the take's frame 60
-    assert probe(chosen.path).frames == film.runtime()
+    assert is_color(frame_rgb(chosen.path, at + 59), "green")
+    assert probe(chosen.path).frames == film.runtime() - 36  # the select's 60 frames, not the planned 96
 
 
 def test_a_take_at_another_rate_plays_in_real_time(tmp_path: Path) -> None:

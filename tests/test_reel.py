@@ -142,7 +142,7 @@ def test_board_for_decides_the_still(example_film, tmp_path):
 def test_takes_are_media_references_of_one_clip_with_the_newest_active(example_dir):
     add_take(example_dir, "sh020", "t001", created=1, seed=11)
     add_take(example_dir, "sh020", "t002", created=2, seed=22, frames=120)
-    add_take(example_dir, "sh090", "t001", created=1)
+    add_take(example_dir, "sh090", "t001", created=1, frames=120)
     film = load_project(example_dir)
     reel = build_reel(film)
     takes = track(reel, "Takes")
@@ -171,16 +171,54 @@ def test_the_select_chooses_the_take_and_trims_its_start(example_dir):
     clip = track(reel, "Takes")[1]
     assert clip.active_media_reference_key == "t001"
     assert clip.source_range.start_time.value == 12
-    assert frames(clip.source_range.duration, film) == 120  # the shot's length, 5 s at 24
+    assert frames(clip.source_range.duration, film) == 120  # out - in
     assert shot_block(clip)["trim_in"] == 12 and shot_block(clip)["trim_out"] == 132
 
 
-def test_a_select_longer_than_the_shot_keeps_the_shot_length_and_says_so(example_dir):
+def test_the_selects_trims_are_the_shots_length_and_the_later_shots_follow(example_dir):
     add_take(example_dir, "sh020", "t001", frames=300)
     write_selects(example_dir, "shots:\n  sh020: {take: t001, in: 0, out: 200}\n")
-    reel = build_reel(load_project(example_dir))
-    assert track(reel, "Takes")[1].source_range.duration.value == 120
-    assert any("select trims 200 frames" in note and "sh020" in note for note in reel_notes(reel))
+    film = load_project(example_dir)
+    reel = build_reel(film)
+    takes, boards = track(reel, "Takes"), track(reel, "Boards")
+    assert frames(takes[1].source_range.duration, film) == 200
+    assert frames(boards[1].duration(), film) == 200  # the board under it runs as long
+    assert frames(boards[2].range_in_parent().start_time, film) == 144 + 200
+    assert frames(reel.duration(), film) == film.runtime() + 80
+    block = shot_block(boards[1])
+    assert block["frames"] == 200 and block["planned_frames"] == 120
+    assert any("sh020" in note and "cut to 200 frames" in note and "planned 120" in note
+               for note in reel_notes(reel))
+
+
+def test_the_editors_out_point_ends_the_shot_inside_its_take(example_dir):
+    """shotreel select film sh040 t002 --in 00:00:00:12 --out 00:00:04:12: 96 frames of a 120-frame take."""
+    add_take(example_dir, "sh040", "t002", frames=120)
+    assert main(["select", str(example_dir), "sh040", "t002", "--in", "00:00:00:12", "--out", "00:00:04:12"]) == 0
+    film = load_project(example_dir)
+    reel = build_reel(film)
+    clip = next(c for c in track(reel, "Takes").find_clips() if c.name == "sh040")
+    assert clip.source_range.start_time.value == 12
+    assert frames(clip.source_range.duration, film) == 96
+    assert clip.source_range.end_time_exclusive() <= clip.media_reference.available_range.end_time_exclusive()
+    board = next(c for c in track(reel, "Boards") if c.name == "sh040")
+    assert frames(board.duration(), film) == 96
+
+
+def test_no_source_range_leaves_its_takes_media(example_dir):
+    add_take(example_dir, "sh030", "t001", frames=48)  # a 96-frame shot
+    add_take(example_dir, "sh050", "t001", frames=200)
+    write_selects(example_dir, "shots:\n  sh050: {take: t001, in: 150}\n")  # 144 planned, 50 left
+    film = load_project(example_dir)
+    reel = build_reel(film)
+    for clip in track(reel, "Takes").find_clips():
+        available = clip.media_reference.available_range
+        assert clip.source_range.start_time >= available.start_time
+        assert clip.source_range.end_time_exclusive() <= available.end_time_exclusive(), clip.name
+    items = list(track(reel, "Takes"))
+    assert [type(i).__name__ for i in items[2:4]] == ["Clip", "Gap"]  # sh030: its 48 frames, then the board
+    assert frames(items[3].duration(), film) == 48
+    assert frames(reel.duration(), film) == film.runtime()  # planned lengths kept without an out point
 
 
 def test_a_select_naming_a_missing_take_falls_back_to_the_newest(example_dir):
@@ -195,14 +233,15 @@ def test_a_select_naming_a_missing_take_falls_back_to_the_newest(example_dir):
 def test_a_take_at_another_rate_is_placed_frame_exactly_and_reported(tmp_path):
     folder = tmp_path / "film"
     film = example_at(folder, "23.976")
-    add_take(folder, "sh020", "t001", fps=25, frames=100)
+    add_take(folder, "sh020", "t001", fps=25, frames=130)
     reel = build_reel(film)
     clip = track(reel, "Takes")[1]
     shot = film.shot("sh020")
     assert frames(clip.range_in_parent().duration, film) == shot.duration  # the record length is the shot's
     assert frames(clip.range_in_parent().start_time, film) == film.shot("sh010").duration
     assert not clip.effects  # never retimed
-    assert clip.media_reference.available_range.duration.strictly_equal(otio.opentime.RationalTime(100, 25))
+    assert clip.media_reference.available_range.duration.strictly_equal(otio.opentime.RationalTime(130, 25))
+    assert clip.source_range.end_time_exclusive() <= clip.media_reference.available_range.end_time_exclusive()
     notes = reel_notes(reel)
     assert any("sh020" in n and "25 fps" in n and "23.976" in n and "not retimed" in n for n in notes)
     assert shot_block(clip)["notes"] and "25 fps" in shot_block(clip)["notes"][0]
@@ -213,7 +252,7 @@ def test_a_take_at_another_rate_is_placed_frame_exactly_and_reported(tmp_path):
 def test_a_take_shorter_than_its_shot_is_reported(example_dir):
     add_take(example_dir, "sh030", "t001", frames=48)
     reel = build_reel(load_project(example_dir))
-    assert any("sh030" in n and "runs past the take" in n for n in reel_notes(reel))
+    assert any("sh030" in n and "the board shows for the last 48" in n for n in reel_notes(reel))
 
 
 # -- metadata, audio, markers ----------------------------------------------------------------------
@@ -303,7 +342,7 @@ def test_shotreel_reel_writes_the_otio_and_prints_notes(example_dir, capsys):
     assert main(["reel", str(example_dir)]) == 0
     out = capsys.readouterr().out
     written = example_dir / "edit" / "reel.otio"
-    assert f"wrote {written}" in out and "runs past the take" in out
+    assert f"wrote {written}" in out and "the board shows for the last 48" in out
     reel = otio.adapters.read_from_file(str(written))
     assert [c.name for c in reel.tracks[0]] == [s.id for s in load_project(example_dir).shots()]
 

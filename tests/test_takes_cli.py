@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,22 @@ def test_selects_read_timecode_trims_at_the_takes_rate_and_name_bad_lines(film_d
     (film_dir / "selects.yaml").write_text("shots:\n  sh030: {take: t1, in: 50, out: 40}\n")
     with pytest.raises(ShotreelError, match=r"selects.yaml:2: shot sh030: out 40 must come after in 50"):
         load_selects(film)
+
+
+def test_takes_and_check_report_the_cut_beside_the_plan(film_dir: Path, capsys) -> None:
+    assert main(["select", str(film_dir), "sh030", "t1", "--in", "12", "--out", "108"]) == 0
+    capsys.readouterr()
+    assert main(["takes", str(film_dir), "sh030"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "sh030  4s (96f)  2 takes"  # 96 frames: as planned
+    assert main(["select", str(film_dir), "sh030", "t1", "--in", "12", "--out", "72"]) == 0
+    capsys.readouterr()
+    assert main(["takes", str(film_dir), "sh030"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "sh030  4s (96f planned, 60f as cut)  2 takes"
+    main(["check", str(film_dir)])
+    out = capsys.readouterr().out
+    assert "cut: shot sh030: 60f in the cut, planned 96f" in out
+    assert "1m 00.0s planned, 58.5s as cut (1 shot recut)" in out
+    main(["check", str(film_dir), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["cut_frames"] == 1440 - 36
+    assert report["recut"] == [{"shot": "sh030", "planned_frames": 96, "cut_frames": 60}]

@@ -25,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         for finding in report.findings:
             print(finding, file=sys.stdout)
-        if report.findings:
+        for shot, planned, cut in report.recut:
+            print(f"cut: shot {shot}: {cut}f in the cut, planned {planned}f (the planned length is what "
+                  "generation aims for)")
+        if report.findings or report.recut:
             print()
         print(("ok: " if report.ok else "failed: ") + report.summary())
     return 0 if report.ok else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import timing
+from ..conform import conform
 from ..errors import ProjectError
 from ..media import MediaError
 from ..project import load_project
@@ -43,12 +44,15 @@ def run(args: argparse.Namespace) -> int:
         shots = [shot]
     takes = find_takes(film)
     selects = load_selects(film)
+    cuts = conform(film, takes, selects).by_shot()
     total = 0
     for shot in shots:
         shot_takes = takes.get(shot.id, [])
         total += len(shot_takes)
         count = f"{len(shot_takes)} take{'s' if len(shot_takes) != 1 else ''}" if shot_takes else "no takes"
-        print(f"{shot.id}  {timing.format_duration(shot.duration, film.fps)} ({shot.duration}f)  {count}")
+        cut = cuts[shot.id]
+        recut = f" planned, {cut.length}f as cut" if cut.length != cut.planned else ""
+        print(f"{shot.id}  {timing.format_duration(shot.duration, film.fps)} ({shot.duration}f{recut})  {count}")
         selection = selects.get(shot.id)
         chosen = chosen_take(shot_takes, selection)
         for take in reversed(shot_takes):
