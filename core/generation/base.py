@@ -16,7 +16,8 @@ Failures are typed so the scheduler can act on them without knowing the provider
 - :class:`ResultExpired` — the result URL is gone.
 - :class:`DiskFull` — the disk filled up while a result was stored; the job is kept for the next run.
 
-:class:`WebhookEvent` is what a provider's ``parse_webhook`` returns for one delivery.
+:class:`WebhookEvent` is what a provider's ``parse_webhook`` returns for one delivery;
+:class:`CostEstimate` what its ``cost_estimate`` returns for one request: the price and why.
 """
 
 from __future__ import annotations
@@ -245,6 +246,21 @@ class Capabilities:
     max_concurrency: int = 4
 
 
+@dataclass(frozen=True)
+class CostEstimate:
+    """What one take is expected to cost, in US dollars, and why.
+
+    ``explanation`` is one line a person can check against the provider's price list: the length the
+    provider bills for the shot (a 6 s shot may be billed as a 10 s clip), the rate and the model, e.g.
+    ``5 s shot → billed as 5 s at $0.05/s (gen4_turbo: 5 credits/s × $0.01) = $0.25``. Both come from the
+    same computation, so the text never disagrees with the amount. Prices are estimates from published
+    figures; the provider's own bill is what counts.
+    """
+
+    amount: float
+    explanation: str
+
+
 class Provider:
     """The interface every provider implements.
 
@@ -261,6 +277,7 @@ class Provider:
     queues_overflow: bool = False
     poll_interval: float | None = None  # seconds between polls of one job (the scheduler's default if None)
     typical_duration: float | None = None  # seconds a job usually runs: where to poll first, before learning
+    billing: str = ""  # how the provider bills, in one sentence (printed once above a dry run's costs)
 
     def capabilities(self, model: str) -> Capabilities:
         return Capabilities()
@@ -275,9 +292,32 @@ class Provider:
     def validate(self, request: GenerationRequest) -> None:
         """Raise :class:`BadRequest` (naming the shot and the fix) if the provider would reject it."""
 
+    def missing_keys(self) -> list[str]:
+        """The names of the environment variables holding this provider's keys that are not set (never the
+        values); empty when the provider needs no key or has every key it needs."""
+        return []
+
+    def require_key(self, shot: str | None = None) -> None:
+        """Raise :class:`AuthFailed` naming every missing key's environment variable (see :meth:`missing_keys`)."""
+        missing = self.missing_keys()
+        if missing:
+            raise AuthFailed(f"{self.name}: no API key: set {' and '.join(missing)} in the environment", shot=shot)
+
     def estimate_cost(self, request: GenerationRequest) -> float:
-        """The expected price in US dollars (0 for local providers)."""
+        """The expected price in US dollars (0 for local providers); :meth:`cost_estimate` says why."""
         return 0.0
+
+    def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
+        """The expected price of ``request`` and the reason for it (see :class:`CostEstimate`).
+
+        This default wraps :meth:`estimate_cost` for providers that only define that; the hosted providers
+        compute both here and derive :meth:`estimate_cost` from it.
+        """
+        amount = self.estimate_cost(request)
+        if not amount:
+            where = "on this machine" if not self.needs_network else "on your own server"
+            return CostEstimate(0.0, f"runs {where}: nothing is billed = $0.00")
+        return CostEstimate(amount, f"{self.name}'s own estimate = ${amount:.2f}")
 
     def submit(self, request: GenerationRequest) -> JobHandle:
         raise NotImplementedError

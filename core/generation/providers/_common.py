@@ -4,8 +4,10 @@ A provider module declares its models as :class:`ModelSpec` rows (allowed durati
 prompt length, output ratios, an *estimated* price) and its image rules as :class:`ImageRules`;
 :class:`ClientProvider` turns those into :class:`~shotreel.generation.base.Capabilities`, a
 ``validate()`` that refuses what the provider would refuse before anything is spent, and
-``estimate_cost()``. Keys come from the option ``api_key`` or the provider's usual environment variable;
-the base URL from the option ``base_url``, then ``SHOTREEL_<NAME>_BASE_URL``, then the real endpoint.
+``cost_estimate()``: the price and why (the length billed for the shot, the rate), from which
+``estimate_cost()`` is derived. Keys come from the option ``api_key`` or the provider's usual environment
+variable (``missing_keys()`` names those not set); the base URL from the option ``base_url``, then
+``SHOTREEL_<NAME>_BASE_URL``, then the real endpoint.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from PIL import Image, UnidentifiedImageError
 
 from ..base import (
     RACY_SECONDS,
-    AuthFailed,
     BadRequest,
     Capabilities,
+    CostEstimate,
     GenerationError,
     GenerationRequest,
     JobHandle,
@@ -96,6 +98,14 @@ class ImageInfo:
     @property
     def mime(self) -> str:
         return f"image/{self.format}"
+
+
+def usd(amount: float) -> str:
+    """``$0.25`` / ``$0.056``: dollars with two decimals, more only when the amount has them."""
+    cents = amount * 100
+    if abs(cents - round(cents)) < 1e-9:
+        return f"${amount:.2f}"
+    return "$" + f"{amount:.4f}".rstrip("0")
 
 
 def format_seconds(values: tuple[float, ...]) -> str:
@@ -333,14 +343,9 @@ class ClientProvider(Provider):
     def _auth_for_request(self) -> dict[str, str]:
         return self._auth_headers() if self._api_key else {}
 
-    def require_key(self, shot: str | None = None) -> None:
-        """Raise :class:`AuthFailed` naming the environment variable(s) to set when the key is missing."""
-        if not self._api_key:
-            names = " and ".join(self.env_keys)
-            raise AuthFailed(
-                f"{self.name}: no API key: set {names} in the environment (or pass the api_key option)",
-                shot=shot,
-            )
+    def missing_keys(self) -> list[str]:
+        """The environment variables to set (all of ``env_keys``) when no key was found; else empty."""
+        return [] if self._api_key else list(self.env_keys)
 
     # -- models and capabilities -----------------------------------------------------------------
     def _accepts_any_model(self) -> bool:
@@ -453,9 +458,40 @@ class ClientProvider(Provider):
         """Provider-specific checks (override)."""
 
     def estimate_cost(self, request: GenerationRequest) -> float:
-        """An estimate in USD: the model's documented price per second × the clip length it will bill."""
+        """An estimate in USD: the amount of :meth:`cost_estimate`."""
+        return self.cost_estimate(request).amount
+
+    def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
+        """The price of the clip the provider will bill for ``request`` and why: the billed length
+        (:meth:`billed_length`) × the rate per second (:meth:`rate`). Raises :class:`BadRequest` when the
+        provider makes no clip that long."""
         spec = self.spec(request.model or self.model, request.shot_id)
-        return round(spec.price_per_s * self.clip_seconds(request, spec), 4)
+        seconds, length = self.billed_length(request, spec)
+        per_s, why = self.rate(request, spec)
+        amount = round(per_s * seconds, 4)
+        return CostEstimate(amount, f"{length} at {usd(per_s)}/s ({why}) = {usd(round(amount, 2))}")
+
+    def rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        """The price per billed second for ``request`` (USD) and where it comes from (override)."""
+        return spec.price_per_s, f"{spec.name}, published price"
+
+    def billed_length(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        """The clip length the provider bills for ``request`` (:meth:`clip_seconds`) and, as text, how the
+        shot's length became it: ``6 s shot → billed as 10 s (gen4_turbo makes clips of 5 or 10 s; rounded
+        up)``."""
+        seconds = self.clip_seconds(request, spec)
+        need = float(Fraction(request.duration_frames) / request.fps)
+        shot = f"{round(need, 2):g} s shot"
+        if abs(need - round(need)) > FRAME_SLACK:
+            shot += f" ({request.duration_frames} frames at {float(request.fps):g} fps)"
+        text = f"{shot} → billed as {seconds:g} s"
+        allowed = spec.allowed()
+        if request.extra.get("duration_s") is not None:
+            return seconds, f"{text} (asked for {seconds:g} s)"
+        if abs(seconds - need) > FRAME_SLACK:
+            steps = " in whole seconds" if not spec.durations and len(allowed) > 1 else ""
+            return seconds, f"{text} ({spec.name} makes clips of {format_seconds(allowed)}{steps}; rounded up)"
+        return seconds, text
 
     def images(self, request: GenerationRequest) -> tuple[ImageInfo | None, ImageInfo | None]:
         """The start and end images, read and checked."""

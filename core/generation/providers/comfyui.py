@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from ..base import (
     BadRequest,
     Capabilities,
+    CostEstimate,
     GenerationError,
     GenerationRequest,
     JobHandle,
@@ -156,6 +157,7 @@ class ComfyUIProvider(ClientProvider):
     default_concurrency = 1  # one GPU runs one workflow at a time
     queues_overflow = True  # the next waits in ComfyUI's queue, so the GPU never idles between jobs
     extra_options = ("workflow", "client_id")
+    billing = "your own ComfyUI server: nothing is billed"
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -211,8 +213,9 @@ class ComfyUIProvider(ClientProvider):
         load_workflow(self.workflow_path, request.shot_id)
         super().validate(request)
 
-    def estimate_cost(self, request: GenerationRequest) -> float:
-        return 0.0
+    def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
+        seconds = self.clip_seconds(request)
+        return CostEstimate(0.0, f"{round(seconds, 2):g} s shot on your own ComfyUI server: nothing is billed = $0.00")
 
     # -- submit ---------------------------------------------------------------------------------
     @staticmethod

@@ -7,8 +7,9 @@ succeeded, none → moderation of the output; a 422 ``detail[]`` with ``content_
 moderation, other 422 → bad request; a 5xx with ``error_type`` → the job failed on fal's side (not
 charged; generate again). Input field names differ per model (``image_url``/``tail_image_url`` on
 Kling). Boards go as data URIs. fal deduplicates nothing: the webhook (``fal_webhook`` option) may arrive
-more than once — :meth:`FalProvider.parse_webhook` returns the request id to upsert on. Prices are
-estimates from fal's published per-clip prices (reference §2.4).
+more than once — :meth:`FalProvider.parse_webhook` returns the request id to upsert on. fal prices a clip
+as a price for its first 5 s plus a price per further second (Kling 2.1 standard $0.28 per 5 s + $0.056/s;
+reference §2.4); failures on fal's side (5xx) are not charged, a refused input (422) may be.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from ..base import (
     AmbiguousSubmit,
     BadRequest,
+    CostEstimate,
     GenerationError,
     GenerationRequest,
     JobHandle,
@@ -29,13 +31,17 @@ from ..base import (
     RetryLater,
     WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, data_uri
+from ._common import ClientProvider, ImageRules, ModelSpec, data_uri, usd
 from ._http import Response
 
 CONTENT_TYPES = {"content_policy_violation", "nsfw_content_detected"}
 
 
-def _kling(endpoint: str, tail: bool, price: float) -> ModelSpec:
+BASE_S = 5.0  # fal's Kling prices are per clip of 5 s, plus a price per second beyond
+
+
+def _kling(endpoint: str, tail: bool, base_price: float, price: float) -> ModelSpec:
+    """A Kling endpoint on fal: ``base_price`` for the first 5 s, ``price`` per second after (USD)."""
     return ModelSpec(
         endpoint,
         durations=(5, 10),
@@ -43,19 +49,20 @@ def _kling(endpoint: str, tail: bool, price: float) -> ModelSpec:
         seed=False,
         max_prompt=2500,
         price_per_s=price,
-        fields={"image": "image_url", "end": "tail_image_url" if tail else None, "duration": "string"},
+        fields={"image": "image_url", "end": "tail_image_url" if tail else None, "duration": "string",
+                "base_price": base_price},
     )
 
 
 MODELS = {
     "fal-ai/kling-video/v2.1/standard/image-to-video": _kling(
-        "fal-ai/kling-video/v2.1/standard/image-to-video", False, 0.056
+        "fal-ai/kling-video/v2.1/standard/image-to-video", False, 0.28, 0.056
     ),
     "fal-ai/kling-video/v2.1/pro/image-to-video": _kling(
-        "fal-ai/kling-video/v2.1/pro/image-to-video", True, 0.098
+        "fal-ai/kling-video/v2.1/pro/image-to-video", True, 0.49, 0.098
     ),
-    "fal-ai/kling-video/v2.5-turbo/pro/image-to-video": _kling(
-        "fal-ai/kling-video/v2.5-turbo/pro/image-to-video", True, 0.07
+    "fal-ai/kling-video/v2.5-turbo/pro/image-to-video": _kling(  # $0.35 per 5 s; per second after: assumed
+        "fal-ai/kling-video/v2.5-turbo/pro/image-to-video", True, 0.35, 0.07
     ),
 }
 
@@ -80,6 +87,29 @@ class FalProvider(ClientProvider):
     default_concurrency = 2  # fal starts accounts at 2 concurrent; more wait IN_QUEUE
     queues_overflow = True
     extra_options = ("webhook_url", "media_expiration_s", "cfg_scale")
+    billing = ("fal bills per clip: a price for the first 5 s plus a price per further second; failures on "
+               "fal's side (5xx) are not charged, a refused input (422) may be")
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        expiration = self.options.get("media_expiration_s")
+        if expiration is not None and (isinstance(expiration, bool) or not isinstance(expiration, int)
+                                       or expiration <= 0):
+            raise BadRequest(f"fal: media_expiration_s must be a whole number of seconds above 0, "
+                             f"not {expiration!r}")
+
+    def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
+        """The first 5 s at the clip price, each further second at the per-second price."""
+        spec = self.spec(request.model or self.model, request.shot_id)
+        seconds, length = self.billed_length(request, spec)
+        base = spec.fields["base_price"]
+        beyond = max(0.0, seconds - BASE_S)
+        amount = round(base + beyond * spec.price_per_s, 4)
+        price = f"{usd(base)} per {BASE_S:g} s"
+        if beyond:
+            price += f" + {beyond:g} s × {usd(spec.price_per_s)}/s"
+        model = spec.name.removeprefix("fal-ai/").removesuffix("/image-to-video")
+        return CostEstimate(amount, f"{length} at {price} (fal's price for {model}) = {usd(round(amount, 2))}")
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self._api_key}"}

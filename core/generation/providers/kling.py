@@ -9,7 +9,8 @@ client id (a UUID recorded in the ledger before the submit) is sent as ``externa
 ``code`` decides failures: 1000–1004 auth, 1100–1102 account/credit, 12xx invalid, 1301 content,
 1302/1303 rate/concurrency, 1304 IP whitelist, 5000–5002 server. States submitted → queued, processing →
 running, succeed (with a video) → succeeded, failed → failed (``task_status_msg``). Kling has no cancel
-endpoint. Prices are estimates (per second, from fal's Kling list, reference §2.4).
+endpoint. Kling bills prepaid resource packages per clip (5 or 10 s; 3–15 s on kling-v3): the dollar
+prices here are fal's for the same models (reference §2.4), an estimate of what the package spends.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class KlingProvider(ClientProvider):
     typical_duration = 75.0  # s: 30–120 s in std mode (reference §2.3; learnt per run)
     default_concurrency = 3
     extra_options = ("access_key", "secret_key", "mode", "cfg_scale", "callback_url", "token_lifetime")
+    billing = ("Kling bills prepaid resource packages per clip of 5 or 10 s (3–15 s on kling-v3); the dollar "
+               "prices are fal's for the same models, an estimate of what the package spends")
 
     def __init__(self, **options: Any):
         access = options.pop("access_key", None)
@@ -113,6 +116,9 @@ class KlingProvider(ClientProvider):
         mode = self.options.get("mode", "std")
         if mode not in ("std", "pro"):
             raise BadRequest(f"kling: mode must be std or pro, not {mode!r}")
+        cfg_scale = self.options.get("cfg_scale")
+        if cfg_scale is not None and not (isinstance(cfg_scale, (int, float)) and 0 <= cfg_scale <= 1):
+            raise BadRequest(f"kling: cfg_scale must be a number from 0 to 1, not {cfg_scale!r}")
         self.lifetime = int(self.options.get("token_lifetime", TOKEN_LIFETIME))
 
     # -- auth -----------------------------------------------------------------------------------
@@ -125,14 +131,13 @@ class KlingProvider(ClientProvider):
             found.append(self._token[0])
         return found
 
-    def require_key(self, shot: str | None = None) -> None:
-        missing = [
+    def missing_keys(self) -> list[str]:
+        """``KLING_ACCESS_KEY`` and/or ``KLING_SECRET_KEY``: whichever is not set (both are needed)."""
+        return [
             name
             for name, value in (("KLING_ACCESS_KEY", self._access), ("KLING_SECRET_KEY", self._secret))
             if not value
         ]
-        if missing:
-            raise AuthFailed(f"kling: no API key: set {' and '.join(missing)} in the environment", shot=shot)
 
     def token(self, renew: bool = False) -> str:
         """The current JWT, signed anew when missing, near expiry, or ``renew``."""
@@ -226,10 +231,14 @@ class KlingProvider(ClientProvider):
             return "pro"
         return str(self.options.get("mode", "std"))
 
-    def estimate_cost(self, request: GenerationRequest) -> float:
-        spec = self.spec(request.model or self.model, request.shot_id)
-        price = spec.fields["pro_price"] if self.mode(request, spec) == "pro" else spec.price_per_s
-        return round(price * self.clip_seconds(request, spec), 4)
+    def rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        mode = self.mode(request, spec)
+        price = spec.fields["pro_price"] if mode == "pro" else spec.price_per_s
+        if mode == "pro" and request.end_image is not None and spec.fields.get("end_needs_pro"):
+            how = "pro mode: the end board needs it"
+        else:
+            how = f"{mode} mode"
+        return price, f"{spec.name}, {how}; fal's price for it"
 
     def body(self, request: GenerationRequest, spec: ModelSpec) -> dict[str, Any]:
         """The JSON body of the create."""

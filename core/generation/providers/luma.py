@@ -7,7 +7,8 @@ boards and pass URLs if Luma refuses them). Durations ``"5s"``/``"9s"``; ``aspec
 dreaming → running, completed with ``assets.video`` → succeeded (without one → moderation of the
 output), failed → failed (``failure_reason``; moderation when it names content). No seed, no negative
 prompt, no client id. ``parse_webhook`` reads a ``callback_url`` delivery (unsigned: treat it as a hint
-and re-poll). Prices are estimates (≈ $0.08/s for ray-2 at 720p, third-party figures).
+and re-poll). Luma bills from a credit balance (in US cents) and publishes no API price list: the prices
+here are third-party estimates (≈ $0.08/s for ray-2 at 720p), scaled with the resolution by pixel count.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..base import (
     ModerationBlocked,
     WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, nearest_ratio
+from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, nearest_ratio, usd
 from ._http import CONTENT_WORDS
 
 RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
@@ -84,6 +85,8 @@ class LumaProvider(ClientProvider):
     typical_duration = 60.0  # s: a ray-2 clip usually takes about a minute (estimate; learnt per run)
     default_concurrency = 4
     extra_options = ("resolution", "callback_url", "loop")
+    billing = ("Luma bills each generation from a credit balance (in US cents) and publishes no API price "
+               "list: the prices here are third-party estimates at 720p, scaled by pixel count")
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -93,8 +96,14 @@ class LumaProvider(ClientProvider):
                 f"luma: resolution must be one of {', '.join(RESOLUTIONS)}, not {self.resolution!r}"
             )
 
-    def estimate_cost(self, request: GenerationRequest) -> float:
-        return round(super().estimate_cost(request) * RESOLUTION_FACTOR[self.resolution], 4)
+    def rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        factor = RESOLUTION_FACTOR[self.resolution]
+        why = f"{spec.name}: ≈ {usd(spec.price_per_s)}/s at 720p, a third-party figure"
+        if spec.fields.get("fixed"):
+            return spec.price_per_s, f"{why}; {spec.name} has one length and resolution"
+        if factor != 1.0:
+            why += f"; × {factor:g} for {self.resolution} by pixel count, a guess"
+        return round(spec.price_per_s * factor, 6), why
 
     def body(self, request: GenerationRequest, spec: ModelSpec) -> dict[str, Any]:
         """The JSON body of the create."""

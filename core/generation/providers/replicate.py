@@ -9,7 +9,8 @@ canceled/aborted → canceled. 429 ``Request was throttled`` → retry later (it
 request. Outputs are deleted after an hour (``data_removed``): fetch at once. Webhooks use Standard
 Webhooks signing; :meth:`ReplicateProvider.parse_webhook` verifies ``webhook-signature`` when a secret
 (``webhook_secret`` option, ``whsec_…``) is set and returns the ``webhook-id`` to deduplicate on.
-Prices are estimates per second of output.
+Replicate prices each model per second of output (estimates here; kling-v2.1 standard or pro mode): a
+prediction canceled while it runs is charged, one aborted before it starts is not.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ class ReplicateProvider(ClientProvider):
     default_concurrency = 4
     queues_overflow = True  # a prediction waits `starting` until the model has capacity
     extra_options = ("webhook_url", "webhook_secret", "mode")
+    billing = ("Replicate bills each model per second of output; a prediction canceled while it runs is "
+               "charged, one aborted before it starts is not")
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        mode = self.options.get("mode", "standard")
+        if mode not in ("standard", "pro"):
+            raise BadRequest(f"replicate: mode must be standard or pro, not {mode!r}")
 
     def body(self, request: GenerationRequest, spec: ModelSpec) -> dict[str, Any]:
         """The prediction body: ``{input, webhook?}``."""
@@ -101,11 +110,14 @@ class ReplicateProvider(ClientProvider):
             body["webhook_events_filter"] = ["completed"]
         return body
 
-    def estimate_cost(self, request: GenerationRequest) -> float:
-        spec = self.spec(request.model or self.model, request.shot_id)
-        pro = spec.fields.get("mode") and (request.end_image is not None or self.options.get("mode") == "pro")
-        price = spec.fields["pro_price"] if pro else spec.price_per_s
-        return round(price * self.clip_seconds(request, spec), 4)
+    def rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        if not spec.fields.get("mode"):
+            return spec.price_per_s, f"{spec.name}, Replicate's price per second of output"
+        if request.end_image is not None:
+            return spec.fields["pro_price"], f"{spec.name}, pro mode: the end board needs it"
+        mode = str(self.options.get("mode", "standard"))
+        price = spec.fields["pro_price"] if mode == "pro" else spec.price_per_s
+        return price, f"{spec.name}, {mode} mode"
 
     def submit(self, request: GenerationRequest) -> JobHandle:
         spec = self.prepare(request)

@@ -7,7 +7,9 @@ if ``output`` holds a URL (else moderation of the output), FAILED → the ``fail
 failure (``SAFETY.INPUT.*`` / ``SAFETY.OUTPUT.*`` → moderation, ``INTERNAL*`` → retry later,
 ``ASSET.INVALID`` → bad request), CANCELLED/CANCELED → canceled. Runway has no negative prompt and no
 client job id: a create that may have arrived is :class:`AmbiguousSubmit` and is never resent.
-Prices are estimates (1 credit = $0.01; gen4_turbo 5 credits/s …), re-check before relying on them.
+Runway bills API credits ($0.01 each) per second of the clip it makes: gen4_turbo 5 credits/s, gen4.5 12,
+veo3.1 20–40, veo3.1_fast 10–15, veo3 40 (the upper figure is used where there is a range); estimates,
+re-check before relying on them.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ MODELS = {
         ratios=GEN4_RATIOS,
         negative_prompt=False,
         price_per_s=0.05,
+        fields={"credits": "5"},
     ),
     "gen4.5": ModelSpec(
         "gen4.5",
@@ -52,6 +55,7 @@ MODELS = {
         negative_prompt=False,
         needs_image=False,
         price_per_s=0.12,
+        fields={"credits": "12"},
     ),
     "veo3.1": ModelSpec(
         "veo3.1",
@@ -63,6 +67,7 @@ MODELS = {
         negative_prompt=False,
         needs_image=False,
         price_per_s=0.40,
+        fields={"credits": "20–40"},
     ),
     "veo3.1_fast": ModelSpec(
         "veo3.1_fast",
@@ -74,6 +79,7 @@ MODELS = {
         negative_prompt=False,
         needs_image=False,
         price_per_s=0.15,
+        fields={"credits": "10–15"},
     ),
     "veo3": ModelSpec(
         "veo3",
@@ -84,9 +90,11 @@ MODELS = {
         negative_prompt=False,
         needs_image=False,
         price_per_s=0.40,
+        fields={"credits": "40"},
     ),
 }
 
+THRESHOLDS = ("auto", "low")  # contentModeration.publicFigureThreshold
 QUEUED = {"PENDING", "THROTTLED"}
 CANCELED = {"CANCELLED", "CANCELED"}
 
@@ -106,6 +114,19 @@ class RunwayProvider(ClientProvider):
     default_concurrency = 2
     queues_overflow = True  # over the tier's limit a task waits THROTTLED (reference §2.1)
     extra_options = ("public_figure_threshold",)
+    billing = ("Runway bills API credits ($0.01 each) per second of the clip it makes; failed generations are "
+               "refunded, blocked inputs (SAFETY.INPUT) are not")
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        threshold = self.options.get("public_figure_threshold")
+        if threshold is not None and threshold not in THRESHOLDS:
+            raise BadRequest(f"runway: public_figure_threshold must be auto or low, not {threshold!r}")
+
+    def rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        credits = spec.fields["credits"]
+        upper = " — the upper figure" if "–" in credits else ""
+        return spec.price_per_s, f"{spec.name}: {credits} credits/s × $0.01{upper}"
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}", "X-Runway-Version": API_VERSION}
