@@ -2,6 +2,10 @@
 
 :func:`generate` is a plain function a host can call from a worker thread. One run:
 
+0. checks what it can without the project's state: every key the provider needs is in the environment
+   and the model is known — a run that cannot start fails here, before the ledger is opened or anything
+   recorded (a dry run instead reports the missing keys, each request the provider would refuse, and each
+   take's cost with the reason, :class:`~shotreel.generation.base.CostEstimate`);
 1. reconciles the ledger: jobs an earlier run left at the provider are polled and downloaded; a
    job whose submit may have reached the provider is looked up by client id, else left
    ``unknown_submit`` for the user (never resubmitted automatically);
@@ -49,6 +53,7 @@ from .base import (
     AmbiguousSubmit,
     AuthFailed,
     BadRequest,
+    CostEstimate,
     DiskFull,
     GenerationError,
     GenerationRequest,
@@ -112,6 +117,10 @@ class GenerationSummary:
     waiting: list[TakeOutcome] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     other_providers: dict[str, int] = field(default_factory=dict)
+    billing: str = ""  # how the provider bills (:attr:`Provider.billing`)
+    costs: list[CostEstimate] = field(default_factory=list)  # one per request of ``requests``, in order
+    missing_keys: list[str] = field(default_factory=list)  # dry run: environment variables not set
+    invalid: list[TakeOutcome] = field(default_factory=list)  # dry run: requests the provider would refuse
     estimated_cost: float = 0.0
     spent: float = 0.0
     stopped: str = ""
@@ -126,6 +135,11 @@ class GenerationSummary:
     @property
     def ok(self) -> bool:
         return not (self.failed or self.unknown or self.waiting or self.error or self.stopped)
+
+    @property
+    def would_fail(self) -> bool:
+        """A dry run found what would stop the real run: a missing key or a request the provider refuses."""
+        return bool(self.missing_keys or self.invalid)
 
 
 def failure_kind(error: BaseException) -> str:
@@ -859,9 +873,12 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
     option ``max_concurrency`` when the account allows more). Where the provider queues what is over its
     limit (:attr:`Provider.queues_overflow`), ``queue_ahead`` more jobs (default :func:`default_queue_ahead`)
     wait in its queue, so a slot that comes free starts the next job at once, not after a poll and a
-    submit. ``dry_run`` plans and prices the requests without sending anything or touching the ledger. ``stop`` ends the run cleanly (jobs stay in the ledger).
-    ``progress`` is called from worker threads. Errors in the input (a missing board, an unknown
-    shot, a request the provider would refuse) are raised before anything is recorded or sent.
+    submit. ``dry_run`` plans, checks and prices the requests without sending anything or touching the
+    ledger: the summary's ``missing_keys``, ``invalid`` and ``costs`` say what a real run would meet and
+    pay. ``stop`` ends the run cleanly (jobs stay in the ledger). ``progress`` is called from worker
+    threads. A missing key (:class:`AuthFailed`) or an unknown model is raised before the ledger is
+    opened; errors in the input (a missing board, an unknown shot, a request the provider would refuse)
+    before anything is recorded or sent.
     """
     started = time.monotonic()
     if film.root is None:
@@ -871,9 +888,10 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
     prov = provider if isinstance(provider, Provider) else get_provider(provider, **(options or {}))
     model = model or prov.default_model()
     chosen = _chosen_shots(film, shots)
-    summary = GenerationSummary(provider=prov.name, model=model, dry_run=dry_run)
+    summary = GenerationSummary(provider=prov.name, model=model, dry_run=dry_run, billing=prov.billing)
     root = Path(film.root)
     if dry_run:
+        summary.missing_keys = prov.missing_keys()
         ledger = Ledger.open_readonly(root)
         try:
             plan = _plan(film, chosen, prov, model, ledger, takes_per_shot, new_takes, seed, extra or {})
@@ -886,9 +904,11 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         finally:
             if ledger is not None:
                 ledger.close()
-        _fill_plan(summary, plan, prov)
+        _fill_plan(summary, plan, prov, check=True)
         summary.elapsed = time.monotonic() - started
         return summary
+    prov.require_key()  # before the ledger: a run that cannot send anything records nothing
+    prov.capabilities(model)  # an unknown model is refused here too
     stop = stop or threading.Event()
     with project_lock(root), Ledger.open(root) as ledger:
         _clean_staging(root)
@@ -896,6 +916,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         for request in [r for _, r in plan.resumed] + plan.new:
             prov.validate(request)
         _fill_plan(summary, plan, prov)
+        price = {(r.shot_id, r.take_id): c.amount for r, c in zip(summary.requests, summary.costs, strict=True)}
         for row, request in plan.resumed:
             if request.request_hash() != row.request_hash:
                 ledger.replace_request(row.shot, row.take, request)
@@ -906,7 +927,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         limit = running + (default_queue_ahead(prov, running) if queue_ahead is None else max(0, queue_ahead))
         # the first jobs are recorded before anything is sent; the others while those first ones run
         first, later = plan.new[:limit], plan.new[limit:]
-        recorded = ledger.record_planned([(r, prov.estimate_cost(r)) for r in first])
+        recorded = ledger.record_planned([(r, price[r.shot_id, r.take_id]) for r in first])
         work = _work(ledger, prov, plan, summary, recorded, first)
         run = _Run(film, prov, ledger, limit, stop, progress, summary)
         run.start(work, len(later))
@@ -916,8 +937,8 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
             added: list[tuple[JobRecord, GenerationRequest]] = []
             for n in range(0, len(later), limit):
                 chunk = later[n:n + limit]
-                added.extend(zip(ledger.record_planned([(r, prov.estimate_cost(r)) for r in chunk]), chunk,
-                                 strict=True))
+                added.extend(zip(ledger.record_planned([(r, price[r.shot_id, r.take_id]) for r in chunk]),
+                                 chunk, strict=True))
             return added
 
         _execute(run, work, limit, record_later if later else None)
@@ -932,11 +953,25 @@ def default_queue_ahead(provider: Provider, running: int) -> int:
     return max(1, -(-running // 4)) if provider.queues_overflow else 0
 
 
-def _fill_plan(summary: GenerationSummary, plan: _Plan, provider: Provider) -> None:
+def _fill_plan(summary: GenerationSummary, plan: _Plan, provider: Provider, check: bool = False) -> None:
+    """Put the plan's requests and each one's :class:`CostEstimate` in ``summary``. With ``check`` (a dry
+    run) each request is validated too, and one the provider would refuse is listed in ``summary.invalid``
+    (priced at nothing) instead of raising."""
     summary.planned = plan.new
     summary.resumed = [r for _, r in plan.resumed]
     summary.skipped = plan.skipped
-    summary.estimated_cost = sum(provider.estimate_cost(r) for r in summary.requests)
+    summary.costs = []
+    for request in summary.requests:
+        if not check:
+            summary.costs.append(provider.cost_estimate(request))
+            continue
+        try:
+            provider.validate(request)
+            summary.costs.append(provider.cost_estimate(request))
+        except BadRequest as exc:
+            summary.invalid.append(TakeOutcome(request.shot_id, request.take_id, "invalid", message=exc.message))
+            summary.costs.append(CostEstimate(0.0, f"would be refused: {exc.message}"))
+    summary.estimated_cost = sum(c.amount for c in summary.costs)
 
 
 def _work(ledger: Ledger, provider: Provider, plan: _Plan, summary: GenerationSummary,
