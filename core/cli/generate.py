@@ -1,4 +1,11 @@
-"""Generate takes from the boards with a video provider; safe to interrupt and to run again."""
+"""Generate takes from the boards with a video provider; safe to interrupt and to run again.
+
+``--dry-run`` prints every request, each take's estimated cost with the reason (the length the provider
+bills for the shot, the rate, the model) and the total, and what would stop the real run: a key missing
+from the environment (named by its variable, never its value) or a request the provider would refuse. It
+exits 1 when the real run would fail, so scripts notice, else 0. A real run that cannot start (a missing
+key, a bad provider option, an unknown model) fails with one line, exit 2, before anything is recorded.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="seconds between polls of a job (default: what the provider advises)")
     parser.add_argument("--dry-run", action="store_true",
-                        help="print every request and the estimated cost; send nothing, record nothing")
+                        help="print every request, each take's estimated cost and why, and any missing key; "
+                             "send nothing, record nothing (exit 1 when the real run would fail)")
 
 
 def _positive(text: str) -> int:
@@ -87,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     if args.dry_run:
         _print_dry_run(film, summary)
-        return 0
+        return 1 if summary.would_fail else 0
     _print_summary(summary, args.project)
     if summary.error is not None:
         raise summary.error
@@ -106,9 +114,23 @@ def _print_dry_run(film, summary: GenerationSummary) -> None:
               f"({', '.join(summary.reconciled[:6])}{' …' if len(summary.reconciled) > 6 else ''})")
     for outcome in summary.unknown:
         print(f"{outcome.key} may exist at the provider (unknown_submit): not sent again; see `shotreel jobs`")
+    if summary.requests:
+        print(f"cost of each take (estimates{': ' + summary.billing if summary.billing else ''}):")
+        for request, cost in zip(summary.requests, summary.costs, strict=True):
+            print(f"  {request.shot_id}/{request.take_id}  {cost.explanation}")
+    for outcome in summary.invalid:
+        print(f"would fail: {outcome.key}: {outcome.message}")
+    if summary.missing_keys:
+        names = " and ".join(summary.missing_keys)
+        them = "them" if len(summary.missing_keys) > 1 else "it"
+        print(f"would fail: missing {names}: {summary.provider} needs {them} to send anything; "
+              f"set {them} in the environment")
     count = len(summary.requests)
-    print(f"dry run: {count} take{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
-          f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
+    line = (f"dry run: {count} take{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
+            f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
+    if summary.would_fail:
+        line += "; the real run would fail (see above)"
+    print(line)
 
 
 def _print_summary(summary: GenerationSummary, project: str) -> None:
