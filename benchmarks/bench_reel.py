@@ -35,8 +35,8 @@ LIMIT_CHECK_S = 1.0
 SIZES = ("EWS", "WS", "MS", "MCU", "CU", "ECU")
 MOVES = ("static", "push in", "pull out", "pan left", "tilt up")
 BOARD_FILES = 4  # a few shared board stills; every fourth shot has one
-COLORS = (("BLUE", "Blue"), ("GREEN", "Green"), ("YELLOW", "Yellow"), ("RED", "Red"), ("PURPLE", "Purple"),
-          ("CYAN", "Cyan"), ("PINK", "Pink"))
+COLORS = (("BLUE", "Blue"), ("GREEN", "Green"), ("YELLOW", "Yellow"), ("PURPLE", "Purple"), ("CYAN", "Cyan"),
+          ("PINK", "Pink"))
 
 
 # -- the generated project, as YAML text and as plain data ------------------------------------------

@@ -264,6 +264,9 @@ def _for_edl(work: otio.schema.Timeline) -> Prepared:
     if any(t.kind == otio.schema.TrackKind.Audio for t in work.tracks):
         notes.append("EDL drops the audio placeholder tracks")
     track.name = video[0].name if len(video) == 1 else "V"
+    _name_reels(track)
+    notes.append(f"EDL: every source has its own reel name of at most {EDL_REEL_LENGTH} characters "
+                 "(shot and take); the full file path is in each event's comments")
     drop_frame = timing.is_drop_frame_rate(timing.rate_from_otio(rate))
     markers = list(work.tracks.markers)
     if markers:
@@ -284,6 +287,54 @@ def _for_edl(work: otio.schema.Timeline) -> Prepared:
     out = otio.schema.Timeline(name=work.name, global_start_time=start)
     out.tracks.append(track)
     return Prepared(out, notes, {"rate": rate})
+
+
+EDL_REEL_LENGTH = 8
+"""CMX 3600 reel names: at most eight characters, letters and digits (what every conform tool reads)."""
+
+
+def _name_reels(track: otio.schema.Track) -> None:
+    """Give every source of ``track`` a reel name of its own, the same for every use of one file:
+    ``SH040T2`` for take ``t2`` of shot ``sh040``, ``SH040B`` for its board, shortened (then numbered)
+    to stay unique within :data:`EDL_REEL_LENGTH` characters. OTIO's writer would name the reel after the
+    take id alone (``t001`` for eleven different files), so a conform by reel could not tell them apart;
+    the adapter still writes each file's path as a comment."""
+    by_source: dict[str, str] = {}
+    taken: set[str] = set()
+    for clip in track.find_clips(shallow_search=True):
+        ref = clip.media_reference
+        source = getattr(ref, "target_url", None) or f"#{clip.name}"
+        reel = by_source.get(source)
+        if reel is None:
+            reel = by_source[source] = _reel_name(clip, taken)
+            taken.add(reel)
+        clip.metadata.setdefault("cmx_3600", {})["reel"] = reel
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+
+
+def _reel_name(clip: otio.schema.Clip, taken: set[str]) -> str:
+    block = clip.metadata.get(NAMESPACE) or {}
+    shot = _alnum(str(block.get("shot") or clip.name or "")) or "SRC"
+    ref = clip.media_reference
+    still = os.path.splitext(str(getattr(ref, "target_url", "")))[1].lower() in (".png", ".jpg", ".jpeg", ".tif",
+                                                                             ".tiff", ".exr", ".webp")
+    if isinstance(ref, otio.schema.ExternalReference) and not still:
+        take = _alnum(str(ref.name or Path(ref.target_url).stem))
+        digits = take.lstrip("T").lstrip("0") or "0"
+        candidates = [f"{shot}{take}", f"{shot}T{digits}", f"{shot[-(EDL_REEL_LENGTH - 1 - len(digits)):]}T{digits}"]
+    else:
+        candidates = [f"{shot}B", shot, f"{shot[-(EDL_REEL_LENGTH - 1):]}B"]
+    for name in candidates:
+        if 0 < len(name) <= EDL_REEL_LENGTH and name not in taken:
+            return name
+    for number in range(1, 10 ** (EDL_REEL_LENGTH - 1)):
+        name = f"R{number:0{EDL_REEL_LENGTH - 1}d}"
+        if name not in taken:
+            return name
+    raise ReelError("the EDL has more sources than reel names")  # pragma: no cover - ten million sources
 
 
 def _markers_onto_clips(track: otio.schema.Track, markers: list, rate: float, drop_frame: bool) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 import opentimelineio as otio
 
-from . import __version__, timing
+from . import __version__, palette, timing
 from .checks import WARNING, Finding
 from .conform import ShotCut, conform
 from .model import Film, Selection, Shot, Take
@@ -55,17 +55,9 @@ DIALOGUE_TRACK = "Dialogue"
 SOUND_TRACK = "Sound"
 BOARDS_DIR = "boards"
 
-BEAT_COLORS: tuple[tuple[str, str], ...] = (
-    (otio.schema.MarkerColor.BLUE, "Blue"),
-    (otio.schema.MarkerColor.GREEN, "Green"),
-    (otio.schema.MarkerColor.YELLOW, "Yellow"),
-    (otio.schema.MarkerColor.RED, "Red"),
-    (otio.schema.MarkerColor.PURPLE, "Purple"),
-    (otio.schema.MarkerColor.CYAN, "Cyan"),
-    (otio.schema.MarkerColor.PINK, "Pink"),
-)
-"""Beat marker colours in beat order, (OTIO colour, Resolve marker colour): the seven colours both
-palettes share exactly, so a beat has the same colour in every host."""
+BEAT_COLORS: tuple[tuple[str, str], ...] = tuple((c.otio, c.resolve) for c in palette.BEAT_COLOURS)
+"""Beat marker colours in beat order, (OTIO colour, Resolve marker colour), from :mod:`shotreel.palette`:
+the colours both palettes share exactly, without red (check warnings), as on the board cards."""
 
 BoardFinder = Callable[[Film, Shot], "Path | None"]
 """``board_for(film, shot) -> Path | None``: the still that stands for a shot in the reel."""
@@ -258,8 +250,8 @@ class _Builder:
         codes = list(dict.fromkeys(w.code for w in warnings))
         return otio.schema.Marker(
             name=f"check: {', '.join(codes)}", marked_range=timing.time_range(0, 1, self.film.fps),
-            color=otio.schema.MarkerColor.RED, comment="\n".join(w.message for w in warnings),
-            metadata={NAMESPACE: {"check": codes, "shot": shot.id, "resolve_color": "Red"}})
+            color=palette.WARNING_COLOUR.otio, comment="\n".join(w.message for w in warnings),
+            metadata={NAMESPACE: {"check": codes, "shot": shot.id, "resolve_color": palette.WARNING_COLOUR.resolve}})
 
     def expected_board(self, shot: Shot) -> str | None:
         """Where the shot's board will be (its declared start board, else boards/<shot>.png)."""

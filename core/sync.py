@@ -11,13 +11,16 @@ takes:
 3. else the clip name: a shot id (``sh020``, ``sh020 take 2``) or a take's file name.
 
 The take is the one the clip's media is (the metadata's active take when the media cannot be told).
-Its trims are the clip's source range relative to the take's first frame, written only when they
-differ from what the reel would do anyway (from frame 0 for the shot's length). EDL, FCP7 XML and
+Its trims are the clip's source range relative to the take's first frame: an in point where it does
+not start at frame 0, an out point where the shot's length in the cut is not what the reel makes
+without one (:mod:`shotreel.conform`). A shot whose cut plays exactly as the project already says
+keeps its select untouched, so reading back a reel shotreel wrote changes nothing. EDL, FCP7 XML and
 AAF round trips drop all metadata, so 2 and 3 are what make them work.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,8 +28,9 @@ from fractions import Fraction
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from . import timing
+from .conform import same_cut, shot_cut
 from .cuts import Cut, CutClip, read_cut
-from .model import Film, Selection, Take
+from .model import Film, Selection, Shot, Take
 from .takes import find_takes, load_selects, write_selects
 
 _STILL = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr")
@@ -130,11 +134,11 @@ class _Index:
 
 
 def _trims(film: Film, clip: CutClip, take: Take) -> tuple[int | None, int | None, list[str]]:
-    """The clip's source range as frames of ``take`` (``None`` where the reel's default applies)."""
+    """The frames of ``take`` the clip plays, ``in`` and ``out`` (exclusive), inside the take's media;
+    ``None, None`` when the cut gives no source range or one that cannot be this take's."""
     notes: list[str] = []
     if clip.source_in is None or clip.source_out is None:
         return None, None, notes
-    shot = film.shot(take.shot)
     take_rate = take.fps or film.fps
     source_rate = clip.source_rate or take_rate
     start = Fraction(clip.source_in) * take_rate / source_rate
@@ -160,16 +164,34 @@ def _trims(film: Film, clip: CutClip, take: Take) -> tuple[int | None, int | Non
     trim_in = max(0, trim_in)
     if frames is not None:
         trim_out = min(trim_out, frames)
-    needed = round(Fraction(shot.duration) * take_rate / film.fps) if shot else None
-    # where the take ends by itself: the shot's length after the trim in (or the take's end, if sooner)
-    default_out = None if needed is None else min(frames, trim_in + needed) if frames is not None else trim_in + needed
-    out = None if trim_out == default_out else max(trim_out, trim_in + 1)
-    if trim_in == 0 and out is None:
-        return None, None, notes
-    if shot is not None and clip.duration != shot.duration:
-        notes.append(f"the cut holds it for {clip.duration} frames, the shot is {shot.duration}: "
-                     "change its duration in shotreel.yaml to keep the editor's length")
-    return trim_in, out, notes
+    return trim_in, max(trim_out, trim_in + 1), notes
+
+
+def _selection(film: Film, shot: Shot, takes: list[Take], match: ClipMatch, length: int) -> tuple[Selection, list[str]]:
+    """The select that plays ``shot`` as the cut does: ``match``'s take from its trim in, and an out
+    point only where the shot's ``length`` in the cut is not what the reel makes without one."""
+    assert match.take is not None
+    if match.trim_in is None or match.trim_out is None:
+        return Selection(shot.id, match.take), []
+    trim_in = match.trim_in or None
+    plain = Selection(shot.id, match.take, trim_in)
+    played = match.clip.duration
+    cut = shot_cut(film, shot, takes, plain)
+    if cut.take is not None and cut.take.id == match.take and \
+            (cut.source_in, cut.length, cut.covered) == (match.trim_in, length, played):
+        return plain, []
+    take = cut.take if cut.take is not None and cut.take.id == match.take else None
+    rate = (take.fps if take is not None else None) or film.fps
+    # the out point that plays exactly the clip's frames (a take at another rate rounds up to a frame)
+    out = match.trim_in + math.ceil(Fraction(played) * rate / film.fps)
+    if take is not None and take.frames is not None:
+        out = min(out, take.frames)
+    chosen = Selection(shot.id, match.take, trim_in, max(out, match.trim_in + 1))
+    notes = []
+    if length > played:
+        notes.append(f"the cut holds the shot for {length} frames, its take plays {played}: the reel ends "
+                     "the shot with its take")
+    return chosen, notes
 
 
 def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) -> list[ClipMatch]:
@@ -222,8 +244,9 @@ def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
     old = load_selects(film)
     matches = match_cut(film, cut, takes)
     result = SyncResult(cut, dict(old), matches, notes=list(cut.notes))
+    lengths = _shot_lengths(matches)
     seen: dict[str, ClipMatch] = {}
-    for match in matches:
+    for index, match in enumerate(matches):
         clip = match.clip
         if match.shot is None:
             media = f" ({clip.media})" if clip.media else ""
@@ -236,15 +259,23 @@ def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
                                 f"(take {seen[match.shot].take}) is kept")
             continue
         seen[match.shot] = match
-        result.notes.extend(f"shot {match.shot}: {note}" for note in match.notes)
-        new = Selection(match.shot, match.take, match.trim_in, match.trim_out)
+        shot = film.shot(match.shot)
+        assert shot is not None
+        new, notes = _selection(film, shot, takes.get(shot.id) or [], match, lengths[index])
+        result.notes.extend(f"shot {match.shot}: {note}" for note in match.notes + notes)
         before = old.get(match.shot)
-        if before != new:
+        if not same_cut(film, shot, takes.get(shot.id) or [], before, new):
             result.selects[match.shot] = new
             result.changes.append(f"{match.shot}: {_describe(before)} -> {_describe(new)}")
     for shot in film.shots():
-        if shot.id not in seen and any(m.shot == shot.id for m in matches) and takes.get(shot.id):
+        if shot.id in seen:
+            continue
+        shown = [i for i, m in enumerate(matches) if m.shot == shot.id]
+        if shown and takes.get(shot.id):
             result.notes.append(f"shot {shot.id}: the cut shows its board, not a take; its select is kept")
+        elif shown and lengths[shown[0]] != shot.duration:
+            result.notes.append(f"shot {shot.id}: the cut holds its board for {lengths[shown[0]]} frames, planned "
+                                f"{shot.duration}: change its duration in shotreel.yaml to keep the editor's length")
     result.order = _order_changes(film, matches)
     missing = [s.id for s in film.shots() if not any(m.shot == s.id for m in matches)]
     if missing:
@@ -252,6 +283,22 @@ def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
     if result.changes and not dry_run:
         result.written = write_selects(film, result.selects)
     return result
+
+
+def _shot_lengths(matches: list[ClipMatch]) -> list[int]:
+    """For each clip, the frames its shot runs in the cut: the clips of one shot back to back (a take
+    and the board showing after it) count as one run."""
+    lengths = [0] * len(matches)
+    start = 0
+    for i in range(1, len(matches) + 1):
+        if i == len(matches) or matches[i].shot is None or matches[i].shot != matches[start].shot or \
+                matches[i].clip.record_in != matches[i - 1].clip.record_out:
+            run = matches[start:i]
+            total = sum(m.clip.duration for m in run)
+            for k in range(start, i):
+                lengths[k] = total
+            start = i
+    return lengths
 
 
 def _describe(selection: Selection | None) -> str:

@@ -303,6 +303,7 @@ def test_one_marker_per_beat_at_its_first_shot_on_the_stack(example_film):
     assert [frames(m.marked_range.start_time, example_film) for m in markers] == [starts[b.id] for b in example_film.beats]
     assert [m.color for m in markers] == [c for c, _ in BEAT_COLORS[:6]]
     assert len({m.color for m in markers}) == 6
+    assert otio.schema.MarkerColor.RED not in {m.color for m in markers}  # red is for check warnings only
     assert markers[0].metadata["shotreel"]["resolve_color"] == "Blue"
     assert markers[2].comment == example_film.beats[2].summary
     assert not any(c.markers for c in reel.find_clips())

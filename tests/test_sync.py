@@ -60,8 +60,8 @@ def _edit(film_dir: Path, reorder: bool = False, stock: bool = False) -> otio.sc
     return timeline
 
 
-EXPECTED = {"sh020": Selection("sh020", "t1", 12), "sh030": Selection("sh030", "t1"),  # 12 + the shot's 120
-            "sh050": Selection("sh050", "t1")}
+EXPECTED = {"sh020": Selection("sh020", "t1", 12), "sh030": Selection("sh030", "t1")}  # 12 + the shot's 120
+"""sh050 plays its newest (and only) take as the reel did: it keeps following the newest take."""
 
 
 @pytest.mark.parametrize("suffix", [".edl", ".xml", ".aaf"])
