@@ -10,11 +10,16 @@ Decisions (so that the project says what the cut said, and nothing more):
 - shot ids are the clips' ``metadata["shotreel"]`` shot ids or their names when every one of
   them is a usable, unique id (``sq001_s001``), else ``sh010``, ``sh020`` …; the clip name is kept
   as the shot's ``action`` (a placeholder for the film-maker to rewrite);
+- clips back to back that are one shot (a reel's take, then its board showing after a take that runs
+  short) are one shot (:func:`shot_runs`);
 - a still (png, jpg, tif, exr …) becomes the shot's board; a movie over stills on lower tracks (takes
   or layout over the boards) gets the still under it (:attr:`~shotreel.cuts.CutClip.board`). A board
   is relative when inside the project folder, extracted into ``boards/`` from an ``.otioz`` bundle,
   else its absolute path as the cut gives it (stills not on this machine are listed in the result:
   ``shotreel check`` reports them);
+- a shotreel take the cut points at (the take on screen, and every take an OTIO reel lists for the
+  shot) comes along into ``takes/<shot>/`` with its provenance sidecar, and the take on screen with its
+  trims becomes the shot's select where it is not what the reel would show anyway;
 - beats come from the cut's markers: each marker starts a beat at the shot it falls in (several
   markers in one shot make one beat); shots before the first marker, or a cut without markers,
   get one beat ``cut``;
@@ -26,7 +31,9 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import os
 import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,12 +41,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import timing
+from .conform import same_cut
 from .cuts import Cut, CutClip, is_windows_path, read_cut
 from .errors import CutError, ProjectError, TimingError
 from .example import PROJECT_FOLDERS
-from .fsutil import atomic_write_bytes
+from .fsutil import atomic_output, atomic_write_bytes
 from .model import Beat, Board, Film, Scene, Shot, Story
 from .project import PROJECT_FILE, dump_film, load_project, loads_film, project_file, write_new_project
+from .sync import clip_selection
+from .takes import TAKES_DIR, VIDEO_SUFFIXES, find_takes, write_selects
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 DEFAULT_BEAT = "cut"
@@ -59,6 +69,8 @@ class ImportResult:
     boards: int = 0
     missing_boards: list[str] = field(default_factory=list)
     extracted: list[str] = field(default_factory=list)
+    takes: list[str] = field(default_factory=list)
+    selects: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -79,14 +91,17 @@ def film_from_cut(cut: Cut, title: str | None = None, folder: str | Path | None 
         start = cut.start_frame
     else:
         start = timing.parse_timecode("01:00:00;00" if cut.drop_frame else "01:00:00:00", fps)
-    ids = _shot_ids(cut.clips)
-    beats, beat_of = _beats(cut)
+    runs = shot_runs(cut.clips)
+    ids = _shot_ids([run[0] for run in runs])
+    beats, beat_of = _beats(cut, runs)
     shots = []
-    for index, (clip, shot_id) in enumerate(zip(cut.clips, ids)):
-        board = clip.media if clip.still else clip.board
+    for index, (run, shot_id) in enumerate(zip(runs, ids)):
+        clip = run[0]
+        board = next((c.media for c in run if c.still), None) or clip.board
         boards = [Board(_board_path(board, cut, root))] if board else []
-        shots.append(Shot(id=shot_id, beat=beat_of[index], duration=clip.duration,
-                          duration_text=f"{clip.duration}f", action=clip.name, boards=boards, scene="sc01"))
+        duration = run[-1].record_out - clip.record_in
+        shots.append(Shot(id=shot_id, beat=beat_of[index], duration=duration,
+                          duration_text=f"{duration}f", action=clip.name, boards=boards, scene="sc01"))
     return Film(title=(title or cut.name or cut.path.stem).strip() or cut.path.stem, fps=fps,
                 resolution=cut.resolution or (1920, 1080),
                 start_timecode=timing.format_timecode(start, fps, cut.drop_frame), start_frame=start,
@@ -107,6 +122,7 @@ def import_cut(cut_path: str | Path, folder: str | Path, rate: Any = None, track
     cut = read_cut(cut_path, rate=rate, track=track)
     film = film_from_cut(cut, title, folder)
     extracted = _bundle_boards(cut, film)
+    incoming = _incoming_takes(cut, film)
     text = dump_film(film, header=_header(cut, film))
     _verify(loads_film(text, str(folder / PROJECT_FILE), folder), cut, film)
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,11 +135,119 @@ def import_cut(cut_path: str | Path, folder: str | Path, rate: Any = None, track
     _verify(loaded, cut, film)
     boards = [b.path for s in loaded.shots() for b in s.boards]
     missing = [p for p in boards if is_windows_path(p) or not loaded.path(p).is_file()]
+    copied = [_copy_take(source, folder / target) for source, target in incoming.files]
+    notes = _notes(cut)
+    chosen = _selects(loaded, incoming, notes)
     return ImportResult(project=path, film=loaded, cut=cut, boards=len(boards), missing_boards=missing,
-                        extracted=[b for b, _ in extracted], notes=_notes(cut))
+                        extracted=[b for b, _ in extracted], takes=copied, selects=chosen, notes=notes)
 
 
 # -- pieces ----------------------------------------------------------------------------------------
+
+def shot_runs(clips: list[CutClip]) -> list[list[CutClip]]:
+    """The cut's clips grouped into shots: clips back to back that are one shot (the same shotreel shot
+    id; or a take followed by its own board, which shows after a take that runs short in a shotreel
+    reel, named alike or the still under the take) form one run."""
+    runs: list[list[CutClip]] = []
+    for clip in clips:
+        if runs and _same_shot(runs[-1][-1], clip):
+            runs[-1].append(clip)
+        else:
+            runs.append([clip])
+    return runs
+
+
+def _same_shot(before: CutClip, clip: CutClip) -> bool:
+    if before.record_out != clip.record_in:
+        return False
+    first, second = _metadata_id(before), _metadata_id(clip)
+    if first and second:
+        return first == second
+    board = clip.still or clip.media is None  # a board, or the placeholder of one not drawn yet
+    return not before.still and board and ((clip.media is not None and clip.media == before.board)
+                                           or clip.name == before.name)
+
+
+@dataclass
+class _Incoming:
+    """The takes a cut brings along: files to copy (source, project-relative target) and, per shot, the
+    clip on screen with the target its media became and the frames the shot runs."""
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    on_screen: dict[str, tuple[CutClip, str, int]] = field(default_factory=dict)
+
+
+def _is_take(media: str, clip: CutClip) -> bool:
+    """A movie on this machine that is a shotreel take: the clip carries shotreel's metadata, a sidecar
+    lies beside the file, or it sits in a ``takes/<shot>/`` folder."""
+    path = Path(media)
+    if is_windows_path(media) or "://" in media or path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
+        return False
+    return bool(clip.shotreel) or path.with_suffix(".json").is_file() or path.parent.parent.name == TAKES_DIR
+
+
+def _incoming_takes(cut: Cut, film: Film) -> _Incoming:
+    """Every take the cut points at (each shot's take on screen and, in an OTIO reel, its other takes),
+    as files to copy into ``takes/<shot>/``; other movies (camera files, renders) are left where they are."""
+    incoming = _Incoming()
+    for run, shot in zip(shot_runs(cut.clips), film.shots()):
+        clip = next((c for c in run if not c.still and c.media), None)
+        if clip is None:
+            continue
+        names: set[str] = set()
+        for media in [clip.media, *clip.alternates]:
+            if media is None or not _is_take(media, clip):
+                continue
+            source = Path(media)
+            name, n = source.name, 2
+            while name in names:
+                name, n = f"{source.stem}-{n}{source.suffix}", n + 1
+            names.add(name)
+            target = f"{TAKES_DIR}/{shot.id}/{name}"
+            incoming.files.append((source, target))
+            if media == clip.media:
+                incoming.on_screen[shot.id] = (clip, target, run[-1].record_out - run[0].record_in)
+    return incoming
+
+
+def _copy_take(source: Path, target: Path) -> str:
+    """The take (and its provenance sidecar) into the project: a hard link where the disk allows, else a
+    copy, written atomically with its times kept (so "newest take" stays the same take)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for src, dst in ((source, target), (source.with_suffix(".json"), target.with_suffix(".json"))):
+        if not src.is_file():
+            continue
+        with atomic_output(dst, suffix=dst.suffix) as tmp:
+            tmp.unlink()
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copy2(src, tmp)
+    return target.as_posix()
+
+
+def _selects(film: Film, incoming: _Incoming, notes: list[str]) -> int:
+    """``selects.yaml`` for the shots whose take on screen is not what the reel would show anyway (the
+    newest take, from its first frame, for the shot's length); returns how many were recorded."""
+    if not incoming.on_screen:
+        return 0
+    takes = find_takes(film)
+    selects = {}
+    for shot in film.shots():
+        if shot.id not in incoming.on_screen:
+            continue
+        clip, target, length = incoming.on_screen[shot.id]
+        take = next((t for t in takes.get(shot.id, []) if t.path.name == Path(target).name), None)
+        if take is None:
+            continue
+        selection, said = clip_selection(film, shot, takes[shot.id], clip, take, length)
+        notes.extend(f"shot {shot.id}: {note}" for note in said)
+        if not same_cut(film, shot, takes[shot.id], None, selection):
+            selects[shot.id] = selection
+    if selects:
+        write_selects(film, selects)
+    return len(selects)
+
 
 def _refuse_existing(folder: Path) -> None:
     file = project_file(folder)
@@ -155,13 +279,13 @@ def _slug(text: str) -> str:
     return slug if slug and slug[0].isalpha() else f"beat_{slug}".rstrip("_")
 
 
-def _beats(cut: Cut) -> tuple[list[Beat], list[str]]:
-    """Beats from markers, and the beat of each clip (a marker starts a beat at the clip it is in)."""
+def _beats(cut: Cut, runs: list[list[CutClip]]) -> tuple[list[Beat], list[str]]:
+    """Beats from markers, and the beat of each shot (a marker starts a beat at the shot it is in)."""
     beats: list[Beat] = []
     beat_of: list[str] = []
     starts: dict[int, Beat] = {}
-    clips = cut.clips
-    outs = [c.record_out for c in clips]
+    clips = runs
+    outs = [run[-1].record_out for run in runs]
     for marker in cut.markers:
         index = bisect.bisect_right(outs, marker.frame)  # the clip it falls in, or the next after a gap
         if index == len(clips):
@@ -213,7 +337,8 @@ def _bundle_boards(cut: Cut, film: Film) -> list[tuple[str, bytes]]:
     taken: dict[str, bytes] = {}
     with contextlib.ExitStack() as stack:
         read = _bundle_reader(cut, stack)
-        for clip, shot in zip(cut.clips, film.shots()):
+        for run, shot in zip(shot_runs(cut.clips), film.shots()):
+            clip = next((c for c in run if c.still), run[0])
             member = _member(clip.media) if clip.still and clip.media else None
             data = read(member) if member else None
             if member is None or data is None:
@@ -266,14 +391,16 @@ def _member(media: str) -> str | None:
 def _verify(film: Film, cut: Cut, built: Film) -> None:
     """The project must say what the cut says: same rate, start and every duration in frames."""
     shots = list(film.shots())
+    runs = shot_runs(cut.clips)
     problems = []
     if film.fps != built.fps or film.start_frame != built.start_frame:
         problems.append(f"fps/start {film.fps}/{film.start_frame} != {built.fps}/{built.start_frame}")
-    if len(shots) != len(cut.clips):
-        problems.append(f"{len(shots)} shots for {len(cut.clips)} clips")
-    for shot, clip in zip(shots, cut.clips):
-        if shot.duration != clip.duration:
-            problems.append(f"shot {shot.id} is {shot.duration}f, its clip {clip.duration}f")
+    if len(shots) != len(runs):
+        problems.append(f"{len(shots)} shots for {len(runs)} clips")
+    for shot, run in zip(shots, runs):
+        frames = run[-1].record_out - run[0].record_in
+        if shot.duration != frames:
+            problems.append(f"shot {shot.id} is {shot.duration}f, its clips {frames}f")
     if problems:
         raise CutError(f"the project made from the cut would not keep its timing: {problems[0]}", file=cut.path)
 

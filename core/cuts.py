@@ -59,7 +59,8 @@ class CutClip:
     came from; ``shotreel`` is the clip's ``metadata["shotreel"]`` when a shotreel reel made it.
     ``board`` is, for a clip that is not a still (a take or a layout movie over the boards), the still
     under it: on the lowest video track that has one within the clip's record range, the one that
-    covers most of it.
+    covers most of it. ``alternates`` are the clip's other media (OTIO's multiple media references: a
+    shotreel reel keeps every take of a shot there), as plain paths in key order.
     """
 
     name: str
@@ -74,6 +75,7 @@ class CutClip:
     track: int | None = None
     shotreel: dict | None = None
     board: str | None = None
+    alternates: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -365,8 +367,12 @@ def _clip(item: Any, record_in: int, record_out: int, number: int) -> CutClip:
     source = item.trimmed_range()
     source_rate = timing.rate_from_otio(source.duration.rate)
     media, still = (None, False)
+    alternates: list[str] = []
     if isinstance(item, otio.schema.Clip):
         media, still = _media(item)
+        active = item.active_media_reference_key
+        alternates = [_plain_path(ref.target_url) for key, ref in sorted(item.media_references().items())
+                      if key != active and isinstance(ref, otio.schema.ExternalReference) and ref.target_url]
     name = (item.name or "").strip()
     if not name or name == "/":
         name = _basename(media) if media else f"clip {number}"
@@ -376,7 +382,7 @@ def _clip(item: Any, record_in: int, record_out: int, number: int) -> CutClip:
                    source_out=timing.to_frames(source.end_time_exclusive(), source_rate),
                    source_rate=source_rate, media=media, still=still,
                    track=int(track) if track is not None else None,
-                   shotreel=_plain(raw) if hasattr(raw, "items") else None)
+                   shotreel=_plain(raw) if hasattr(raw, "items") else None, alternates=alternates)
 
 
 def _boards_underneath(clips: list[CutClip], tracks: list[tuple[int, Any]], fps: Fraction) -> None:

@@ -167,9 +167,19 @@ def _trims(film: Film, clip: CutClip, take: Take) -> tuple[int | None, int | Non
     return trim_in, max(trim_out, trim_in + 1), notes
 
 
+def clip_selection(film: Film, shot: Shot, takes: list[Take], clip: CutClip, take: Take,
+                   length: int) -> tuple[Selection, list[str]]:
+    """The select that plays ``shot`` as a cut's ``clip`` of ``take`` does, the shot running ``length``
+    frames in the cut: the take from the clip's first frame, and an out point only where the reel
+    would not make the same length without one. Returns it with notes on what could not be kept."""
+    match = ClipMatch(clip, shot.id, take.id)
+    match.trim_in, match.trim_out, notes = _trims(film, clip, take)
+    selection, more = _selection(film, shot, takes, match, length)
+    return selection, notes + more
+
+
 def _selection(film: Film, shot: Shot, takes: list[Take], match: ClipMatch, length: int) -> tuple[Selection, list[str]]:
-    """The select that plays ``shot`` as the cut does: ``match``'s take from its trim in, and an out
-    point only where the shot's ``length`` in the cut is not what the reel makes without one."""
+    """:func:`clip_selection` for a clip already matched (its take and trims read)."""
     assert match.take is not None
     if match.trim_in is None or match.trim_out is None:
         return Selection(shot.id, match.take), []

@@ -379,3 +379,13 @@ def test_shotreel_reel_refuses_a_film_the_checks_reject(example_dir, capsys):
     assert "shot sh030: beat 'nowhere' does not exist" in err and err.count("\n") == 1
     assert not list((example_dir / "edit").iterdir())
 
+
+
+def test_the_resolve_variant_has_its_own_default_name_and_leaves_the_main_reel(example_dir, capsys):
+    assert main(["reel", str(example_dir)]) == 0
+    main_reel = (example_dir / "edit" / "reel.otio").read_bytes()
+    assert main(["reel", str(example_dir), "--for", "resolve"]) == 0
+    assert f"wrote {example_dir / 'edit' / 'reel-resolve.otio'}" in capsys.readouterr().out
+    assert (example_dir / "edit" / "reel.otio").read_bytes() == main_reel
+    variant = otio.adapters.read_from_file(str(example_dir / "edit" / "reel-resolve.otio"))
+    assert all(len(c.media_references()) == 1 for c in variant.find_clips())

@@ -177,3 +177,29 @@ def test_every_edl_source_has_a_reel_name_of_its_own(film_dir: Path) -> None:
     assert all(len(group) == 1 for group in reels.values())  # one file per reel
     assert len(paths) == len(set(paths)) >= 12  # and one reel per file
     assert {"SH020T1", "SH040B"} <= set(reels) and reels["SH020T1"] == {str(film_dir / "takes/sh020/t1.mp4")}
+
+
+@pytest.mark.parametrize("fmt", [".otio", ".edl", ".xml"])
+def test_import_cut_on_a_reel_brings_its_takes_and_selects_back(film_dir: Path, tmp_path: Path, fmt: str) -> None:
+    film = load_project(film_dir)
+    reel = _write(build_reel(film), film_dir, fmt, "reel")
+    new = tmp_path / "again"
+    assert main(["import-cut", str(reel), str(new)] + (["--fps", timing.fps_label(film.fps)]
+                                                         if fmt == ".edl" else [])) == 0
+    again = load_project(new)
+    assert [s.id for s in again.shots()] == [s.id for s in film.shots()]
+    assert [s.duration for s in again.shots()] == [c.length for c in conform(film).shots]  # a short take's
+    # board after it is one shot with it, not a shot of its own
+    kept = sorted(p.relative_to(new).as_posix() for p in (new / "takes").rglob("*.*"))
+    on_screen = {"sh020": "t1", "sh030": "t2", "sh040": "t1", "sh050": "t2"}
+    expected = {f"takes/{shot}/{take}.{ext}" for shot, take in on_screen.items() for ext in ("mp4", "json")}
+    if fmt == ".otio":  # the OTIO reel lists every take of a shot
+        expected |= {f"takes/{shot}/t{n}.{ext}" for shot in ("sh020", "sh030", "sh050") for n in (1, 2)
+                     for ext in ("mp4", "json")}
+    assert set(kept) == expected
+    sidecar = (new / "takes/sh020/t1.json").read_text()
+    assert sidecar == (film_dir / "takes/sh020/t1.json").read_text()  # provenance travels with the take
+    # sh020 now lasts its cut's 88 frames, so from frame 12 it needs no out point
+    assert load_selects(again) == {"sh020": Selection("sh020", "t1", 12), "sh050": Selection("sh050", "t2", 20)}
+    rebuilt = _write(build_reel(again), new, fmt, "rebuilt")
+    assert [row[1:] for row in _seen(rebuilt, film.fps)] == [row[1:] for row in _seen(reel, film.fps)]

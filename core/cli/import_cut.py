@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     source = f"video track {cut.track} of {cut.video_tracks}" if cut.track else (
         f"{cut.video_tracks} video tracks flattened" if cut.video_tracks > 1 else "1 video track")
     print(f"created {result.project} from {cut.path.name}")
-    count = len(cut.clips)
+    count = sum(1 for _ in film.shots())
     print(f"  {count} shot{'s' if count != 1 else ''} · {timing.fps_label(film.fps)} fps · start {film.start_timecode} · "
           f"runtime {timing.format_runtime(frames, film.fps)} ({frames}f) · {source}")
     beats = f"{len(film.beats)} beat{'s' if len(film.beats) != 1 else ''}"
@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
     if result.missing_boards:
         boards += f"; {len(result.missing_boards)} not on this machine (shotreel check lists them)"
     print(boards)
+    if result.takes:
+        takes = sum(1 for t in result.takes if not t.endswith(".json"))
+        print(f"  takes: {takes} brought into takes/ with their provenance; "
+              f"{result.selects} select{'s' if result.selects != 1 else ''} written to selects.yaml")
     for note in result.notes:
         print(f"  note: {note}")
     print(f"next: shotreel check {args.project}  ·  shotreel boards {args.project}")

@@ -20,14 +20,16 @@ NAME = "reel"
 HELP = "write the reel as OTIO (or .otioz, .edl, .xml, .aaf by suffix)"
 ORDER = 40
 DEFAULT_OUTPUT = Path("edit") / "reel.otio"
+RESOLVE_OUTPUT = Path("edit") / "reel-resolve.otio"
+"""The Resolve-shaped reel has a name of its own: it never replaces the main reel."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``shotreel reel DIR [-o FILE] [--for resolve]``."""
     parser.add_argument("project", metavar="DIR", help="the project folder (or its shotreel.yaml)")
     parser.add_argument("-o", "--output", metavar="FILE",
-                        help=f"where to write (default DIR/{DEFAULT_OUTPUT.as_posix()}); the suffix picks the "
-                             f"format: {', '.join(FORMATS)}")
+                        help=f"where to write (default DIR/{DEFAULT_OUTPUT.as_posix()}, with --for resolve "
+                             f"DIR/{RESOLVE_OUTPUT.as_posix()}); the suffix picks the format: {', '.join(FORMATS)}")
     parser.add_argument("--for", dest="host", choices=["resolve"],
                         help="write the OTIO shaped for DaVinci Resolve's importer")
 
@@ -38,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     report = run_checks(film)
     refuse_errors(report)  # a reel is never written over errors; each is named with its line
     root = film.root if film.root is not None else Path(args.project)
-    output = Path(args.output) if args.output else root / DEFAULT_OUTPUT
+    default = RESOLVE_OUTPUT if args.host == "resolve" else DEFAULT_OUTPUT
+    output = Path(args.output) if args.output else root / default
     timeline = build_reel(film, findings=report.findings)  # warnings become markers on their shots
     bar = ProgressBar("reel")
     try:
