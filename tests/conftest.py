@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh copy of the example film in a temporary folder, and the samples."""
+"""Shared fixtures: a fresh copy of the example film in a temporary folder, and the sample cuts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from shotreel.example import scaffold_example
 from shotreel.project import load_project
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples" / "interchange"
+SAMPLES = Path(__file__).resolve().parent / "samples" / "interchange"
+"""Real cuts from other tools, kept in the repository with their licence (see its README)."""
 
 
 @pytest.fixture
@@ -27,7 +27,5 @@ def example_film(example_dir: Path):
 
 @pytest.fixture
 def samples() -> Path:
-    """Real cuts exported by other tools (../shared/samples/interchange)."""
-    if not SAMPLES.is_dir():
-        pytest.skip("../shared/samples/interchange is not beside the checkout")
+    """Real cuts exported by other tools (tests/samples/interchange)."""
     return SAMPLES

@@ -18,7 +18,7 @@ from shotreel.cuts import read_cut
 from shotreel.interchange import write_reel
 from shotreel.model import Selection
 from shotreel.project import load_project
-from shotreel.reel import BOARDS_TRACK, NAMESPACE, TAKES_TRACK, build_reel
+from shotreel.reel import NAMESPACE, TAKES_TRACK, build_reel
 from shotreel.sync import sync_selects
 from shotreel.takes import load_selects
 
@@ -59,7 +59,7 @@ def _write(timeline: otio.schema.Timeline, folder: Path, fmt: str, name: str) ->
         timeline = timeline.deepcopy()
         for item in timeline.find_children():
             item.metadata.pop(NAMESPACE, None)
-            for ref in getattr(item, "media_references", lambda: {})().values():
+            for ref in getattr(item, "media_references", dict)().values():
                 ref.metadata.pop(NAMESPACE, None)
         for marker in timeline.tracks.markers:
             marker.metadata.pop(NAMESPACE, None)
