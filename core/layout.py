@@ -31,9 +31,13 @@ from fractions import Fraction
 import opentimelineio as otio
 
 from . import timing
+from .conform import conform
+from .cuts import CutClip
+from .errors import ProjectError
 from .model import Film, Selection
 from .reel import BOARDS_TRACK, TAKES_TRACK, shot_block
-from .takes import select_take
+from .sync import clip_selection
+from .takes import find_take, find_takes, select_take
 
 FIRST_FRAME = 1
 DEFAULT_LENS_MM = 50.0
@@ -211,8 +215,20 @@ def cut_timeline(strips: list[EditStrip], film: Film, name: str | None = None) -
 
 def select_strip(film: Film, shot_id: str, take_id: str, strip: EditStrip) -> Selection:
     """Record in ``selects.yaml`` that take ``take_id`` of ``shot_id`` is the one the editor's ``strip`` plays,
-    with its trims as :func:`shotreel.sync.sync_selects` would read them from a cut: the frames cut from
-    its head as trim in, and an out point only when the strip ends before its shot does."""
-    shot = next((s for s in layout_plan(film).shots if s.id == shot_id), None)
-    trim_out = strip.offset + strip.end - strip.start if shot is not None and strip.end < shot.end else None
-    return select_take(film, shot_id, take_id, strip.offset or None, trim_out)
+    with its trims exactly as :func:`shotreel.sync.sync_selects` reads them from a cut: the frames cut from its
+    head as trim in, and an out point only where the strip plays another length than the reel gives the shot
+    (the editor trimmed or extended it; a take that runs short and was left alone records none)."""
+    shot = film.shot(shot_id)
+    take = find_take(film, shot_id, take_id)
+    if shot is None:  # pragma: no cover - find_take refuses an unknown shot first
+        raise ProjectError(f"no shot {shot_id!r} in the film")
+    placed = conform(film).by_shot()[shot_id]
+    rate = take.fps or film.fps
+    length = strip.end - strip.start
+    played = Fraction(length) * rate / film.fps
+    clip = CutClip(name=strip.name, record_in=strip.start - FIRST_FRAME, record_out=strip.end - FIRST_FRAME,
+                   duration=length, source_in=strip.offset, source_out=strip.offset + round(played),
+                   source_rate=rate, media=strip.path)
+    takes = find_takes(film).get(shot_id, [])
+    selection, _ = clip_selection(film, shot, takes, clip, take, placed.length)
+    return select_take(film, shot_id, selection.take, selection.trim_in, selection.trim_out)

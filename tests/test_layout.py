@@ -157,3 +157,27 @@ def test_a_take_strip_becomes_the_select_with_the_trims_sync_would_read(example_
     short = EditStrip("t001", None, 2, shot.start, shot.end - 20, 12)
     selection = select_strip(film, "sh030", "t001", short)
     assert (selection.trim_in, selection.trim_out) == (12, 12 + shot.duration - 20)
+
+
+def test_a_short_take_left_alone_records_no_out_point_and_a_recut_shot_places_later_strips(example_dir):
+    from shotreel.layout import EditStrip, reel_strips, select_strip
+    from shotreel.reel import build_reel
+
+    from tests._reel_support import add_take
+
+    add_take(example_dir, "sh030", "t001", frames=60)  # a 96-frame shot: the take ends early
+    add_take(example_dir, "sh040", "t001", frames=200)
+    film = load_project(example_dir)
+    strips = {(s.shot, s.kind): s for s in reel_strips(build_reel(film), film.fps)}
+    short = strips[("sh030", "take")]
+    assert short.duration == 60 and strips[("sh030", "board")].duration == 96
+    as_loaded = EditStrip("t001", None, 2, short.start, short.start + short.duration, 0)
+    assert select_strip(film, "sh030", "t001", as_loaded).trim_out is None  # nothing the editor did
+    sh040 = strips[("sh040", "take")]
+    longer = EditStrip("t001", None, 2, sh040.start, sh040.start + 150, 10)  # dragged 30 frames longer
+    assert (select_strip(film, "sh040", "t001", longer).trim_in, select_strip(film, "sh040", "t001", longer).trim_out) \
+        == (10, 160)
+    film = load_project(example_dir)
+    after = {(s.shot, s.kind): s for s in reel_strips(build_reel(film), film.fps)}
+    assert after[("sh040", "board")].duration == 150
+    assert after[("sh050", "board")].start == strips[("sh050", "board")].start + 30  # later shots follow
