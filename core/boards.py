@@ -6,9 +6,17 @@ or whose pixels no longer match it (someone painted over a card), is an artist's
 as the shot's board and never overwritten. shotreel's own cards are derived, and are rewritten when
 what they show changes.
 
+A card records where its picture is (the framing sketch a camera would see) in the same chunk, so
+the offline animatic can move that and keep the words still (:func:`card_picture`).
+
 The contact sheet shows every shot's board in story order with its id, duration, beat and record
 timecode: one PNG (``edit/contact_sheet.png``) and printable A4 landscape pages
-(``edit/contact_sheet.pdf``). Every input image is read before anything is written.
+(``edit/contact_sheet.pdf``) whose words are real text in the embedded board font (searchable, sharp
+in print; each shot's action is added under its board there) and whose boards are embedded images.
+Every input image is read before anything is written.
+
+Text the board font cannot draw (a script it lacks, such as Han) is never lost silently: it shows as
+``?`` and each result lists a warning naming the shot, the field and the characters.
 """
 
 from __future__ import annotations
@@ -21,27 +29,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageDraw, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from . import __version__, timing
-from .cards import INK, MUTED, PAPER, RULE, WHITE, beat_colour, card_size, draw_board_card
-from .drawing import (
-    RGB,
-    as_rgb,
-    cap_height,
-    draw_text,
-    ellipsise,
-    letterbox,
-    line_height,
-    printable,
-    text_width,
+from .canvas import Canvas, ImageCanvas, PdfDocument
+from .cards import (
+    INK,
+    MUTED,
+    PAPER,
+    RULE,
+    beat_colour,
+    board_card,
+    card_size,
+    card_texts,
+    draw_board_card,
 )
+from .drawing import RGB, as_rgb, cap_height, font_warning, line_height, printable
 from .errors import BoardError, Problem
-from .fsutil import atomic_output
+from .fsutil import atomic_output, atomic_write_bytes
 from .model import Film, Shot
 from .progress import ProgressCallback, no_progress
 
-__all__ = ["BoardsResult", "ContactSheetResult", "board_path", "card_size", "contact_sheet",
+__all__ = ["BoardsResult", "ContactSheetResult", "board_path", "card_picture", "card_size", "contact_sheet",
            "draw_board_card", "draw_boards", "is_shotreel_card", "shot_board_image"]
 
 BOARDS_DIR = "boards"
@@ -61,23 +70,27 @@ class BoardsResult:
 
     ``written``: cards drawn now; ``unchanged``: shotreel's cards already showing the shot as it is;
     ``kept``: artists' boards (listed in the project, or found at ``boards/<shot>.png``), untouched;
-    ``boards``: the board image each shot now uses, by shot id.
+    ``boards``: the board image each shot now uses, by shot id; ``warnings``: text on shotreel's
+    cards that the board font cannot draw (shown as ``?``), one per shot and field.
     """
 
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
     boards: dict[str, Path] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass
 class ContactSheetResult:
-    """The contact sheet written by :func:`contact_sheet`: the PNG, the PDF and its page count."""
+    """The contact sheet written by :func:`contact_sheet`: the PNG, the PDF and its page count, and
+    warnings for text on it the board font cannot draw (shown as ``?``)."""
 
     png: Path
     pdf: Path
     pages: int
     shots: int
+    warnings: list[Problem] = field(default_factory=list)
 
 
 # -- where boards are ------------------------------------------------------------------------------
@@ -129,24 +142,60 @@ def _pixel_digest(image: Image.Image) -> str:
     return hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode() + rgb.tobytes()).hexdigest()[:32]
 
 
-def _card_digest(image: Image.Image) -> str | None:
-    """The pixel digest a shotreel card records, if ``image`` is one and is unedited; else ``None``."""
+def _card_marker(image: Image.Image) -> dict | None:
+    """What a shotreel card records about itself, if ``image`` is one and is unedited; else ``None``."""
     raw = image.info.get(MARKER)
     if not raw:
         return None
     try:
-        digest = json.loads(raw).get("pixels")
-    except (ValueError, AttributeError):
+        marker = json.loads(raw)
+    except ValueError:
         return None
-    return digest if digest == _pixel_digest(image) else None
+    if not isinstance(marker, dict) or marker.get("pixels") != _pixel_digest(image):
+        return None
+    return marker
 
 
 def is_shotreel_card(path: Path) -> bool:
     """Whether the image at ``path`` is a card shotreel drew that nobody has painted over since."""
     try:
-        return _card_digest(_open_image(path)) is not None
+        return _card_marker(_open_image(path)) is not None
     except _IMAGE_ERRORS:
         return False
+
+
+def card_picture(path: Path) -> tuple[int, int, int, int] | None:
+    """Where the picture is on the card at ``path`` (the framing sketch a camera would see): (left,
+    top, right, bottom) in the card's pixels, right and bottom exclusive.
+
+    ``None`` for anything but an unedited shotreel card that recorded it (an artist's board, a
+    render, a card painted over, a card drawn before cards recorded their picture).
+    """
+    try:
+        with Image.open(path) as image:
+            size = image.size
+        marker = _card_marker(_open_image(path))
+    except _IMAGE_ERRORS:
+        return None
+    box = marker.get("picture") if marker else None
+    if (not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, int) for v in box)
+            or not 0 <= box[0] < box[2] <= size[0] or not 0 <= box[1] < box[3] <= size[1]):
+        return None
+    return box[0], box[1], box[2], box[3]
+
+
+def _font_warnings(film: Film, shot: Shot, texts: list[tuple[str, str]], seen: set) -> list[Problem]:
+    """A warning per text of ``shot`` the board font cannot draw all of. A text shared by shots (a beat
+    title, a scene heading) is reported once, at the first shot showing it (``seen`` remembers)."""
+    problems = []
+    for what, text in texts:
+        key = (what, text) if what in ("beat title", "scene heading") else (what, text, shot.id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if message := font_warning(what, text):
+            problems.append(_problem(message, film, shot))
+    return problems
 
 
 def _checked_shots(film: Film, read: bool) -> Iterator[tuple[Shot, Problem | None]]:
@@ -195,8 +244,8 @@ def draw_boards(film: Film, progress: ProgressCallback | None = None, force: boo
     progress = progress or no_progress
     _require_root(film)
     problems: list[Problem] = []
-    # (shot, state): "listed" (uses a listed board), "artist" (kept), the digest of shotreel's
-    # existing card, or None (no file yet)
+    # (shot, state): "listed" (uses a listed board), "artist" (kept), the digest and picture of
+    # shotreel's existing card, or None (no file yet)
     plan: list[tuple[Shot, str | None]] = []
     for shot, problem in _checked_shots(film, read=True):
         if problem:
@@ -209,7 +258,8 @@ def draw_boards(film: Film, progress: ProgressCallback | None = None, force: boo
         state = None
         if target.exists():
             try:
-                state = _card_digest(_open_image(target)) or "artist"
+                marker = _card_marker(_open_image(target))
+                state = json.dumps([marker.get("pixels"), marker.get("picture")]) if marker else "artist"
             except _IMAGE_ERRORS as exc:
                 problems.append(_problem(_read_error(exc), film, shot, board_path(film, shot)))
                 continue
@@ -217,6 +267,7 @@ def draw_boards(film: Film, progress: ProgressCallback | None = None, force: boo
     _raise(problems)
 
     result = BoardsResult()
+    seen: set = set()
     for done, (shot, state) in enumerate(plan, 1):
         progress(done - 1, len(plan), shot.id)
         result.kept.extend(film.path(b.path) for b in shot.boards)
@@ -228,16 +279,18 @@ def draw_boards(film: Film, progress: ProgressCallback | None = None, force: boo
         if state == "artist":
             result.kept.append(target)
             continue
-        card = draw_board_card(film, shot)
-        digest = _pixel_digest(card)
-        if state == digest and not force:
+        result.warnings += _font_warnings(film, shot, card_texts(film, shot), seen)
+        card = board_card(film, shot)
+        digest = _pixel_digest(card.image)
+        if state == json.dumps([digest, list(card.picture)]) and not force:
             result.unchanged.append(target)
             continue
         info = PngImagePlugin.PngInfo()
-        marker = {"shot": shot.id, "pixels": digest, "by": f"shotreel {__version__}"}
+        marker = {"shot": shot.id, "pixels": digest, "picture": list(card.picture),
+                  "by": f"shotreel {__version__}"}
         info.add_text(MARKER, json.dumps(marker))
         with atomic_output(target) as tmp:
-            card.save(tmp, format="PNG", pnginfo=info, optimize=False, compress_level=6)
+            card.image.save(tmp, format="PNG", pnginfo=info, optimize=False, compress_level=6)
         result.written.append(target)
     progress(len(plan), len(plan), "boards done")
     return result
@@ -245,7 +298,7 @@ def draw_boards(film: Film, progress: ProgressCallback | None = None, force: boo
 
 # -- the contact sheet -----------------------------------------------------------------------------
 
-_PAGE = (1754, 1240)  # A4 landscape at 150 dpi
+_PAGE = (1754, 1240)  # A4 landscape at 150 dpi, in pixels (the PDF's unit)
 _DPI = 150.0
 
 
@@ -266,57 +319,68 @@ class _Grid:
     caption: int  # caption height in pixels
     id_size: int
     beat_size: int
+    action_size: int = 0
+    action_lines: int = 0  # lines of the shot's action under its caption (the PDF's)
 
 
-def _grid(cols: int, cell_w: int, aspect: float, count: int, gap: int) -> _Grid:
+def _grid(cols: int, cell_w: int, aspect: float, count: int, gap: int, action_lines: int = 0) -> _Grid:
     image_h = round(cell_w / aspect)
     scale = math.sqrt(cell_w * image_h)  # the same captions for wide and tall boards of equal area
     id_size = max(18, round(scale * 0.077))
     beat_size = max(14, round(scale * 0.06))
-    caption = round(0.35 * id_size) + line_height(id_size) + line_height(beat_size) + round(0.4 * id_size)
+    action_size = max(14, round(scale * 0.055))
+    caption = (round(0.35 * id_size) + line_height(id_size) + line_height(beat_size)
+               + action_lines * line_height(action_size) + round(0.4 * id_size))
     rows = math.ceil(count / cols)
-    return _Grid(cols, rows, cell_w, image_h, gap, caption, id_size, beat_size)
+    return _Grid(cols, rows, cell_w, image_h, gap, caption, id_size, beat_size, action_size, action_lines)
 
 
-def _draw_cell(sheet: Image.Image, film: Film, cell: _Cell, x: int, y: int, grid: _Grid) -> None:
-    draw = ImageDraw.Draw(sheet)
-    sheet.paste(letterbox(cell.thumb, (grid.cell_w, grid.image_h), LETTERBOX), (x, y))
-    draw.rectangle([x, y, x + grid.cell_w - 1, y + grid.image_h - 1], outline=RULE, width=1)
-    bar = max(3, round(grid.cell_w / 110))
-    draw.rectangle([x, y + grid.image_h, x + grid.cell_w - 1, y + grid.image_h + bar],
-                   fill=beat_colour(film, cell.shot.beat))
-    line1 = y + grid.image_h + bar + line_height(grid.id_size) + round(0.05 * grid.id_size)
+def _draw_cell(canvas: Canvas, film: Film, cell: _Cell, x: int, y: int, grid: _Grid) -> None:
+    w, h = grid.cell_w, grid.image_h
+    canvas.image(cell.thumb, (x, y, x + w, y + h), LETTERBOX)
+    canvas.rect((x, y, x + w, y + h), outline=RULE, width=1)
+    bar = max(3, round(w / 110))
+    canvas.rect((x, y + h, x + w, y + h + bar + 1), fill=beat_colour(film, cell.shot.beat))
+    line1 = y + h + bar + line_height(grid.id_size) + round(0.05 * grid.id_size)
     duration = timing.format_duration(cell.shot.duration, film.fps)
-    duration_w = text_width(duration, grid.id_size, True)
-    shot_id = ellipsise(printable(cell.shot.id), grid.id_size, grid.cell_w - duration_w - 12, True)
-    draw_text(draw, (x, line1), shot_id, grid.id_size, INK, bold=True)
-    draw_text(draw, (x + grid.cell_w, line1), duration, grid.id_size, INK, bold=True, anchor="rs")
+    duration_w = canvas.text_width(duration, grid.id_size, True)
+    shot_id = canvas.fit(printable(cell.shot.id), grid.id_size, w - duration_w - 12, True)
+    canvas.text((x, line1), shot_id, grid.id_size, INK, bold=True)
+    canvas.text((x + w, line1), duration, grid.id_size, INK, bold=True, anchor="rs")
     line2 = line1 + line_height(grid.beat_size)
-    tc_w = text_width(cell.record_in, grid.beat_size)
+    tc_w = canvas.text_width(cell.record_in, grid.beat_size)
     beat = film.beat(cell.shot.beat)
     title = printable((beat.title or beat.id) if beat else cell.shot.beat)
-    title = ellipsise(title, grid.beat_size, grid.cell_w - tc_w - 12)
-    draw_text(draw, (x, line2), title, grid.beat_size, MUTED)
-    draw_text(draw, (x + grid.cell_w, line2), cell.record_in, grid.beat_size, MUTED, anchor="rs")
+    canvas.text((x, line2), canvas.fit(title, grid.beat_size, w - tc_w - 12), grid.beat_size, MUTED)
+    canvas.text((x + w, line2), cell.record_in, grid.beat_size, MUTED, anchor="rs")
+    y = line2
+    for line in canvas.lines(printable(cell.shot.action), grid.action_size, w, grid.action_lines):
+        y += line_height(grid.action_size)
+        canvas.text((x, y), line, grid.action_size, INK)
 
 
-def _header(draw: ImageDraw.ImageDraw, film: Film, count: int, x: int, y: int, width: int, title_size: int,
+def _header_height(title_size: int) -> int:
+    small = max(12, round(title_size * 0.45))
+    return cap_height(title_size) + line_height(small) + sum(round(small * k) for k in (0.5, 0.9, 1.4))
+
+
+def _header(canvas: Canvas, film: Film, count: int, x: int, y: int, width: int, title_size: int,
             right: str = "") -> int:
-    """The title and the film's figures; returns the y below them."""
+    """The title and the film's figures; returns the y below them (``y`` + :func:`_header_height`)."""
     y += cap_height(title_size)
-    draw_text(draw, (x, y), ellipsise(printable(film.title), title_size, width * 0.7, True), title_size, INK,
-              bold=True)
+    canvas.text((x, y), canvas.fit(printable(film.title), title_size, width * 0.7, True), title_size, INK,
+                bold=True)
     small = max(12, round(title_size * 0.45))
     if right:
-        draw_text(draw, (x + width, y), right, small, MUTED, anchor="rs")
+        canvas.text((x + width, y), right, small, MUTED, anchor="rs")
     y += line_height(small) + round(small * 0.5)
     runtime = timing.format_runtime(film.runtime(), film.fps)
     figures = (f"{timing.fps_label(film.fps)} fps  ·  runtime {runtime}"
                f"  ·  {count} shot{'s' if count != 1 else ''}  ·  {film.resolution[0]}x{film.resolution[1]}"
                f"  ·  starts {film.start_timecode}")
-    draw_text(draw, (x, y), ellipsise(figures, small, width), small, MUTED)
+    canvas.text((x, y), canvas.fit(figures, small, width), small, MUTED)
     y += round(small * 0.9)
-    draw.line([(x, y), (x + width, y)], fill=RULE, width=2)
+    canvas.line([(x, y), (x + width, y)], RULE, 2)
     return y + round(small * 1.4)
 
 
@@ -332,58 +396,61 @@ def _sheet_png(film: Film, cells: list[_Cell], aspect: float) -> Image.Image:
         score = abs(math.log((w / h) / 1.6))
         if best is None or score < best[0]:
             best = (score, grid, w, h)
-    _, grid, width, height = best  # type: ignore[misc]
-    sheet = Image.new("RGB", (width, height + 200), PAPER)  # cropped to the header's real height below
-    draw = ImageDraw.Draw(sheet)
-    top = _header(draw, film, len(cells), margin, margin, width - 2 * margin, 44)
-    sheet = sheet.crop((0, 0, width, top + grid.rows * (grid.image_h + grid.caption + gap) - gap + margin))
+    _, grid, width, _ = best  # type: ignore[misc]
+    top = margin + _header_height(44)
+    height = top + grid.rows * (grid.image_h + grid.caption + gap) - gap + margin
+    sheet = Image.new("RGB", (width, height), PAPER)
+    canvas = ImageCanvas(sheet)
+    _header(canvas, film, len(cells), margin, margin, width - 2 * margin, 44)
     for index, cell in enumerate(cells):
         row, col = divmod(index, grid.cols)
-        _draw_cell(sheet, film, cell, margin + col * (cell_w + gap),
+        _draw_cell(canvas, film, cell, margin + col * (cell_w + gap),
                    top + row * (grid.image_h + grid.caption + gap), grid)
     return sheet
 
 
-def _sheet_pages(film: Film, cells: list[_Cell], aspect: float) -> list[Image.Image]:
+def _sheet_pdf(film: Film, cells: list[_Cell], aspect: float) -> tuple[bytes, int]:
+    """A4 landscape pages of the boards with real text (the board font embedded); the PDF and its
+    page count."""
     margin, gap, footer = 84, 30, 50
     avail_w = _PAGE[0] - 2 * margin
-    header = _header(ImageDraw.Draw(Image.new("RGB", (8, 8))), film, len(cells), 0, 0, avail_w, 40)
-    avail_h = _PAGE[1] - 2 * margin - header - footer
+    avail_h = _PAGE[1] - 2 * margin - _header_height(40) - footer
     count = max(1, len(cells))
     for cols in range(1, 9):  # the largest cells that still put at least 9 shots (or all) on a page
         cell_w = (avail_w - (cols - 1) * gap) // cols
-        grid = _grid(cols, cell_w, aspect, count, gap)
+        grid = _grid(cols, cell_w, aspect, count, gap, action_lines=2)
         rows = max(1, (avail_h + gap) // (grid.image_h + grid.caption + gap))
         if cols * rows >= min(9, count) and grid.image_h + grid.caption <= avail_h:
             break
     per_page = cols * rows
-    pages = []
     total = math.ceil(count / per_page)
+    document = PdfDocument(_PAGE, _DPI, title=f"{printable(film.title)} – contact sheet",
+                           producer=f"shotreel {__version__}")
     for page_no in range(total):
-        page = Image.new("RGB", _PAGE, WHITE)
-        draw = ImageDraw.Draw(page)
-        top = _header(draw, film, len(cells), margin, margin, avail_w, 40, right="contact sheet")
+        canvas = document.page()
+        top = _header(canvas, film, len(cells), margin, margin, avail_w, 40, right="contact sheet")
         used_w = cols * cell_w + (cols - 1) * gap
         left = margin + (avail_w - used_w) // 2
         for index, cell in enumerate(cells[page_no * per_page:(page_no + 1) * per_page]):
             row, col = divmod(index, cols)
             y = top + row * (grid.image_h + grid.caption + gap)
-            _draw_cell(page, film, cell, left + col * (cell_w + gap), y, grid)
+            _draw_cell(canvas, film, cell, left + col * (cell_w + gap), y, grid)
         bottom = _PAGE[1] - margin + 10
-        draw_text(draw, (_PAGE[0] - margin, bottom), f"Page {page_no + 1} of {total}", 20, MUTED, anchor="rs")
-        draw_text(draw, (margin, bottom), ellipsise(printable(film.title), 20, avail_w * 0.6), 20, MUTED)
-        pages.append(page)
-    return pages
+        canvas.text((_PAGE[0] - margin, bottom), f"Page {page_no + 1} of {total}", 20, MUTED, anchor="rs")
+        canvas.text((margin, bottom), canvas.fit(printable(film.title), 20, avail_w * 0.6), 20, MUTED)
+    return document.output(), total
 
 
 def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> ContactSheetResult:
     """Write every shot's board in story order, with its id, duration, beat and record timecode, to
-    ``edit/contact_sheet.png`` and to A4 landscape pages in ``edit/contact_sheet.pdf``.
+    ``edit/contact_sheet.png`` and to A4 landscape pages in ``edit/contact_sheet.pdf`` (real text in
+    the embedded board font, each shot's action under its board, boards as images).
 
     A shot without any board image yet is shown as its card, drawn in memory (nothing is written to
     ``boards/``). Boards of any size or aspect are letterboxed into cells at the film's aspect. Every
     board is read before anything is written; a missing listed board or an unreadable image raises
-    :class:`BoardError`. ``progress(done, total, shot id)`` is called as boards are read.
+    :class:`BoardError`. Text the board font cannot draw is listed in the result's ``warnings``.
+    ``progress(done, total, shot id)`` is called as boards are read.
     """
     progress = progress or no_progress
     root = _require_root(film)
@@ -393,10 +460,17 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
     thumb_box = (640, max(1, round(640 / aspect))) if aspect >= 1 else (max(1, round(640 * aspect)), 640)
     cells: list[_Cell] = []
     problems: list[Problem] = []
+    seen: set = set()
+    title_warning = font_warning("film title", film.title)
+    warnings = [Problem(title_warning, film.source)] if title_warning else []
     frame = film.start_frame
     for done, shot in enumerate(shots):
         progress(done, len(shots) + 1, shot.id)
         path = shot_board_image(film, shot)
+        # the caption shows the id, the beat and (in the PDF) the action; a card drawn here shows its texts
+        texts = [(what, text) for what, text in card_texts(film, shot)
+                 if path is None or what in ("shot id", "beat title", "action")]
+        warnings += _font_warnings(film, shot, texts, seen)
         try:
             image = as_rgb(_open_image(path), PAPER) if path else draw_board_card(film, shot)
         except _IMAGE_ERRORS as exc:
@@ -410,11 +484,9 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
     progress(len(shots), len(shots) + 1, "writing contact sheet")
     png, pdf = film.path(CONTACT_SHEET_PNG), film.path(CONTACT_SHEET_PDF)
     sheet = _sheet_png(film, cells, aspect)
-    pages = _sheet_pages(film, cells, aspect)
+    document, pages = _sheet_pdf(film, cells, aspect)
     with atomic_output(png) as tmp:
         sheet.save(tmp, format="PNG")
-    with atomic_output(pdf) as tmp:
-        pages[0].save(tmp, format="PDF", save_all=True, append_images=pages[1:], resolution=_DPI,
-                      title=f"{film.title} - contact sheet", producer=f"shotreel {__version__}")
+    atomic_write_bytes(pdf, document)
     progress(len(shots) + 1, len(shots) + 1, "contact sheet written")
-    return ContactSheetResult(png=png, pdf=pdf, pages=len(pages), shots=len(cells))
+    return ContactSheetResult(png=png, pdf=pdf, pages=pages, shots=len(cells), warnings=warnings)

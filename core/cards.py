@@ -3,7 +3,10 @@
 A card is drawn at the film's exact aspect and made to be read in a timeline thumbnail: the shot id
 large on a band in the beat's colour, the duration and beat beside it, the scene heading, a framing
 sketch (the frame, the subject at the shot's size, arrows for the camera move), the camera line, the
-action and the dialogue. Which cards are written where is :mod:`shotreel.boards`' business.
+action and the dialogue. :func:`board_card` also says where the sketch's picture is (what a camera
+would see, which the offline animatic moves while the words stay still), and :func:`card_texts` what
+text a card shows (for warnings about characters the board font cannot draw). Which cards are
+written where is :mod:`shotreel.boards`' business.
 """
 
 from __future__ import annotations
@@ -71,12 +74,45 @@ def beat_colour(film: Film, beat_id: str) -> RGB:
 
 # -- the card --------------------------------------------------------------------------------------
 
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Card:
+    """A drawn card (:func:`board_card`)."""
+
+    image: Image.Image
+    """The card, RGB, at :func:`card_size`."""
+    picture: Box
+    """The framing sketch inside its outline, the part a camera would see: (left, top, right,
+    bottom) in the image's pixels, right and bottom exclusive."""
+
+
+def card_texts(film: Film, shot: Shot) -> list[tuple[str, str]]:
+    """The text a card of ``shot`` shows, as (what, text) pairs: shot id, beat title, scene heading,
+    camera, action, one pair per dialogue line."""
+    beat, scene = film.beat(shot.beat), film.scene_of(shot)
+    texts = [("shot id", shot.id), ("beat title", (beat.title or beat.id) if beat else shot.beat),
+             ("scene heading", (scene.heading or scene.id) if scene else ""),
+             ("camera", shot.camera.describe()), ("action", shot.action)]
+    texts += [("dialogue", line.describe()) for line in shot.dialogue]
+    return [(what, text) for what, text in texts if text and text.strip()]
+
+
 def draw_board_card(film: Film, shot: Shot) -> Image.Image:
-    """A placeholder board for ``shot`` at the film's aspect (see :func:`card_size`), as an RGB image.
+    """A placeholder board for ``shot`` at the film's aspect (see :func:`card_size`), as an RGB image
+    (the image of :func:`board_card`)."""
+    return board_card(film, shot).image
+
+
+def board_card(film: Film, shot: Shot) -> Card:
+    """A placeholder board for ``shot`` at the film's aspect (see :func:`card_size`), and where its
+    picture is.
 
     Shows the shot id, duration and beat on a band in the beat's colour, the scene heading, a framing
     sketch, the camera line, the action and the dialogue. Long text is wrapped, shrunk down to a
-    legible minimum and then cut with ``…``; nothing is drawn outside the card's margins.
+    legible minimum and then cut with ``…``; nothing is drawn outside the card's margins. Characters
+    the board font lacks are drawn as :func:`shotreel.drawing.printable` folds them.
     """
     width, height = card_size(film.resolution)
     u = min(height, width * 0.9) / 100  # the layout unit: 7.2 px on a 1280x720 card
@@ -126,7 +162,7 @@ def draw_board_card(film: Film, shot: Shot) -> Image.Image:
         frame_w = round(frame_h * aspect)
         x0 = (width - frame_w) // 2
         frame = (x0, top + tab, x0 + frame_w, top + tab + round(frame_h))
-    _draw_framing(image, frame, film, shot, u, colour)
+    picture = _draw_framing(image, frame, film, shot, u, colour)
     if tab:
         _draw_size_tab(draw, frame, printable(shot.camera.size).upper(), u)
     y = frame[3] + round(1.2 * u)
@@ -139,7 +175,7 @@ def draw_board_card(film: Film, shot: Shot) -> Image.Image:
     if aspect < 1.25:
         text_box = (margin, y + round(2.5 * u), width - margin, height - margin)
     _draw_words(draw, text_box, _word_blocks(shot), u)
-    return image
+    return Card(image, picture)
 
 
 def _draw_size_tab(draw: ImageDraw.ImageDraw, frame: tuple[int, int, int, int], label: str, u: float) -> None:
@@ -249,9 +285,9 @@ def _has_character(film: Film, shot: Shot) -> bool:
     return any((asset := film.asset(a)) is not None and asset.kind == "character" for a in shot.assets)
 
 
-def _draw_framing(image: Image.Image, frame: tuple[int, int, int, int], film: Film, shot: Shot, u: float,
-                  colour: RGB) -> None:
-    """The frame at the film's aspect: thirds, the subject at the shot's size, camera-move arrows."""
+def _draw_framing(image: Image.Image, frame: Box, film: Film, shot: Shot, u: float, colour: RGB) -> Box:
+    """The frame at the film's aspect: thirds, the subject at the shot's size, camera-move arrows.
+    Returns the picture inside the frame's outline (right and bottom exclusive)."""
     x0, y0, x1, y1 = frame
     fw, fh = x1 - x0, y1 - y0
     layer = Image.new("RGB", (fw, fh), FRAME_FILL)
@@ -273,7 +309,9 @@ def _draw_framing(image: Image.Image, frame: tuple[int, int, int, int], film: Fi
     image.paste(layer, (x0, y0))
     outer = ImageDraw.Draw(image)
     _draw_moves(outer, frame, shot.camera.movement.lower(), u, colour)
-    outer.rectangle([x0, y0, x1, y1], outline=INK, width=max(2, round(0.35 * u)))
+    line = max(2, round(0.35 * u))
+    outer.rectangle([x0, y0, x1, y1], outline=INK, width=line)  # inclusive: x0 .. x1 are all drawn
+    return x0 + line, y0 + line, x1 + 1 - line, y1 + 1 - line
 
 
 def _draw_figure(draw: ImageDraw.ImageDraw, cx: float, fw: int, fh: int, heads: float) -> None:

@@ -1,71 +1,137 @@
-"""Pillow helpers for the pictures shotreel draws: fonts, wrapped and ellipsised text, arrows, fitting.
+"""Pillow helpers for the pictures shotreel draws: the board font, wrapped and cut text, arrows, fitting.
 
-Text uses Pillow's built-in scalable font (Aileron, Pillow >= 10.1), so nothing depends on the
-fonts a machine has installed. That font covers ASCII and a few typographic marks only:
-:func:`printable` folds other text to what it can draw (accents dropped, dashes as hyphens, anything
-else as ``?``) so no picture shows missing-glyph boxes. Sizes are in pixels; "bold" is the regular
-face drawn with a thin stroke of its own colour.
+Text is set in Noto Sans (Regular and Bold, SIL Open Font License) shipped inside the package in
+``fonts/``, so nothing depends on the fonts a machine has installed, and the contact sheet's PDF
+embeds the same two files. The font covers Latin with all its accents, Greek and Cyrillic; every
+character it has is drawn as it is (``Zoë``, ``Café — ok``, ``Καλημέρα``, ``Привет``). Only the
+characters it lacks are changed, by :func:`printable`: to the letter Unicode gives as their plain
+form when the font has that (``Ａ`` → ``A``), else to ``?``, so no picture shows missing-glyph
+boxes; :func:`undrawable` and :func:`font_warning` name what was lost by script (``Han: 猫``) so
+callers warn instead of losing text silently. Sizes are in pixels; bold is the real bold face.
 """
 
 from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 RGB = tuple[int, int, int]
 ELLIPSIS = "…"
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+REGULAR_FONT = FONT_DIR / "NotoSans-Regular.ttf"
+BOLD_FONT = FONT_DIR / "NotoSans-Bold.ttf"
+"""The board font's files (both faces cover the same characters)."""
+
+# plain stand-ins for characters the font lacks, tried before Unicode's own decomposition
 _FOLD = {"–": "-", "—": " - ", "‐": "-", "‑": "-", "−": "-", "×": "x", "•": "·", "„": "“", "‚": "'",
          "′": "'", "″": '"', "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
          "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "\t": " ", "\u00a0": " "}
+# words that end a script's name in a character's Unicode name ("ARABIC LETTER ALEF" -> Arabic)
+_NAME_ENDS = {"LETTER", "SYLLABLE", "CHARACTER", "DIGIT", "VOWEL", "SIGN", "CAPITAL", "SMALL", "NUMBER",
+              "MARK", "PUNCTUATION", "IDEOGRAPH", "CONSONANT", "LIGATURE", "FRACTION", "SYMBOL"}
 
 
-@lru_cache(maxsize=128)
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's built-in scalable font at ``size`` pixels (cached)."""
-    return ImageFont.load_default(size=max(6, int(size)))
+def font_file(bold: bool = False) -> Path:
+    """The file of the board font's regular or bold face."""
+    return BOLD_FONT if bold else REGULAR_FONT
+
+
+@lru_cache(maxsize=256)
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """The board font at ``size`` pixels, regular or bold (cached)."""
+    return ImageFont.truetype(str(font_file(bold)), max(6, int(size)))
 
 
 @lru_cache(maxsize=1)
-def _missing_glyph() -> bytes:
-    return _glyph("\ue000")
+def _coverage() -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # read once, on the first text drawn
+
+    with TTFont(REGULAR_FONT, lazy=True) as face:
+        return frozenset(face.getBestCmap())
 
 
-def _glyph(ch: str) -> bytes:
-    image = Image.new("L", (48, 48))
-    ImageDraw.Draw(image).text((4, 4), ch, font=font(32), fill=255)
-    return image.tobytes()
+def can_draw(ch: str) -> bool:
+    """Whether the board font has a glyph for the character ``ch`` (a line break counts as drawable)."""
+    return ch == "\n" or ord(ch) in _coverage()
 
 
-@lru_cache(maxsize=4096)
-def _drawable(ch: str) -> bool:
-    return ch == " " or _glyph(ch) != _missing_glyph()
+def _invisible(ch: str) -> bool:
+    """Controls and format characters (zero-width joiners, variation selectors): nothing to see."""
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def _fold(ch: str) -> str:
+    """What a character the font lacks is drawn as."""
+    folded = _FOLD.get(ch)
+    if folded is not None and all(can_draw(c) for c in folded):
+        return folded
+    if _invisible(ch):
+        return " " if unicodedata.category(ch) == "Cc" else ""
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if base and all(can_draw(c) for c in base) else "?"
 
 
 def printable(text: str) -> str:
-    """``text`` with every character the built-in font cannot draw folded to one it can."""
-    out = []
-    for ch in text:
-        if ch in _FOLD:
-            out.append(_FOLD[ch])
-        elif ch == "\n" or _drawable(ch):
-            out.append(ch)
-        else:
-            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-            out.append(base if base and all(_drawable(c) for c in base) else "?")
-    return "".join(out)
+    """``text`` as drawn: composed (NFC), every character the board font has kept as it is, the
+    others folded to a plain letter it has (``Ａ`` → ``A``) or to ``?`` (see :func:`undrawable`)."""
+    text = unicodedata.normalize("NFC", text)
+    if all(can_draw(ch) for ch in text):
+        return text
+    return "".join(ch if can_draw(ch) else _fold(ch) for ch in text)
 
 
-def stroke(size: int, bold: bool) -> int:
-    """The stroke width that makes text of ``size`` pixels read as bold (0 when not bold)."""
-    return round(size / 30) if bold else 0  # below 15 px a stroke would blot the letters
+def script_name(ch: str) -> str:
+    """A short name for the script (or kind) of the character ``ch``, for messages: ``Han``,
+    ``Arabic``, ``Devanagari``, ``symbols`` (emoji, dingbats)… Taken from its Unicode name, so
+    approximate for a few scripts."""
+    name = unicodedata.name(ch, "")
+    if name.startswith("CJK") or "IDEOGRAPH" in name:
+        return "Han"
+    category = unicodedata.category(ch)
+    if not name or not (category[0] in "LM" or category == "Nd"):
+        return "symbols"
+    words: list[str] = []
+    for word in name.split():
+        if word in _NAME_ENDS or len(words) == 2:
+            break
+        words.append(word)
+    return " ".join(words).title() or "symbols"
+
+
+def undrawable(text: str) -> dict[str, str]:
+    """The visible characters of ``text`` the board font lacks, each once, grouped by script in order
+    of appearance: ``{"Han": "猫狗"}``. Empty when everything is drawn as written."""
+    groups: dict[str, str] = {}
+    for ch in unicodedata.normalize("NFC", text):
+        if can_draw(ch) or _invisible(ch) or ch.isspace():
+            continue
+        script = script_name(ch)
+        if ch not in groups.get(script, ""):
+            groups[script] = groups.get(script, "") + ch
+    return groups
+
+
+def font_warning(what: str, text: str) -> str | None:
+    """A warning when ``text`` has characters the board font lacks, else ``None``:
+    ``action uses characters the board font cannot draw (Han: 猫狗); they show as ?``."""
+    groups = undrawable(text)
+    if not groups:
+        return None
+    shown = "; ".join(f"{script}: {chars[:4]}{ELLIPSIS if len(chars) > 4 else ''}"
+                      for script, chars in groups.items())
+    folded = "".join(_fold(ch) for ch in "".join(groups.values()))
+    as_what = "?" if "?" in folded else "the nearest letters it has"
+    return f"{what} uses characters the board font cannot draw ({shown}); they show as {as_what}"
 
 
 def text_width(text: str, size: int, bold: bool = False) -> float:
     """How wide ``text`` is drawn at ``size`` pixels, in pixels."""
-    return font(size).getlength(text) + 2 * stroke(size, bold)
+    return font(size, bold).getlength(text)
 
 
 def line_height(size: int) -> int:
@@ -78,43 +144,50 @@ def cap_height(size: int) -> int:
     return -font(size).getbbox("H", anchor="ls")[1]
 
 
-def ellipsise(text: str, size: int, width: float, bold: bool = False, force: bool = False) -> str:
+def ellipsise(text: str, size: int, width: float, bold: bool = False, force: bool = False,
+              measure: Callable[[str], float] | None = None) -> str:
     """``text`` cut to fit ``width`` pixels, ending in ``…`` when it had to be cut ("" if nothing fits).
 
     With ``force`` the result ends in ``…`` even when ``text`` fits (to mark text left out after it).
+    ``measure(text)`` gives a width in the units of ``width`` (another renderer's, e.g. a PDF's);
+    by default the board font at ``size`` pixels.
     """
+    measure = measure or (lambda s: text_width(s, size, bold))
     text = " ".join(text.split())
     if text.endswith(ELLIPSIS):
         text, force = text[:-1].rstrip(), True
-    if not force and text_width(text, size, bold) <= width:
+    if not force and measure(text) <= width:
         return text
     low, high = 0, len(text)
     while low < high:  # the longest prefix that fits with an ellipsis after it
         mid = (low + high + 1) // 2
-        if text_width(text[:mid].rstrip() + ELLIPSIS, size, bold) <= width:
+        if measure(text[:mid].rstrip() + ELLIPSIS) <= width:
             low = mid
         else:
             high = mid - 1
     if low == 0:
-        return ELLIPSIS if text_width(ELLIPSIS, size, bold) <= width else ""
+        return ELLIPSIS if measure(ELLIPSIS) <= width else ""
     return text[:low].rstrip(" ,;:-·") + ELLIPSIS
 
 
-def wrap(text: str, size: int, width: float, bold: bool = False) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` pixels; words too long for a line are split."""
+def wrap(text: str, size: int, width: float, bold: bool = False,
+         measure: Callable[[str], float] | None = None) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` pixels; words too long for a line are split.
+    ``measure`` as for :func:`ellipsise`."""
+    measure = measure or (lambda s: text_width(s, size, bold))
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
         for word in paragraph.split():
             candidate = f"{line} {word}" if line else word
-            if text_width(candidate, size, bold) <= width:
+            if measure(candidate) <= width:
                 line = candidate
                 continue
             if line:
                 lines.append(line)
-            while text_width(word, size, bold) > width and len(word) > 1:
+            while measure(word) > width and len(word) > 1:
                 cut = max(1, next((i for i in range(len(word), 0, -1)
-                                   if text_width(word[:i], size, bold) <= width), 1))
+                                   if measure(word[:i]) <= width), 1))
                 lines.append(word[:cut])
                 word = word[cut:]
             line = word
@@ -124,22 +197,22 @@ def wrap(text: str, size: int, width: float, bold: bool = False) -> list[str]:
     return lines
 
 
-def clamp_lines(lines: list[str], max_lines: int, size: int, width: float, bold: bool = False) -> list[str]:
+def clamp_lines(lines: list[str], max_lines: int, size: int, width: float, bold: bool = False,
+                measure: Callable[[str], float] | None = None) -> list[str]:
     """At most ``max_lines`` of ``lines``; when some are dropped the last kept line ends in ``…``."""
     if len(lines) <= max_lines:
         return lines
     if max_lines <= 0:
         return []
     kept = lines[:max_lines]
-    kept[-1] = ellipsise(kept[-1], size, width, bold, force=True)
+    kept[-1] = ellipsise(kept[-1], size, width, bold, force=True, measure=measure)
     return kept
 
 
 def draw_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int, fill: RGB,
               bold: bool = False, anchor: str = "ls") -> None:
     """Draw ``text`` at ``xy`` (by default ``xy`` is the left end of its baseline)."""
-    draw.text(xy, text, font=font(size), fill=fill, anchor=anchor, stroke_width=stroke(size, bold),
-              stroke_fill=fill)
+    draw.text(xy, text, font=font(size, bold), fill=fill, anchor=anchor)
 
 
 def arrow(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], width: int, fill: RGB,

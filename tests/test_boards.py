@@ -12,18 +12,20 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
+from pypdf import PdfReader
 from shotreel.boards import (
     MARKER,
     PAPER,
     board_path,
+    card_picture,
     contact_sheet,
     draw_board_card,
     draw_boards,
     shot_board_image,
 )
 from shotreel.cli import main
-from shotreel.drawing import printable
+from shotreel.drawing import BOLD_FONT, REGULAR_FONT, draw_text, font, printable, undrawable
 from shotreel.errors import BoardError
 from shotreel.model import Beat, DialogueLine, Film, Scene, Shot
 from shotreel.project import load_project
@@ -122,8 +124,66 @@ def test_long_text_is_wrapped_and_cut_inside_the_card(example_film, resolution):
     assert right.getcolors() == [(right.width * right.height, PAPER)]
 
 
-def test_text_the_builtin_font_cannot_draw_is_folded():
-    assert printable("Café – naïve “Straße”") == "Cafe - naive “Strasse”"
+WORLD = "Zoë orders at the Café — ok. Καλημέρα! Привет."
+
+
+def test_the_board_font_is_shipped_and_draws_text_as_written():
+    """Noto Sans (regular and a real bold) ships inside the package with its licence; text is drawn
+    with it, pixel for pixel, whatever fonts the machine has."""
+    assert REGULAR_FONT.is_file() and BOLD_FONT.is_file()
+    assert "SIL OPEN FONT LICENSE" in (REGULAR_FONT.parent / "OFL.txt").read_text()
+    assert font(40).getname() == ("Noto Sans", "Regular")
+    assert font(40, bold=True).getname() == ("Noto Sans", "Bold")
+    for bold in (False, True):
+        ours, direct = (Image.new("RGB", (900, 80), PAPER) for _ in range(2))
+        draw_text(ImageDraw.Draw(ours), (10, 60), "Zoë, Café — ok, Καλημέρα, Привет", 40, (0, 0, 0), bold)
+        face = ImageFont.truetype(str(BOLD_FONT if bold else REGULAR_FONT), 40)
+        ImageDraw.Draw(direct).text((10, 60), "Zoë, Café — ok, Καλημέρα, Привет", font=face, fill=(0, 0, 0),
+                                    anchor="ls")
+        assert ours.tobytes() == direct.tobytes()
+
+
+def test_only_what_the_board_font_lacks_is_folded():
+    written = "Café – naïve “Straße” Zoë Καλημέρα Привет"
+    assert printable(written) == written
+    assert printable("Cafe\u0301") == "Café"  # composed, so accents sit on their letters
+    assert printable("猫が寝ている ＡＢ") == "?????? AB"  # no glyph: a fullwidth letter has a plain form
+    assert undrawable("Zoë 猫が ＡＢ 🙂") == {"Han": "猫", "Hiragana": "が", "Fullwidth Latin": "ＡＢ",
+                                            "symbols": "🙂"}
+    assert undrawable(WORLD) == {}
+
+
+@pytest.mark.parametrize("text, lossy", [("Zoë", "Zoe"), ("Café — ok", "Cafe - ok"),
+                                         ("Καλημέρα", "????????"), ("Привет", "??????"),
+                                         ("Привет", "Привит")])
+def test_cards_draw_accents_greek_and_cyrillic(example_film, text, lossy):
+    """Each of these is drawn as its own letters: the card differs from the one of its plain-Latin
+    folding or of question marks (the old built-in font drew Zoë as Zoe and Привет as ??????)."""
+    shot = example_film.shot("sh040")
+    shot.dialogue = []
+
+    def card(action: str) -> Image.Image:
+        shot.action = action
+        return draw_board_card(example_film, shot)
+
+    box = ImageChops.difference(card(text), card(lossy)).getbbox()
+    assert box is not None and box[0] > card(text).width / 2  # in the words, right of the frame
+
+
+def test_text_the_board_font_lacks_is_a_warning_naming_shot_and_script(example_dir, capsys):
+    edit_project(example_dir, "action: Mara turns.", "action: Mara turns. 猫が寝ている。")
+    edit_project(example_dir, "title: A sign of life", "title: Ζωή — Жизнь")  # drawn: no warning
+    film = load_project(example_dir)
+    warnings = draw_boards(film).warnings
+    assert [(w.shot, w.file, w.line) for w in warnings] == [("sh040", film.source, film.shot("sh040").line)]
+    assert warnings[0].message == ("action uses characters the board font cannot draw "
+                                   "(Han: 猫寝。; Hiragana: がている); they show as ?")
+    assert [w.message for w in contact_sheet(film).warnings] == [warnings[0].message]
+
+    assert main(["boards", str(example_dir)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if "warning" in line] == [
+        f"{film.source}:{film.shot('sh040').line}: warning: shot sh040: {warnings[0].message}"]
 
 
 # -- artists' boards -------------------------------------------------------------------------------
@@ -147,6 +207,23 @@ def test_an_artists_board_is_never_overwritten_and_is_on_the_contact_sheet(examp
     draw_boards(film)
     with Image.open(contact_sheet(film).png) as png:
         assert magenta_pixels(png) == 0
+
+
+def test_a_card_records_where_its_picture_is(example_dir):
+    """The framing sketch's picture (inside its outline) is recorded in the card, for the animatic;
+    nothing else answers: an artist's board, a painted-over card."""
+    film = load_project(example_dir)
+    draw_boards(film)
+    path = example_dir / "boards" / "sh020.png"
+    box = card_picture(path)
+    with Image.open(path) as card:
+        assert box is not None and 0 < box[0] < box[2] < card.width / 2 and 0 < box[1] < box[3] < card.height
+        inside = card.convert("RGB").crop(box)
+        outline = card.convert("RGB").crop((box[0] - 2, box[1], box[0], box[3]))
+    assert PAPER not in [c for _, c in inside.getcolors(1 << 16)]  # all picture, no paper
+    assert outline.getextrema() == ((20, 20), (22, 22), (26, 26))  # the frame's ink outline, not moved
+    Image.new("RGB", (1280, 720), MAGENTA).save(path)
+    assert card_picture(path) is None and card_picture(example_dir / "missing.png") is None
 
 
 def test_a_card_painted_over_by_an_artist_becomes_their_board(example_dir):
@@ -253,9 +330,38 @@ def test_contact_sheet_pdf_runs_to_as_many_pages_as_the_boards_need(tmp_path):
                 scenes=[Scene("s", "INT. HALL - DAY", shots=shots)], root=tmp_path)
     progress: list[tuple[int, int]] = []
     sheet = contact_sheet(film, lambda done, total, message: progress.append((done, total)))
-    assert sheet.pages == pdf_pages(sheet.pdf) == 3  # twelve 16:9 boards to an A4 page
+    assert sheet.pages == pdf_pages(sheet.pdf) == 2  # fifteen 16:9 boards to an A4 page
+    pages = PdfReader(sheet.pdf).pages
+    for number, page in enumerate(pages):  # each page: its boards as images, their ids as text, in order
+        shown = [f"sh{i:03d}" for i in range(15 * number, min(30, 15 * (number + 1)))]
+        text = page.extract_text()
+        assert len(page.images) == len(shown) and f"Page {number + 1} of 2" in text
+        assert [t for t in re.findall(r"sh\d{3}", text) if t in shown] == shown
     assert progress[-1][0] == progress[-1][1]
     assert not (tmp_path / "boards").exists()  # cards for the sheet are drawn in memory only
+
+
+def test_contact_sheet_pdf_is_real_searchable_text_in_the_board_font(example_dir):
+    """Ids, durations, beats, timecodes and each shot's action are text in the PDF (found by search,
+    sharp in print, accents and all), set in the embedded board font; the boards are images."""
+    edit_project(example_dir, "action: Mara turns.", f"action: {WORLD}")
+    edit_project(example_dir, "title: Alone", "title: Seule à bord")
+    film = load_project(example_dir)
+    draw_boards(film)
+    sheet = contact_sheet(film)
+    reader = PdfReader(sheet.pdf)
+    assert sheet.pages == len(reader.pages) == 1
+    page = reader.pages[0]
+    text = " ".join(page.extract_text().split())
+    for shot in film.shots():
+        assert shot.id in text
+    for word in ("Green Hours", "contact sheet", "Page 1 of 1", "5s", "01:00:15:00", "Seule à bord",
+                 "Zoë", "Café", "Καλημέρα!", "Привет.", "At the corridor's end"):
+        assert word in text, word
+    assert len(page.images) == 12
+    fonts = {str(f.get_object()["/BaseFont"]) for f in page["/Resources"]["/Font"].values()}
+    assert {name.split("+")[-1] for name in fonts} == {"NotoSans", "NotoSansBold"}
+    assert sheet.pdf.stat().st_size < 2_000_000
 
 
 # -- the command -----------------------------------------------------------------------------------

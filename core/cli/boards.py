@@ -1,10 +1,15 @@
-"""Draw a board card for every shot without a board, then the contact sheet (PNG and printable PDF)."""
+"""Draw a board card for every shot without a board, then the contact sheet (PNG and printable PDF).
+
+Text the board font cannot draw (a script it lacks) is printed as one warning per shot and field,
+in ``shotreel check``'s form (``shotreel.yaml:95: warning: shot sh040: action uses …``).
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from ..boards import contact_sheet, draw_boards
+from ..errors import Problem
 from ..project import load_project
 from .terminal import ProgressBar
 
@@ -32,7 +37,16 @@ def run(args: argparse.Namespace) -> int:
         sheet = contact_sheet(film, bar)
     finally:
         bar.close()
+    for line in dict.fromkeys(_warning(p) for p in boards.warnings + sheet.warnings):  # once each, in order
+        print(line)
     print(f"boards: {len(boards.written)} drawn, {len(boards.unchanged)} up to date, "
           f"{len(boards.kept)} artist board{'s' if len(boards.kept) != 1 else ''} kept")
     print(f"contact sheet: {sheet.png}  ·  {sheet.pdf} ({sheet.pages} page{'s' if sheet.pages != 1 else ''})")
     return 0
+
+
+def _warning(problem: Problem) -> str:
+    where = f"{problem.file}:{problem.line}: " if problem.file and problem.line else (
+        f"{problem.file}: " if problem.file else "")
+    who = f"shot {problem.shot}: " if problem.shot else ""
+    return f"{where}warning: {who}{problem.message}"
