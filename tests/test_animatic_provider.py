@@ -9,11 +9,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
+from shotreel.boards import card_picture, draw_boards
 from shotreel.generation.base import BadRequest, GenerationRequest, JobState
-from shotreel.generation.providers.animatic import MOVEMENTS, create, normalize_movement
+from shotreel.generation.providers.animatic import MOVEMENTS, create, normalize_movement, picture_on_output
 from shotreel.generation.registry import get_provider
 from shotreel.media import ffmpeg_exe, probe
+from shotreel.project import load_project
 
 
 def _board(path: Path, size: tuple[int, int] = (320, 180)) -> Path:
@@ -129,3 +131,62 @@ def test_a_restarted_process_follows_renders_it_did_not_start(tmp_path: Path) ->
     assert second.poll(slow).state is JobState.RUNNING  # the first process's ffmpeg is still at work
     first.cancel(slow)
     assert second.poll(slow).state is JobState.FAILED
+
+
+def _frames(clip: Path, width: int, height: int) -> list[Image.Image]:
+    """Every frame of ``clip``, as grey images."""
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-f", "rawvideo", "-pix_fmt", "gray",
+                          "-"], capture_output=True, check=True).stdout
+    size = width * height
+    return [Image.frombytes("L", (width, height), raw[i:i + size]) for i in range(0, len(raw), size)]
+
+
+def _change(first: Image.Image, last: Image.Image, box: tuple[int, int, int, int] | None,
+            outside: bool = False) -> tuple[float, int]:
+    """Mean and largest difference between two frames inside ``box`` (or everywhere but ``box``)."""
+    mask = Image.new("L", first.size, 255 if outside else 0)
+    if box:
+        mask.paste(0 if outside else 255, box)
+    diff = ImageChops.difference(first, last)
+    return ImageStat.Stat(diff, mask).mean[0], ImageChops.multiply(diff, mask).getextrema()[1]
+
+
+@pytest.mark.parametrize("movement", ["push in", "pan right"])
+def test_on_a_card_only_the_picture_moves_and_the_words_stay_still(example_dir: Path, movement: str) -> None:
+    """The card's framing sketch is what a camera would see: it moves; the shot id, the action and the
+    frame's outline stay where they are, so a push in crops nothing a reader needs."""
+    film = load_project(example_dir)
+    draw_boards(film)
+    card = example_dir / "boards" / "sh020.png"
+    width, height = 640, 360
+    out = create().render(_request(card, movement, frames=24, fps=Fraction(24), size=(width, height)),
+                          tmp := example_dir / "take.mp4")
+    assert probe(tmp).frames == 24
+    frames = _frames(out, width, height)
+    with Image.open(card) as image:
+        picture = picture_on_output(card_picture(card), image.size, (width, height))
+    assert picture is not None and picture[2] < width / 2  # the sketch, left of the words
+    moved, _ = _change(frames[0], frames[-1], picture)
+    still_mean, still_max = _change(frames[0], frames[-1], picture, outside=True)
+    assert moved > 3  # the picture moved
+    assert still_mean < 0.5 and still_max <= 16  # the rest is the same, up to the encoder's noise
+
+
+def test_a_board_that_is_not_a_card_moves_whole(example_dir: Path) -> None:
+    """An artist's board or a render (here a card saved again without shotreel's marker) moves as one
+    picture, edges and all."""
+    film = load_project(example_dir)
+    draw_boards(film)
+    board = example_dir / "boards" / "sh020_art.png"
+    with Image.open(example_dir / "boards" / "sh020.png") as card:
+        card.convert("RGB").save(board)  # no marker: an artist's board to shotreel
+    assert card_picture(board) is None
+    width, height = 640, 360
+    out = create().render(_request(board, "push in", frames=24, fps=Fraction(24), size=(width, height)),
+                          example_dir / "take.mp4")
+    frames = _frames(out, width, height)
+    words = (width * 0.55, height * 0.3, width, height * 0.6)
+    band = (0, 0, width, height * 0.15)
+    for region in (words, band):
+        mean, largest = _change(frames[0], frames[-1], tuple(round(v) for v in region))
+        assert mean > 3 and largest > 100

@@ -11,6 +11,11 @@ output pixel, a zoom's crop has an even width so it stays exactly centred, and e
 in and out. Measured on a line: positions move monotonically, never a step back
 (``tests/test_animatic_provider.py``).
 
+On a board card shotreel drew (:func:`shotreel.boards.card_picture` says where its picture is) only
+the framing sketch moves, the part a camera would see: it is cropped from the supersampled still,
+moved as above and laid back over the still card, so the shot id, the action and the frame's outline
+stay put and a push in crops none of them. An artist's board or a host's render moves whole.
+
 ``submit`` starts ffmpeg in the background (several renders run at once, up to the number of cores);
 ``poll`` reports its progress; ``fetch`` moves the finished file to the take's place atomically.
 """
@@ -18,6 +23,7 @@ in and out. Measured on a line: positions move monotonically, never a step back
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -31,6 +37,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from ...boards import card_picture
 from ...fsutil import atomic_output
 from ...media import MediaError, ffmpeg_exe, ffmpeg_rate, probe
 from ..base import (
@@ -83,20 +90,42 @@ def _smooth(p: str) -> str:
 
 
 def motion_filter(movement: str, frames: int, fps: Fraction, width: int, height: int,
-                  zoom: float = ZOOM) -> str:
+                  zoom: float = ZOOM, picture: tuple[int, int, int, int] | None = None) -> str:
     """The ffmpeg filter graph (``[0:v]`` in, ``[v]`` out) turning one still into ``frames`` frames of
     ``movement`` at ``width`` x ``height`` (even), yuv420p.
 
     Moving shots scale the still once to twice the output size, split it into its Y, U and V planes
     and move a ``zoompan`` crop over each plane as a grey image, so no chroma alignment rounds the
     crop: positions step in half output pixels, and a zoom's crop stays exactly centred.
+
+    With ``picture`` (left, top, right, bottom in output pixels, all even; right and bottom
+    exclusive) only that part moves, as a shot of its own, laid over the rest of the still, which
+    stays as it is: a board card's framing sketch moves, its words do not.
     """
-    rate = ffmpeg_rate(fps)
+    rate, tb = ffmpeg_rate(fps), rate_tb(fps)
+    still = (f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic:"
+             f"out_color_matrix=bt709,crop={width}:{height},setsar=1,format=yuv420p,"
+             f"loop=loop={frames - 1}:size=1:start=0,settb=expr={tb},setpts=N")
     if movement == "static":
-        return (f"[0:v]scale={width}:{height}:force_original_aspect_ratio=increase:flags=bicubic:"
-                f"out_color_matrix=bt709,crop={width}:{height},setsar=1,format=yuv420p,"
-                f"loop=loop={frames - 1}:size=1:start=0,settb=expr={rate_tb(fps)},setpts=N[v]")
+        return f"[0:v]{still}[v]"
     lw, lh = 2 * width, 2 * height  # the luma plane of the supersampled still
+    supersampled = (f"scale={lw}:{lh}:force_original_aspect_ratio=increase:flags=bicubic:"
+                    f"out_color_matrix=bt709,crop={lw}:{lh},setsar=1,format=yuv420p")
+    if picture is None:
+        return (f"[0:v]{supersampled}[s];"
+                + _moving_planes("s", "v", movement, frames, rate, width, height, zoom))
+    x0, y0, x1, y1 = picture
+    return (f"[0:v]split[c][p];[c]{still}[still];"
+            f"[p]{supersampled},crop={2 * (x1 - x0)}:{2 * (y1 - y0)}:{2 * x0}:{2 * y0}[s];"
+            + _moving_planes("s", "moved", movement, frames, rate, x1 - x0, y1 - y0, zoom)
+            + f";[still][moved]overlay=x={x0}:y={y0}:format=yuv420,setsar=1[v]")
+
+
+def _moving_planes(source: str, target: str, movement: str, frames: int, rate: str, width: int, height: int,
+                   zoom: float) -> str:
+    """Filters moving ``movement`` over ``[source]`` (yuv420p, ``2*width`` x ``2*height``) plane by plane
+    into ``frames`` frames of ``[target]`` at ``width`` x ``height``."""
+    lw, lh = 2 * width, 2 * height
     p = _smooth(f"on/{max(frames - 1, 1)}")
     if movement in ("push in", "pull out"):
         s = p if movement == "push in" else f"(1-{p})"
@@ -115,11 +144,25 @@ def motion_filter(movement: str, frames: int, fps: Fraction, width: int, height:
         return (f"[{label}]zoompan=z='{z}':x='round({x_travel}/{div})':y='round({y_travel}/{div})':"
                 f"d={frames}:s={width // div}x{height // div}:fps={rate}[{label}o]")
 
-    return (f"[0:v]scale={lw}:{lh}:force_original_aspect_ratio=increase:flags=bicubic:out_color_matrix=bt709,"
-            f"crop={lw}:{lh},setsar=1,format=yuv420p,extractplanes=y+u+v[y][u][v];"
-            f"{plane('y', 1)};{plane('u', 2)};{plane('v', 2)};"
-            "[yo][uo][vo]mergeplanes=map0s=0:map0p=0:map1s=1:map1p=0:map2s=2:map2p=0:format=yuv420p,"
-            "setsar=1[v]")
+    y, u, v = (f"{source}{c}" for c in "yuv")
+    return (f"[{source}]extractplanes=y+u+v[{y}][{u}][{v}];{plane(y, 1)};{plane(u, 2)};{plane(v, 2)};"
+            f"[{y}o][{u}o][{v}o]mergeplanes=map0s=0:map0p=0:map1s=1:map1p=0:map2s=2:map2p=0:format=yuv420p,"
+            f"setsar=1[{target}]")
+
+
+def picture_on_output(picture: tuple[int, int, int, int], still: tuple[int, int],
+                      output: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """Where ``picture`` (a box on a still of size ``still``) lands on an ``output`` frame the still is
+    scaled to cover and centred on (as :func:`motion_filter` does), shrunk to even edges; ``None``
+    when too little of it is left to move."""
+    (cw, ch), (width, height) = still, output
+    sw, sh = max(width, round(height * cw / ch)), max(height, round(width * ch / cw))  # ffmpeg's "increase"
+    ox, oy = (sw - width) // 2, (sh - height) // 2
+    x0, y0, x1, y1 = picture
+    left, top = 2 * math.ceil((x0 * sw / cw - ox) / 2), 2 * math.ceil((y0 * sh / ch - oy) / 2)
+    right, bottom = 2 * math.floor((x1 * sw / cw - ox) / 2), 2 * math.floor((y1 * sh / ch - oy) / 2)
+    left, top, right, bottom = max(0, left), max(0, top), min(width, right), min(height, bottom)
+    return (left, top, right, bottom) if right - left >= 16 and bottom - top >= 16 else None
 
 
 def rate_tb(fps: Fraction) -> str:
@@ -201,7 +244,7 @@ class AnimaticProvider(Provider):
         one the animatic renders."""
         movement, note = normalize_movement(request.movement)
         chain = motion_filter(movement, request.duration_frames, request.fps, request.width, request.height,
-                              self.zoom)
+                              self.zoom, None if movement == "static" else self._picture(request))
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
         if self.threads:
             cmd += ["-threads", str(self.threads), "-filter_threads", str(self.threads)]
@@ -215,6 +258,18 @@ class AnimaticProvider(Provider):
         if progress is not None:
             cmd += ["-progress", str(progress), "-stats_period", "0.25"]
         return cmd + [str(output)], note
+
+    @staticmethod
+    def _picture(request: GenerationRequest) -> tuple[int, int, int, int] | None:
+        """The part of the start board that moves, in output pixels: a shotreel card's picture
+        (its words stay still), or ``None`` (the whole board) for anything else."""
+        board = Path(request.start_image) if request.start_image else None
+        picture = card_picture(board) if board else None
+        if picture is None:
+            return None
+        with Image.open(board) as image:
+            size = image.size
+        return picture_on_output(picture, size, (request.width, request.height))
 
     def _folder(self) -> Path:
         if self._work_dir is None:
