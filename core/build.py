@@ -85,7 +85,7 @@ def build(project: str | Path, stage_progress: StageProgress | None = None, *, g
     refuse_errors(report)
     boards = draw_boards(film, progress_for("boards"))
     sheet = contact_sheet(film, progress_for("contact"))
-    notes: list[str] = []
+    notes = list(dict.fromkeys(str(p) for p in boards.warnings + sheet.warnings))  # text the font lacks
     generated: list[Path] = []
     if generate:
         generated = _missing_takes(film, progress_for("takes"), notes)

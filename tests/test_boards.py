@@ -24,6 +24,7 @@ from shotreel.boards import (
     draw_boards,
     shot_board_image,
 )
+from shotreel.build import build
 from shotreel.cli import main
 from shotreel.drawing import BOLD_FONT, REGULAR_FONT, draw_text, font, printable, undrawable
 from shotreel.errors import BoardError
@@ -184,6 +185,15 @@ def test_text_the_board_font_lacks_is_a_warning_naming_shot_and_script(example_d
     out = capsys.readouterr().out.splitlines()
     assert [line for line in out if "warning" in line] == [
         f"{film.source}:{film.shot('sh040').line}: warning: shot sh040: {warnings[0].message}"]
+
+
+def test_build_notes_text_the_board_font_lacks(example_dir):
+    edit_project(example_dir, "action: Mara turns.", "action: Mara turns. 猫")
+    notes = build(example_dir, generate=False, animatic=False).notes
+    film = load_project(example_dir)
+    where = f"{film.source}:{film.shot('sh040').line}"
+    assert [n for n in notes if "board font" in n] == [
+        f"{where}: shot sh040: action uses characters the board font cannot draw (Han: 猫); they show as ?"]
 
 
 # -- artists' boards -------------------------------------------------------------------------------
