@@ -9,6 +9,7 @@ for a 150 dpi page prints at the size it was planned for.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -184,4 +185,8 @@ class PdfCanvas:
         self.rect(box, fill=background)
         scale = min((x1 - x0) / image.width, (y1 - y0) / image.height)
         w, h = image.width * scale, image.height * scale
-        self.pdf.image(image, x=x0 + (x1 - x0 - w) / 2, y=y0 + (y1 - y0 - h) / 2, w=w, h=h)
+        source: Image.Image | io.BytesIO = image
+        if image.getcolors(4096) is None:  # a painting or a photograph: JPEG (lossless flat cards stay so)
+            source = io.BytesIO()
+            image.convert("RGB").save(source, format="JPEG", quality=90)
+        self.pdf.image(source, x=x0 + (x1 - x0 - w) / 2, y=y0 + (y1 - y0 - h) / 2, w=w, h=h)

@@ -374,6 +374,17 @@ def test_contact_sheet_pdf_is_real_searchable_text_in_the_board_font(example_dir
     assert sheet.pdf.stat().st_size < 2_000_000
 
 
+def test_contact_sheet_pdf_keeps_painted_boards_small_and_cards_lossless(example_dir):
+    """A painted or photographic board goes into the PDF as JPEG; a flat card stays lossless."""
+    grad = Image.linear_gradient("L").resize((1920, 1080))
+    bands = [Image.blend(grad, Image.effect_noise((1920, 1080), 30 + 10 * k), 0.4) for k in range(3)]
+    Image.merge("RGB", bands).save(example_dir / "boards" / "sh010.png")
+    film = load_project(example_dir)
+    draw_boards(film)
+    page = PdfReader(contact_sheet(film).pdf).pages[0]
+    assert [Path(image.name).suffix for image in page.images] == [".jpg"] + [".png"] * 11  # in story order
+
+
 # -- the command -----------------------------------------------------------------------------------
 
 def test_boards_command_draws_cards_and_the_contact_sheet(example_dir, capsys):
