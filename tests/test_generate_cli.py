@@ -286,3 +286,39 @@ def test_prompt_shows_the_request_for_a_provider(runway, tmp_path, capsys):
     assert len(prompt) <= 1000 and prompt.startswith("Test shot 1")
     assert main(["prompt", str(project), "sh999"]) == 2
     assert "no shot 'sh999'" in capsys.readouterr().err
+
+
+def test_a_create_answered_500_after_runway_made_the_task_is_never_sent_again(runway, tmp_path, capsys):
+    # Runway made the task, then answered 500: the take may be paid; it is left for the user, not resent.
+    prompts = ["[scenario:error_after_create]"] * 3 + ["fine"]
+    project = make_project(tmp_path / "film", prompts)
+    server = runway(fail_count=3)
+    code = main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"])
+    out = capsys.readouterr().out
+    assert code != 0
+    assert server.creates() == 4 and server.duplicates() == {}, "4 takes, 4 paid tasks, none twice"
+    states = _states(project)
+    assert states == {"sh010/t001": L.UNKNOWN_SUBMIT, "sh020/t001": L.UNKNOWN_SUBMIT,
+                      "sh030/t001": L.UNKNOWN_SUBMIT, "sh040/t001": L.DONE}
+    assert "HTTP 500" in out and "not sent again" in out
+    assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) != 0
+    assert server.creates() == 4, "a second run sends none of them again"
+
+
+def test_a_take_on_disk_with_its_sidecar_is_done_whatever_the_ledger_says(runway, tmp_path, capsys):
+    # killed after the take and its sidecar landed but before the ledger said so; the URL has expired since
+    project = make_project(tmp_path / "film", ["fine"])
+    server = runway()
+    assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) == 0
+    import sqlite3
+    with sqlite3.connect(L.ledger_path(project)) as db:
+        db.execute("UPDATE jobs SET state = 'running', cost = NULL, result_path = NULL")
+    server.files.clear()  # every result URL now answers 404
+    downloads = len(server.file_requests)
+    capsys.readouterr()
+    assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) == 0
+    assert len(server.file_requests) == downloads, "never downloaded again"
+    assert _states(project) == {"sh010/t001": L.DONE} and server.creates() == 1
+    with Ledger.open(project) as ledger:
+        record = ledger.get("sh010", "t001")
+        assert record.result_path == "takes/sh010/t001.mp4" and record.cost == 0.25

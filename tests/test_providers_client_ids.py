@@ -94,3 +94,18 @@ def test_a_lost_create_answer_is_found_by_its_own_client_id(fake_server, tmp_pat
     assert records["sh020"].job_id != dropped.job_id
     with Ledger.open(project) as ledger:
         assert "found by client id" in " ".join(d or "" for _, _, d in ledger.events("sh010", "t001"))
+
+
+@pytest.mark.parametrize("dialect", ["comfyui", "kling"])
+def test_a_create_answered_500_is_adopted_if_made_else_sent_again(fake_server, tmp_path, dialect):  # noqa: F811
+    server = fake_server(dialect, service_time=0.05)
+    # sh010: made, then answered 500 (adopted by client id); sh020 (Kling): refused with a 5xx before it was
+    # made — Kling says it has no task with that client id, so it is sent again, once.
+    prompts = ["A push in [scenario:error_after_create].",
+               "A pan [scenario:server_error]." if dialect == "kling" else "A pan."]
+    project = _project(tmp_path / "film", prompts)
+    summary = generate(load_project(project), provider=_client(dialect, server, tmp_path))
+    assert summary.ok and sorted(o.key for o in summary.done) == ["sh010/t001", "sh020/t001"]
+    assert server.creates() == 2 and server.duplicates() == {}, "each take paid once"
+    with Ledger.open(project) as ledger:
+        assert "found by client id" in " ".join(d or "" for _, _, d in ledger.events("sh010", "t001"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from shotreel.generation.base import BadRequest, DiskFull, ResultExpired, RetryLater
+from shotreel.generation.base import AmbiguousSubmit, BadRequest, DiskFull, ResultExpired, RetryLater
 from shotreel.generation.providers._http import HttpClient, parse_retry_after, scrub
 
 from tests.servers import fake_server  # noqa: F401  (fixture)
@@ -83,7 +83,7 @@ def test_retry_after_seconds_and_http_dates():
     assert parse_retry_after(later, now=1_000_000) == pytest.approx(30.0)
 
 
-@pytest.mark.parametrize("status,error", [(400, BadRequest), (503, RetryLater)])
+@pytest.mark.parametrize("status,error", [(400, BadRequest), (503, AmbiguousSubmit)])
 def test_an_echoed_key_never_reaches_the_message_and_posts_are_not_retried(echo, status, error):
     _Echo.status = status
     raised = expect(

@@ -53,7 +53,17 @@ class RetryLater(GenerationError):
 
 
 class AmbiguousSubmit(GenerationError):
-    """The submit may have reached the provider; resubmitting could pay twice."""
+    """The submit may have reached the provider; resubmitting could pay twice.
+
+    ``answered``: the provider did answer (a 5xx after the request was sent), so it is done with the
+    request: a provider that can look jobs up by client id (:attr:`Provider.finds_by_client_id`) then says
+    for certain whether the job exists. Otherwise (a dropped connection, a timeout) it may still be
+    creating it.
+    """
+
+    def __init__(self, message: str, *, answered: bool = False, **kw: Any):
+        super().__init__(message, **kw)
+        self.answered = answered
 
 
 class ModerationBlocked(GenerationError):
@@ -278,6 +288,7 @@ class Provider:
     poll_interval: float | None = None  # seconds between polls of one job (the scheduler's default if None)
     typical_duration: float | None = None  # seconds a job usually runs: where to poll first, before learning
     billing: str = ""  # how the provider bills, in one sentence (printed once above a dry run's costs)
+    finds_by_client_id: bool = False  # :meth:`find_by_client_id` says for certain whether a job exists
 
     def capabilities(self, model: str) -> Capabilities:
         return Capabilities()

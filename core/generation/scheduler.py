@@ -547,7 +547,14 @@ class _Run:
                     return None
                 continue
             except AmbiguousSubmit as exc:
-                return self._ambiguous(record, str(exc.message))
+                found = self._ambiguous(record, str(exc.message), answered=exc.answered)
+                if found is not None and found.state == L.PENDING:  # answered, and certainly not made
+                    record = found
+                    if not self._wait(_backoff(attempt)):
+                        self._outcome(record, "waiting", "stopped before it was submitted")
+                        return None
+                    continue
+                return found
             except OutOfCredit as exc:
                 record = self._set(record, L.PENDING, f"out of credit: {exc.message}")
                 with self.lock:
@@ -566,18 +573,27 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - anything else may have reached the provider
                 return self._ambiguous(record, f"submit failed unexpectedly: {exc}")
             return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=handle.data, submitted=sent,
-                             soon=True)
+                             soon=True, failure_kind=None, failure_message=None)
         self._outcome(record, "waiting", f"still refused after {MAX_SUBMIT_ATTEMPTS} attempts; run again later")
         return None
 
-    def _ambiguous(self, record: JobRecord, message: str) -> JobRecord | None:
-        """A submit that may have reached the provider: find it by client id, else ask the user."""
+    def _ambiguous(self, record: JobRecord, message: str, answered: bool = False) -> JobRecord | None:
+        """A submit that may have reached the provider: find it by client id, else ask the user.
+
+        Returns the job ``submitted`` (found), ``pending`` (the provider answered the create with an error
+        and, asked by client id, says for certain it has no such job: safe to send again), or None (left
+        ``unknown_submit``: never sent again until the user says so)."""
         handle = None
+        looked = False
         with contextlib.suppress(GenerationError):
             handle = self.provider.find_by_client_id(record.client_id)
+            looked = True
         if handle is not None:
             return self._set(record, L.SUBMITTED, f"found by client id after: {message}", job_id=handle.job_id,
                              handle_data=handle.data, submitted=record.submitted or time.time(), soon=True)
+        if answered and looked and self.provider.finds_by_client_id:
+            return self._set(record, L.PENDING, f"retry later: {message}; no job with its client id was made",
+                             failure_kind="transient", failure_message=message)
         record = self._set(record, L.UNKNOWN_SUBMIT, message, failure_kind="ambiguous_submit",
                            failure_message=message)
         self._outcome(record, "unknown", message)
@@ -928,7 +944,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         # the first jobs are recorded before anything is sent; the others while those first ones run
         first, later = plan.new[:limit], plan.new[limit:]
         recorded = ledger.record_planned([(r, price[r.shot_id, r.take_id]) for r in first])
-        work = _work(ledger, prov, plan, summary, recorded, first)
+        work = _work(ledger, root, prov, plan, summary, recorded, first)
         run = _Run(film, prov, ledger, limit, stop, progress, summary)
         run.start(work, len(later))
 
@@ -974,17 +990,20 @@ def _fill_plan(summary: GenerationSummary, plan: _Plan, provider: Provider, chec
     summary.estimated_cost = sum(c.amount for c in summary.costs)
 
 
-def _work(ledger: Ledger, provider: Provider, plan: _Plan, summary: GenerationSummary,
+def _work(ledger: Ledger, root: Path, provider: Provider, plan: _Plan, summary: GenerationSummary,
           recorded: list[JobRecord],
           requests: list[GenerationRequest]) -> list[tuple[JobRecord, GenerationRequest]]:
-    """The jobs of this run: the provider's unfinished jobs first (reconciled), then pending ones (those
-    resumed from an earlier run, then the ``recorded`` new ones, made from ``requests``)."""
+    """The jobs of this run: the provider's unfinished jobs first (reconciled: from disk first — a take that
+    landed with its sidecar is done, whatever the ledger says — then at the provider), then pending ones
+    (those resumed from an earlier run, then the ``recorded`` new ones, made from ``requests``)."""
     work: list[tuple[JobRecord, GenerationRequest]] = []
     for record in ledger.jobs(L.UNFINISHED - {L.PENDING}):
         if record.provider != provider.name:
             summary.other_providers[record.provider] = summary.other_providers.get(record.provider, 0) + 1
             continue
         summary.reconciled.append(record.key)
+        if record.state in L.AT_PROVIDER and _landed_on_disk(ledger, root, record, summary):
+            continue
         if record.state in (L.SUBMITTING, L.UNKNOWN_SUBMIT):
             record = _reconcile_submit(ledger, provider, record, summary)
             if record is None:
@@ -996,6 +1015,29 @@ def _work(ledger: Ledger, provider: Provider, plan: _Plan, summary: GenerationSu
             work.append((record, request))
     work.extend(zip(recorded, requests, strict=True))
     return work
+
+
+def _landed_on_disk(ledger: Ledger, root: Path, record: JobRecord, summary: GenerationSummary) -> bool:
+    """Mark done a job whose take is on disk with a valid sidecar of the same job (a run killed between
+    landing the take and recording it): it is never downloaded again, nor failed when its URL has expired."""
+    folder = root / TAKES_DIR / record.shot
+    try:
+        sidecar = json.loads((folder / f"{record.take}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(sidecar, dict) or sidecar.get("take") != record.take or sidecar.get("status") != "done":
+        return False
+    if record.job_id and sidecar.get("job_id") not in (None, record.job_id):
+        return False
+    clip = folder / str(sidecar.get("file") or "")
+    if not sidecar.get("file") or not clip.is_file():
+        return False
+    cost = sidecar.get("cost")
+    cost = float(cost) if isinstance(cost, (int, float)) else (record.cost or record.estimated_cost)
+    record = ledger.transition(record.shot, record.take, L.DONE, "found on disk with its sidecar", cost=cost,
+                               result_path=clip.relative_to(root).as_posix())
+    summary.done.append(TakeOutcome(record.shot, record.take, record.state, clip, "found on disk", cost))
+    return True
 
 
 def _reconcile_submit(ledger: Ledger, provider: Provider, record: JobRecord,

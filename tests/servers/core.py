@@ -44,6 +44,8 @@ SCENARIOS = {
     "invalid": "refused at create as invalid parameters (400 / 422 / Kling 1201)",
     "drop": "create accepted and recorded, then the connection is closed without an answer",
     "hang": "create accepted and recorded, the answer is delayed `hang_time` seconds (client times out)",
+    "error_after_create": "create accepted and recorded (the job runs and is paid), then answered 500 on the "
+    "first `fail_count` creates of this request",
     # while running
     "throttled": "waits `queue_time` in the provider's queued state first (THROTTLED, IN_QUEUE …)",
     "slow": "runs `slow_time` seconds instead of `service_time`",
@@ -283,6 +285,7 @@ class FakeServer:
         self.webhooks: list[dict] = []
         self.errors: list[str] = []
         self.attempts: Counter[str] = Counter()
+        self.errored: Counter[str] = Counter()  # creates of a request answered 500 after being made
         self.files: dict[str, tuple[Job, float, float | None]] = {}
         self._pending: deque[Job] = deque()
         self._running: list[Job] = []
@@ -561,6 +564,12 @@ class FakeServer:
         if reply.job is not None and "drop" in reply.job.scenario:
             handler.close_connection = True  # accepted, recorded, and no answer at all
             return
+        if reply.job is not None and "error_after_create" in reply.job.scenario:
+            with self.lock:
+                self.errored[reply.job.key] += 1
+                failing = self.errored[reply.job.key] <= self.fail_count
+            if failing:
+                reply = Reply(500, {"error": "An internal error occurred."})
         if reply.job is not None and "hang" in reply.job.scenario:
             time.sleep(self.hang_time)
         self._write(handler, reply)

@@ -18,8 +18,9 @@ What it guarantees (reference §7):
   timed out after it was sent may have created a paid job: that is :class:`AmbiguousSubmit`, never a
   silent second POST); a create never follows a redirect either;
 - transport and HTTP failures become the typed errors of :mod:`shotreel.generation.base`:
-  429 → :class:`RetryLater` with the ``Retry-After`` value, 5xx → :class:`RetryLater`, a connection that
-  could not be opened → :class:`RetryLater`, a timeout or reset *after* a create was sent →
+  429 → :class:`RetryLater` with the ``Retry-After`` value, 5xx → :class:`RetryLater` (but
+  :class:`AmbiguousSubmit` for a create: the job may have been made before the server failed), a
+  connection that could not be opened → :class:`RetryLater`, a timeout or reset *after* a create was sent →
   :class:`AmbiguousSubmit`, 401/403 → :class:`AuthFailed`, 402 or a credit/balance message →
   :class:`OutOfCredit`, 400/422 → :class:`BadRequest` unless the body names content →
   :class:`ModerationBlocked`;
@@ -96,6 +97,9 @@ USER_AGENT = f"shotreel/{__version__}"
 POOL_SIZE = 64  # kept-alive connections per host: enough for many jobs in flight
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+AMBIGUOUS_STATUSES = frozenset({408, *range(500, 600)})
+"""Answers to a create that do not say the job was not made: a timeout or a server error may come after
+the provider recorded (and will bill) the job. No provider documents otherwise (reference §1, §7)."""
 
 
 class Response:
@@ -427,7 +431,14 @@ class HttpClient:
             raise self._transport_error(exc, what, shot, create) from None
         response = Response(exchange.response.status, exchange.response.headers, content, exchange.url)
         if response.status_code >= 400 and response.status_code not in ok:
-            raise self.status_error(response, what, shot, classify=classify, create=create)
+            error = self.status_error(response, what, shot, classify=classify, create=create)
+            if create and isinstance(error, RetryLater) and response.status_code in AMBIGUOUS_STATUSES:
+                # a server error after the create arrived: the job may have been made before it failed
+                # (reference §7: retry a create only on definite non-acceptance, i.e. 429)
+                raise self.error(AmbiguousSubmit, f"{what}: HTTP {response.status_code} after the request was "
+                                 f"sent ({self.excerpt(response)}); the job may exist — not sent again",
+                                 shot, answered=True) from None
+            raise error
         return response
 
     def _exchange(self, method: str, url: str, headers: dict[str, str], body: bytes | None,

@@ -8,7 +8,10 @@ placeholder takes its type (``"{{seed}}"`` → an integer); a placeholder inside
 as text. The board is sent with ``POST /upload/image`` (multipart, named by its content hash so queued jobs of
 other shots never see it replaced), the workflow with ``POST /prompt``
 and ``prompt_id`` = the request's client id (a UUID the scheduler records in the ledger before the submit;
-one made here when a caller gives none), so a job whose answer was lost is found again by
+one made here when a caller gives none), so a job whose answer was lost — a 5xx, a dropped connection, a
+timeout — is found again (reference §2.8, ComfyUI ``server.py``: ``prompt_id`` may be chosen by the
+client; a 5xx answered with no such job in ``/history`` or ``/queue`` means none was queued, and it is
+sent again) by
 :meth:`ComfyUIProvider.find_by_client_id` (``/history`` and ``/queue``). Completion is followed over
 HTTP (``GET /history/{id}``, ``GET /queue``); the video is downloaded from ``/view``. No key, no cost,
 one queue per server. The seed, when the request has none, is derived from the take id (recorded in the
@@ -147,6 +150,7 @@ class ComfyUIProvider(ClientProvider):
     """A ComfyUI server running the user's image-to-video workflow."""
 
     name = "comfyui"
+    finds_by_client_id = True  # client id lookup (see the module doc)
     env_keys = ()
     default_base_url = "http://127.0.0.1:8188"
     models: ClassVar[dict[str, ModelSpec]] = {}

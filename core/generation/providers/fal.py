@@ -10,6 +10,11 @@ Kling). Boards go as data URIs. fal deduplicates nothing: the webhook (``fal_web
 more than once — :meth:`FalProvider.parse_webhook` returns the request id to upsert on. fal prices a clip
 as a price for its first 5 s plus a price per further second (Kling 2.1 standard $0.28 per 5 s + $0.056/s;
 reference §2.4); failures on fal's side (5xx) are not charged, a refused input (422) may be.
+
+A create answered 5xx, a dropped connection or a timeout is ambiguous, never sent again automatically:
+fal documents no idempotency key and no client id for a queue submit (reference §2.4, docs.fal.ai queue
+and its OpenAPI ``queue.json``); "5xx failures are not charged" is about runners failing a job, not about
+a submit whose answer was lost.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ client id (a UUID recorded in the ledger before the submit) is sent as ``externa
 running, succeed (with a video) → succeeded, failed → failed (``task_status_msg``). Kling has no cancel
 endpoint. Kling bills prepaid resource packages per clip (5 or 10 s; 3–15 s on kling-v3): the dollar
 prices here are fal's for the same models (reference §2.4), an estimate of what the package spends.
+
+A create answered 5xx, a dropped connection or a timeout may have made the task; it is looked up by its
+``external_task_id`` (reference §2.3, Kling API image2video reference: "query by external id"): found, it
+is followed; when Kling answered (a 5xx) and has no task with that id, nothing was made and the create is
+retried; a timeout or dropped connection with nothing found stays ``unknown_submit``.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ class KlingProvider(ClientProvider):
     """Kling image-to-video (kling-v1 … kling-v3), std or pro mode."""
 
     name = "kling"
+    finds_by_client_id = True  # client id lookup (see the module doc)
     env_keys = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
     default_base_url = "https://api-singapore.klingai.com"
     models = MODELS

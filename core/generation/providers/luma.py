@@ -9,6 +9,11 @@ output), failed → failed (``failure_reason``; moderation when it names content
 prompt, no client id. ``parse_webhook`` reads a ``callback_url`` delivery (unsigned: treat it as a hint
 and re-poll). Luma bills from a credit balance (in US cents) and publishes no API price list: the prices
 here are third-party estimates (≈ $0.08/s for ray-2 at 720p), scaled with the resolution by pixel count.
+
+A create answered 5xx, a dropped connection or a timeout is ambiguous, never sent again automatically:
+Luma documents no idempotency and no client id (reference §2.2, lumalabs/lumaai-api ``openapi.yaml``).
+Luma lists recent generations (``GET /generations``, reference §2.2), so :meth:`LumaProvider.find_recent`
+looks such a job up by its prompt and creation time.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ Webhooks signing; :meth:`ReplicateProvider.parse_webhook` verifies ``webhook-sig
 (``webhook_secret`` option, ``whsec_…``) is set and returns the ``webhook-id`` to deduplicate on.
 Replicate prices each model per second of output (estimates here; kling-v2.1 standard or pro mode): a
 prediction canceled while it runs is charged, one aborted before it starts is not.
+
+A create answered 5xx, a dropped connection or a timeout is ambiguous, never sent again automatically:
+Replicate documents no idempotency (reference §2.5, replicate.com docs "create-a-prediction"). Replicate
+lists recent predictions (``GET /v1/predictions``, reference §2.5 and §7), so
+:meth:`ReplicateProvider.find_recent` looks such a job up by its input and creation time.
 """
 
 from __future__ import annotations

@@ -10,6 +10,12 @@ client job id: a create that may have arrived is :class:`AmbiguousSubmit` and is
 Runway bills API credits ($0.01 each) per second of the clip it makes: gen4_turbo 5 credits/s, gen4.5 12,
 veo3.1 20–40, veo3.1_fast 10–15, veo3 40 (the upper figure is used where there is a range); estimates,
 re-check before relying on them.
+
+A create answered 5xx, a dropped connection or a timeout is ambiguous (:class:`AmbiguousSubmit`), never
+sent again automatically: Runway documents no idempotency key and no way to find a task by a client id
+(reference §1 and §7, from runwayml/sdk-python, which sends none), and its 502/503/504 are documented only
+as "overload → backoff" (reference §2.1), not as "nothing was created". Only a 429 (quota, rate) means
+the task was not made and is retried.
 """
 
 from __future__ import annotations
