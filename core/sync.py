@@ -7,7 +7,8 @@ takes:
 1. ``metadata["shotreel"]`` when the editor kept it (an OTIO round trip) names the shot;
 2. else the media path: ``takes/<shot>/<take>.<ext>`` inside the project, or — because editors
    move and relink media — the file name with its parent folder (``sh020/t2.mp4``), or a file name
-   only one take has; a board's path (``boards/<shot>.png``) names its shot;
+   only one take has, or an editorial transcode in a folder named after the shot (``sh020/t2.mov``);
+   a board's path (``boards/<shot>.png``) names its shot;
 3. else the clip name: a shot id (``sh020``, ``sh020 take 2``) or a take's file name.
 
 The take is the one the clip's media is (the metadata's active take when the media cannot be told).
@@ -81,12 +82,14 @@ class _Index:
         self.takes = takes
         self.by_path: dict[str, Take] = {}
         self.by_folder_name: dict[tuple[str, str], Take] = {}
+        self.by_folder_stem: dict[tuple[str, str], Take] = {}
         self.by_name: dict[str, list[Take]] = {}
         self.by_stem: dict[str, list[Take]] = {}
         for shot_takes in takes.values():
             for take in shot_takes:
                 self.by_path[os.path.normcase(os.path.abspath(take.path))] = take
                 self.by_folder_name[(take.path.parent.name, take.path.name)] = take
+                self.by_folder_stem[(take.path.parent.name, take.path.stem)] = take
                 self.by_name.setdefault(take.path.name, []).append(take)
                 self.by_stem.setdefault(take.path.stem, []).append(take)
         self.shot_ids = {s.id for s in film.shots()}
@@ -111,6 +114,9 @@ class _Index:
         same = self.by_name.get(pure.name, [])
         if len(same) == 1:
             return same[0], "media file name"
+        if len(parts) >= 2 and pure.suffix.lower() not in _STILL and \
+                (hit := self.by_folder_stem.get((parts[-2], pure.stem))):
+            return hit, "media transcode (folder and name)"  # edit/media/sh020/t1.mov for takes/sh020/t1.mp4
         return None, ""
 
     def shot_for_board(self, media: str) -> str | None:

@@ -133,3 +133,15 @@ def test_cli_reports_changes_order_and_unmatched(film_dir: Path, capsys) -> None
     assert f"wrote {film_dir / 'selects.yaml'}" in capsys.readouterr().out
     assert main(["sync", str(film_dir), str(film_dir / "edit" / "none.edl")]) == 2
     assert "none.edl: no such file" in capsys.readouterr().err
+
+
+def test_an_editorial_transcode_of_a_take_is_that_take(film_dir: Path, tmp_path: Path) -> None:
+    timeline = _edit(film_dir)
+    clip = next(c for c in _track(timeline, TAKES_TRACK) if c.name == "sh020")
+    clip.media_reference.target_url = str(film_dir / "edit" / "media" / "sh020" / "t1.mov")  # DNxHR for Resolve
+    cut_path = tmp_path / "cut.xml"
+    write_reel(timeline, cut_path)
+    result = sync_selects(load_project(film_dir), cut_path)
+    match = next(m for m in result.matches if m.shot == "sh020" and m.take)
+    assert (match.take, match.how) == ("t1", "media transcode (folder and name)")
+    assert load_selects(load_project(film_dir))["sh020"] == Selection("sh020", "t1", 12)

@@ -2,7 +2,8 @@
 
 Each command module defines ``NAME``, ``HELP``, ``ORDER`` (its place in ``--help``),
 ``add_arguments(parser)`` and ``run(args) -> int``. Commands are found by listing this package,
-so adding one is adding a module. Errors a user can fix (:class:`~shotreel.errors.ShotreelError`)
+so adding one is adding a module; a host's commands (``shotreel resolve …``) are modules of the host's
+own package, found through the ``shotreel.commands`` entry point group, so the core imports no host. Errors a user can fix (:class:`~shotreel.errors.ShotreelError`)
 are printed as one line per problem on stderr, with exit status 2 and no traceback.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from importlib.metadata import entry_points
 from types import ModuleType
 
 from .. import __version__
@@ -27,16 +29,26 @@ def _command_names() -> list[str]:
             if not info.name.startswith("_") and info.name != "terminal"]
 
 
+def _plugin_commands() -> dict[str, str]:
+    """Commands other packages register (entry point group ``shotreel.commands``): name → module."""
+    return {ep.name: ep.value for ep in entry_points(group="shotreel.commands")}
+
+
 def _commands(only: str | None = None) -> list[ModuleType]:
     """The command modules; with ``only``, just that command's (so ``shotreel check`` does not pay
     for importing Pillow, ffmpeg helpers and every adapter). A command ``import-cut`` lives in
     ``import_cut.py``."""
-    names = _command_names()
-    if only is not None and only.replace("-", "_") in names:
-        names = [only.replace("-", "_")]
+    names = [f"{__name__}.{name}" for name in _command_names()]
+    plugins = _plugin_commands()
+    if only is not None and only.replace("-", "_") in _command_names():
+        names = [f"{__name__}.{only.replace('-', '_')}"]
+    elif only is not None and only in plugins:
+        names = [plugins[only]]
+    else:
+        names += list(plugins.values())
     modules = []
     for name in names:
-        module = importlib.import_module(f"{__name__}.{name}")
+        module = importlib.import_module(name)
         if hasattr(module, "NAME") and hasattr(module, "run"):
             modules.append(module)
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
