@@ -5,8 +5,8 @@ planned duration) in frames at the film's rate: the chosen take where the shot h
 in; a take that runs short is followed by the shot's board, as in the reel; a take at another rate
 plays in real time — each reported), else the shot's board held for the shot's length (a card drawn
 for shots without one), letterboxed to the film's resolution.
-Burn-in (shot id, take, record timecode) uses ffmpeg's ``drawtext`` with Pillow's built-in font, so
-nothing depends on the fonts a machine has. Sound is silence or the given temp track, cut or padded
+Burn-in (shot id, take, record timecode) uses ffmpeg's ``drawtext`` with the board font shotreel ships,
+so nothing depends on the fonts a machine has. Sound is silence or the given temp track, cut or padded
 to the film's length.
 
 Every segment is made exactly its frame count inside the filter graph (``loop`` for stills, ``trim``
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from PIL import ImageFont
-
 from . import timing
 from .cards import draw_board_card
 from .conform import conform
+from .drawing import font as board_font
+from .drawing import font_file
 from .errors import ShotreelError
 from .fsutil import atomic_output, atomic_write_bytes
 from .media import ffmpeg_exe, ffmpeg_rate, probe
@@ -126,13 +126,12 @@ def plan_animatic(film: Film, takes: dict[str, list[Take]] | None = None,
 # -- fonts, cards, audio --------------------------------------------------------------------------
 
 def _font_bytes() -> bytes | None:
-    """Pillow's built-in scalable font (Aileron), so burn-in needs no installed font."""
+    """The board font shotreel ships (:func:`shotreel.drawing.font_file`), so burn-in needs no installed
+    font and a shot id or take written with accents burns in as written."""
     try:
-        font = ImageFont.load_default(size=32)
-    except (OSError, ImportError):  # pragma: no cover - Pillow without FreeType
+        return font_file().read_bytes()
+    except OSError:  # pragma: no cover - a broken install
         return None
-    data = getattr(font, "font_bytes", None)
-    return bytes(data) if data else None
 
 
 def _card(film: Film, shot: Shot, target: Path) -> Path:
@@ -220,8 +219,7 @@ class _Graph:
 
     def _tc_width(self) -> int:
         try:
-            font = ImageFont.load_default(size=self.font_size)
-            return int(font.getlength("00:00:00:00")) + 2
+            return int(board_font(self.font_size).getlength("00:00:00:00")) + 2
         except (OSError, AttributeError):  # pragma: no cover
             return self.font_size * 6
 

@@ -18,7 +18,7 @@ from math import gcd
 
 from PIL import Image, ImageDraw
 
-from . import timing
+from . import palette, timing
 from .drawing import (
     RGB,
     arrow,
@@ -45,9 +45,9 @@ FIGURE: RGB = (146, 141, 131)
 FOREGROUND: RGB = (96, 93, 87)
 WHITE: RGB = (255, 255, 255)
 NO_BEAT: RGB = (43, 45, 50)
-BEAT_COLOURS: tuple[RGB, ...] = ((155, 34, 38), (0, 95, 115), (74, 40, 150), (40, 100, 70), (150, 72, 0),
-                                 (110, 28, 80), (29, 53, 87), (105, 85, 0))
-"""Band colours by beat, in story order; all dark enough for white text (contrast above 6:1)."""
+BEAT_COLOURS: tuple[RGB, ...] = tuple(colour.rgb for colour in palette.BEAT_COLOURS)
+"""Band colours by beat, in story order, the beat's marker colour in the reel and in Resolve
+(:mod:`shotreel.palette`); all dark enough for white text (contrast above 6:1)."""
 
 
 def card_size(resolution: tuple[int, int]) -> tuple[int, int]:

@@ -408,3 +408,14 @@ def test_boards_command_bad_board_is_one_line_and_exit_2(example_dir, capsys):
 def test_boards_command_on_a_folder_that_is_not_a_project(tmp_path, capsys):
     assert main(["boards", str(tmp_path)]) == 2
     assert "not a shotreel project" in capsys.readouterr().err
+
+
+def test_card_bands_are_the_beats_marker_colours_and_never_the_warning_red(example_film):
+    from shotreel import palette
+    from shotreel.cards import beat_colour
+    from shotreel.reel import BEAT_COLORS
+
+    bands = [beat_colour(example_film, b.id) for b in example_film.beats]
+    assert bands == [palette.beat_colour_at(i).rgb for i in range(len(bands))]
+    assert [c for c, _ in BEAT_COLORS[:len(bands)]] == [palette.beat_colour_at(i).otio for i in range(len(bands))]
+    assert palette.WARNING_COLOUR.rgb not in bands
