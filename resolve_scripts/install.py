@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from shotreel.errors import ShotreelError
@@ -45,25 +46,27 @@ def scripts_folder(all_users: bool = False, platform: str | None = None, env: di
 def launcher_text(action: str, label: str, paths: list[str], project: str | None) -> str:
     return (f'"""shotreel: {label} (written by `shotreel resolve install`; `shotreel resolve uninstall` '
             'removes it)."""\n'
-            "import sys\n\n"
-            f"sys.path[:0] = [p for p in {paths!r} if p not in sys.path]\n"
+            "import site\nimport sys\n\n"
+            f"for folder in {paths!r}:\n"
+            "    if folder not in sys.path:\n"
+            "        sys.path.insert(0, folder)\n"
+            "    site.addsitedir(folder)  # its .pth files too (an editable install is found through one)\n\n"
             "from shotreel_resolve.menu import run  # noqa: E402\n\n"
             f"run({action!r}, globals().get('resolve'), project={project!r})\n")
 
 
 def _python_paths() -> list[str]:
-    """Where this shotreel and its dependencies are importable from (Resolve's Python has none of them)."""
-    import opentimelineio
-    import shotreel
-    import shotreel_resolve
-    import yaml
-
-    paths = []
-    for module in (shotreel_resolve, shotreel, opentimelineio, yaml):
-        folder = str(Path(module.__file__).resolve().parent.parent)
+    """The site-packages folders this shotreel and its dependencies are installed in (Resolve's own Python
+    has none of them)."""
+    paths: list[str] = []
+    for name in ("shotreel", "opentimelineio", "PyYAML", "Pillow"):
+        try:
+            folder = str(Path(str(distribution(name).locate_file(""))).resolve())
+        except PackageNotFoundError:
+            continue
         if folder not in paths:
             paths.append(folder)
-    return paths + [p for p in sys.path if p.endswith("site-packages") and p not in paths]
+    return paths
 
 
 def _digest(text: str) -> str:
