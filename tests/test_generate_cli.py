@@ -198,7 +198,7 @@ def test_moderation_is_recorded_and_not_retried(runway, tmp_path, capsys):
     assert "moderated sh010/t001  moderation_input:" in out and "moderated sh020/t001  moderation_input:" in out
     assert _states(project) == {"sh010/t001": L.MODERATED, "sh020/t001": L.MODERATED, "sh030/t001": L.DONE}
     creates, posts = server.creates(), sum(1 for r in server.requests if r.method == "POST")
-    assert main(args) == 0
+    assert main(args) == 1, "a shot skipped as refused is a take not made: the run says so"
     out = capsys.readouterr().out
     assert server.creates() == creates and sum(1 for r in server.requests if r.method == "POST") == posts
     assert "skipped  sh010  sh010/t001 was refused (moderation_input" in out
@@ -322,3 +322,38 @@ def test_a_take_on_disk_with_its_sidecar_is_done_whatever_the_ledger_says(runway
     with Ledger.open(project) as ledger:
         record = ledger.get("sh010", "t001")
         assert record.result_path == "takes/sh010/t001.mp4" and record.cost == 0.25
+
+
+def test_a_result_url_answering_404_is_retried_recorded_as_paid_and_never_replaced_silently(runway, tmp_path,
+                                                                                            capsys):
+    project = make_project(tmp_path / "film", ["[scenario:expired]"])
+    server = runway(url_ttl=0)
+    assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) != 0
+    out = capsys.readouterr().out
+    assert len(server.file_requests) >= 5, "the download was tried again, each time with a fresh link"
+    assert "paid, but the result is lost" in out and "--new" in out and "$0.25 spent" in out
+    with Ledger.open(project) as ledger:
+        record = ledger.get("sh010", "t001")
+        assert (record.state, record.failure_kind, record.cost) == (L.FAILED, "expired", 0.25)
+    assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) != 0
+    assert server.creates() == 1, "no new paid take without --new"
+    assert "add --new to pay for a new take" in capsys.readouterr().out
+    main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02", "--new"])
+    assert server.creates() == 2
+
+
+def test_an_unknown_submit_says_what_to_look_for_and_a_found_job_is_attached_and_fetched(runway, tmp_path,
+                                                                                        capsys):
+    project = make_project(tmp_path / "film", ["A quiet corridor [scenario:drop]"])
+    server = runway()
+    assert main(["generate", str(project), "--provider", "runway", "--poll-interval", "0.02"]) != 0
+    out = capsys.readouterr().out
+    assert "look on runway's dashboard for a gen4_turbo job made between" in out
+    assert "A quiet corridor" in out and f"shotreel jobs {project} --attach sh010/t001 JOB_ID" in out
+    assert main(["jobs", str(project)]) == 0
+    assert "--attach sh010/t001 JOB_ID" in capsys.readouterr().out
+    job_id = server.submissions[0].job_id
+    assert main(["jobs", str(project), "--attach", "sh010/t001", job_id]) == 0
+    assert "done     sh010/t001" in capsys.readouterr().out
+    assert (project / "takes" / "sh010" / "t001.mp4").is_file() and server.creates() == 1
+    assert _states(project) == {"sh010/t001": L.DONE}

@@ -109,3 +109,15 @@ def test_a_create_answered_500_is_adopted_if_made_else_sent_again(fake_server, t
     assert server.creates() == 2 and server.duplicates() == {}, "each take paid once"
     with Ledger.open(project) as ledger:
         assert "found by client id" in " ".join(d or "" for _, _, d in ledger.events("sh010", "t001"))
+
+
+@pytest.mark.parametrize("dialect", ["luma", "replicate"])
+def test_a_lost_create_answer_is_found_among_the_recent_jobs_where_the_provider_lists_them(
+        fake_server, tmp_path, dialect):  # noqa: F811
+    server = fake_server(dialect, service_time=0.05)
+    project = _project(tmp_path / "film", ["A push in [scenario:drop].", "A pan."])
+    summary = generate(load_project(project), provider=connect(dialect, server, max_concurrency=2))
+    assert summary.ok and sorted(o.key for o in summary.done) == ["sh010/t001", "sh020/t001"]
+    assert server.creates() == 2 and server.duplicates() == {}, "the dropped create was adopted, not resent"
+    dropped = next(s for s in server.submissions if "drop" in s.scenario)
+    assert _ledger(project)["sh010"].job_id == dropped.job_id

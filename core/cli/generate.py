@@ -139,9 +139,8 @@ def _print_summary(summary: GenerationSummary, project: str) -> None:
     for outcome in summary.failed:
         print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
     for outcome in summary.unknown:
-        print(f"unknown  {outcome.key}  {outcome.message}\n         not sent again: check the provider's dashboard, "
-              f"then `shotreel jobs {project} --forget {outcome.key}` if the job is not there, or "
-              f"`shotreel jobs {project} --resubmit {outcome.key}` to send it again (it may be paid twice)")
+        print(f"unknown  {outcome.key}  {outcome.message.replace('DIR', project)}\n         not sent again; "
+              f"`shotreel jobs {project} --resubmit {outcome.key}` sends it again (it may be paid twice)")
     for outcome in summary.waiting:
         print(f"waiting  {outcome.key}  {outcome.message}")
     for shot, reason in summary.skipped:

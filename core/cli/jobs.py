@@ -1,4 +1,5 @@
-"""List the generation jobs in the project's ledger; release a job whose submit may have reached the provider."""
+"""List the generation jobs in the project's ledger; release a job whose submit may have reached the provider, or
+attach the job the user found on the provider's dashboard (``--attach SHOT/TAKE JOB_ID``: its result is fetched)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     release.add_argument("--resubmit", metavar="SHOT/TAKE",
                          help="an unknown_submit job to send again on the next `shotreel generate` "
                               "(the provider may run and bill it twice)")
+    release.add_argument("--attach", nargs=2, metavar=("SHOT/TAKE", "JOB_ID"),
+                         help="an unknown_submit job you found on the provider's dashboard: follow that job "
+                              "and fetch its result now (nothing is sent, nothing paid again)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ProjectError("no shotreel.yaml here; give the project folder", file=str(path))
     root = path.parent
+    if args.attach:
+        return _attach(root, args.project, *args.attach)
     if args.forget or args.resubmit:
         with Ledger.open(root) as ledger:
             if args.forget:
@@ -46,14 +52,40 @@ def run(args: argparse.Namespace) -> int:
     if ledger is None:
         print("no generation jobs yet (the ledger is made by `shotreel generate`)")
         return 0
+    from ..generation.scheduler import dashboard_hint, submitted_at
+
     with ledger:
         records = ledger.jobs({args.state} if args.state else None)
+        hints = {r.key: dashboard_hint(r, submitted_at(ledger, r)) for r in records if r.state == L.UNKNOWN_SUBMIT}
     _print_table(records, time.time())
-    unknown = [r for r in records if r.state == L.UNKNOWN_SUBMIT]
-    if unknown:
-        print(f"{len(unknown)} job(s) may exist at the provider without shotreel knowing: check the provider's "
-              f"dashboard, then `shotreel jobs {args.project} --forget SHOT/TAKE` or `--resubmit SHOT/TAKE`")
+    for key, hint in hints.items():
+        print(f"{key} may exist at the provider: {hint.replace('DIR', args.project)}")
+    if hints:
+        print(f"{len(hints)} job(s) may exist at the provider without shotreel knowing; `--resubmit SHOT/TAKE` "
+              "sends one again (the provider may bill it twice)")
     return 0
+
+
+def _attach(root, project: str, name: str, job_id: str) -> int:
+    """Attach ``job_id`` to the unknown_submit job ``name``, then follow it and fetch its result."""
+    from ..generation.ledger import project_lock, request_from_summary
+    from ..generation.registry import get_provider
+    from ..generation.scheduler import generate
+    from ..project import load_project
+
+    with Ledger.open(root) as ledger:
+        record = ledger.find(name)
+        provider = get_provider(record.provider)
+    handle = provider.attach_handle(job_id, request_from_summary(record.request))
+    with project_lock(root), Ledger.open(root) as ledger:
+        record = ledger.attach(name, job_id, handle.data)
+    print(f"{record.key} is now job {job_id} at {record.provider}; fetching its result")
+    summary = generate(load_project(project), shots=[record.shot], provider=provider, model=record.model)
+    for outcome in summary.done:
+        print(f"done     {outcome.key}  {outcome.path}")
+    for outcome in summary.failed + summary.waiting + summary.unknown:
+        print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
+    return 0 if any(o.key == record.key for o in summary.done) else 1
 
 
 def _age(seconds: float) -> str:

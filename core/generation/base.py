@@ -289,6 +289,7 @@ class Provider:
     typical_duration: float | None = None  # seconds a job usually runs: where to poll first, before learning
     billing: str = ""  # how the provider bills, in one sentence (printed once above a dry run's costs)
     finds_by_client_id: bool = False  # :meth:`find_by_client_id` says for certain whether a job exists
+    lists_recent: bool = False  # :meth:`find_recent` can look a job up among the account's recent ones
 
     def capabilities(self, model: str) -> Capabilities:
         return Capabilities()
@@ -347,6 +348,17 @@ class Provider:
         """Find a job submitted with ``client_id`` (:attr:`GenerationRequest.client_id`), where the
         provider allows it; None when the provider has no such job or cannot look one up."""
         return None
+
+    def find_recent(self, request: GenerationRequest, since: float, until: float,
+                    known: set[str]) -> JobHandle | None:
+        """Find, among the account's recent jobs, the one ``request`` made between ``since`` and ``until``
+        (Unix times) whose id is not in ``known`` (jobs the ledger already follows), where the provider lists
+        recent jobs (:attr:`lists_recent`); None when there is not exactly one such job."""
+        return None
+
+    def attach_handle(self, job_id: str, request: GenerationRequest) -> JobHandle:
+        """The handle to follow job ``job_id``, which the user found on the provider's dashboard."""
+        return JobHandle(job_id, {"shot": request.shot_id, "take": request.take_id, "model": request.model})
 
 
 class WebhookEvent(NamedTuple):

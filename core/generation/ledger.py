@@ -688,6 +688,21 @@ class Ledger:
         record = self._released(name, "resubmit")
         return self.transition(record.shot, record.take, PENDING, "resubmit allowed by the user")
 
+    def attach(self, name: str, job_id: str, handle_data: dict) -> JobRecord:
+        """Give an ``unknown_submit`` job the id of the job the user found on the provider's dashboard: it is
+        ``submitted`` again, and the next run follows and downloads it (nothing is sent)."""
+        record = self._released(name, "attach")
+        job_id = job_id.strip()
+        if not job_id:
+            raise LedgerError("give the provider's job id to attach (as shown on its dashboard)", shot=record.shot)
+        other = self._db.execute("SELECT shot, take FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if other is not None:
+            raise LedgerError(f"job {job_id} is already {other['shot']}/{other['take']} in the ledger",
+                              shot=record.shot)
+        return self.transition(record.shot, record.take, SUBMITTED, "attached by the user (--attach)",
+                               job_id=job_id, handle_data=handle_data, submitted=record.updated,
+                               failure_kind=None, failure_message=None)
+
     def _released(self, name: str, verb: str) -> JobRecord:
         record = self.find(name)
         if record.state != UNKNOWN_SUBMIT:

@@ -103,7 +103,7 @@ class TakeOutcome:
 
 @dataclass
 class GenerationSummary:
-    """What a run planned, did and left; ``ok`` when every job it handled is done."""
+    """What a run planned, did and left; ``ok`` when every job it handled is done and no shot was skipped."""
 
     provider: str
     model: str
@@ -134,7 +134,8 @@ class GenerationSummary:
 
     @property
     def ok(self) -> bool:
-        return not (self.failed or self.unknown or self.waiting or self.error or self.stopped)
+        """Every take the run was asked for was made: nothing failed, unknown, waiting or skipped."""
+        return not (self.failed or self.unknown or self.waiting or self.skipped or self.error or self.stopped)
 
     @property
     def would_fail(self) -> bool:
@@ -223,7 +224,15 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
                 else:
                     plan.resumed.append((row, request))
         have = {t.id for t in on_disk.get(shot.id, [])} | {r.take for r in unfinished}
+        # a paid take whose result was lost counts: a new paid take in its place needs --new
+        lost = [r for r in rows if r.state == L.FAILED and r.failure_kind == "expired" and r.take not in have]
         count = takes_per_shot if new_takes else max(0, takes_per_shot - len(have))
+        if lost and count and not new_takes:
+            count = max(0, count - len(lost))
+            if not count:
+                reason = (f"{lost[-1].key} was paid but its result was lost; not replaced automatically: add --new "
+                          "to pay for a new take")
+                plan.skipped.append((shot.id, reason))
         if count <= 0:
             continue
         used = {t.id for t in on_disk.get(shot.id, [])} | {r.take for r in rows}
@@ -547,7 +556,7 @@ class _Run:
                     return None
                 continue
             except AmbiguousSubmit as exc:
-                found = self._ambiguous(record, str(exc.message), answered=exc.answered)
+                found = self._ambiguous(record, str(exc.message), answered=exc.answered, request=request)
                 if found is not None and found.state == L.PENDING:  # answered, and certainly not made
                     record = found
                     if not self._wait(_backoff(attempt)):
@@ -571,13 +580,14 @@ class _Run:
                 self._fail(record, exc)
                 return None
             except Exception as exc:  # noqa: BLE001 - anything else may have reached the provider
-                return self._ambiguous(record, f"submit failed unexpectedly: {exc}")
+                return self._ambiguous(record, f"submit failed unexpectedly: {exc}", request=request)
             return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=handle.data, submitted=sent,
                              soon=True, failure_kind=None, failure_message=None)
         self._outcome(record, "waiting", f"still refused after {MAX_SUBMIT_ATTEMPTS} attempts; run again later")
         return None
 
-    def _ambiguous(self, record: JobRecord, message: str, answered: bool = False) -> JobRecord | None:
+    def _ambiguous(self, record: JobRecord, message: str, answered: bool = False,
+                   request: GenerationRequest | None = None) -> JobRecord | None:
         """A submit that may have reached the provider: find it by client id, else ask the user.
 
         Returns the job ``submitted`` (found), ``pending`` (the provider answered the create with an error
@@ -594,9 +604,15 @@ class _Run:
         if answered and looked and self.provider.finds_by_client_id:
             return self._set(record, L.PENDING, f"retry later: {message}; no job with its client id was made",
                              failure_kind="transient", failure_message=message)
+        if request is not None:
+            handle = _find_recent(self.ledger, self.provider, record, request)
+            if handle is not None:
+                return self._set(record, L.SUBMITTED, f"found among the provider's recent jobs after: {message}",
+                                 job_id=handle.job_id, handle_data=handle.data,
+                                 submitted=record.submitted or time.time(), soon=True)
         record = self._set(record, L.UNKNOWN_SUBMIT, message, failure_kind="ambiguous_submit",
                            failure_message=message)
-        self._outcome(record, "unknown", message)
+        self._outcome(record, "unknown", f"{message}; {dashboard_hint(record, record.updated)}")
         return None
 
     def _follow(self, record: JobRecord) -> tuple[JobRecord, JobStatus] | None:
@@ -738,8 +754,11 @@ class _Run:
                     self._outcome(record, "waiting", "stopped before the download finished; run again")
                     return
             except ResultExpired as exc:
-                if attempt > 0:
-                    self._fail(record, exc)
+                if attempt == MAX_FETCH_ATTEMPTS - 1:
+                    self._lost(record, exc)
+                    return
+                if not self._wait(_backoff(attempt, min(1.0, self.schedule.interval))):
+                    self._outcome(record, "waiting", "stopped before the download finished; run again")
                     return
                 fresh = self._poll_once(record)  # fresh URLs, where the provider hands them out again
                 if fresh is None:
@@ -755,6 +774,18 @@ class _Run:
             self._outcome(record, "waiting", "the download keeps failing; run again to finish")
             return
         self._land(record, Path(clip), status)
+
+    def _lost(self, record: JobRecord, error: GenerationError) -> None:
+        """A paid job whose result cannot be downloaded any more: failed as ``expired`` with its cost spent;
+        never replaced by a new paid take unless the user asks (``--new``)."""
+        cost = record.cost if record.cost is not None else record.estimated_cost
+        with self.lock:
+            self.summary.spent += cost or 0.0
+        message = (f"paid, but the result is lost: {error.message} (asked {self.provider.name} for a fresh link "
+                   f"{MAX_FETCH_ATTEMPTS} times); not replaced automatically: `shotreel generate DIR --shots "
+                   f"{record.shot} --new` pays for a new take")
+        self._fail(record, ResultExpired(message, shot=record.shot), kind="expired",
+                   **({"cost": cost} if cost is not None else {}))
 
     def _land(self, record: JobRecord, clip: Path, status: JobStatus | None) -> None:
         """Probe ``clip``, then move it into ``takes/<shot>/`` and write its sidecar beside it; mark the job
@@ -1049,13 +1080,57 @@ def _reconcile_submit(ledger: Ledger, provider: Provider, record: JobRecord,
     if handle is not None:
         return ledger.transition(record.shot, record.take, L.SUBMITTED, "found by client id", job_id=handle.job_id,
                                  handle_data=handle.data, submitted=record.submitted or time.time())
+    handle = _find_recent(ledger, provider, record, request_from_summary(record.request))
+    if handle is not None:
+        return ledger.transition(record.shot, record.take, L.SUBMITTED, "found among the provider's recent jobs",
+                                 job_id=handle.job_id, handle_data=handle.data,
+                                 submitted=record.submitted or time.time())
+    sent_at = submitted_at(ledger, record)
     if record.state == L.SUBMITTING:
         message = "the run stopped while submitting; the provider may have the job"
         record = ledger.transition(record.shot, record.take, L.UNKNOWN_SUBMIT, message,
                                    failure_kind="ambiguous_submit", failure_message=message)
     summary.unknown.append(TakeOutcome(record.shot, record.take, record.state, None,
-                                       record.failure_message or "the submit may have reached the provider"))
+                                       f"{record.failure_message or 'the submit may have reached the provider'}; "
+                                       f"{dashboard_hint(record, sent_at)}"))
     return None
+
+
+RECENT_WINDOW = 120.0  # seconds either side of a submit in which the job it may have made is looked for
+
+
+def _find_recent(ledger: Ledger, provider: Provider, record: JobRecord,
+                 request: GenerationRequest) -> JobHandle | None:
+    """The job an ambiguous submit made, found among the provider's recent jobs (where it lists them)."""
+    if not provider.lists_recent:
+        return None
+    sent = submitted_at(ledger, record)
+    known = {r.job_id for r in ledger.jobs() if r.job_id}
+    try:
+        return provider.find_recent(request, sent - RECENT_WINDOW, sent + RECENT_WINDOW, known)
+    except GenerationError:
+        return None
+
+
+def submitted_at(ledger: Ledger, record: JobRecord) -> float:
+    """When the job's (last) submit was sent: its last ``submitting`` event, else its last change."""
+    times = [t for t, state, _ in ledger.events(record.shot, record.take) if state == L.SUBMITTING]
+    return times[-1] if times else record.updated
+
+
+def dashboard_hint(record: JobRecord, sent: float) -> str:
+    """What to look for on the provider's dashboard to tell whether an ``unknown_submit`` job exists: the
+    time window of its submit, the start of its prompt, its seed; and the commands for either answer."""
+    def clock(t: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+    prompt = " ".join(str(record.request.get("prompt") or "").split())
+    start = prompt[:60] + ("…" if len(prompt) > 60 else "")
+    seed = record.request.get("seed")
+    return (f"look on {record.provider}'s dashboard for a {record.model} job made between {clock(sent - 60)} and "
+            f"{clock(sent + RECENT_WINDOW)} (local time) with the prompt starting “{start}”"
+            f"{f', seed {seed}' if seed is not None else ''}: if it is there, `shotreel jobs DIR --attach "
+            f"{record.key} JOB_ID` fetches it; if not, `shotreel jobs DIR --forget {record.key}`")
 
 
 def _execute(run: _Run, work: list[tuple[JobRecord, GenerationRequest]], limit: int,

@@ -547,6 +547,26 @@ def compact(value: Any) -> Any:
     return value
 
 
+def iso_time(text: Any) -> float | None:
+    """A provider's ISO 8601 time (``2026-11-02T10:20:30.123Z``) as a Unix time, or None."""
+    from datetime import datetime
+
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()  # 3.11+ reads a final Z
+    except ValueError:
+        return None
+
+
+def one_recent(candidates: list[tuple[str, Any]], since: float, until: float, known: set[str]) -> str | None:
+    """The id of the only candidate ``(id, created ISO time)`` made between ``since`` and ``until`` and not
+    ``known``; None when there is none or more than one (then the user decides)."""
+    found = [job_id for job_id, created in candidates
+             if job_id not in known and (when := iso_time(created)) is not None and since <= when <= until]
+    return found[0] if len(found) == 1 else None
+
+
 def guess_mime(path: Path) -> str:
     """The MIME type of a file from its name."""
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

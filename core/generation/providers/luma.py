@@ -32,7 +32,7 @@ from ..base import (
     ModerationBlocked,
     WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, nearest_ratio, usd
+from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, nearest_ratio, one_recent, usd
 from ._http import CONTENT_WORDS
 
 RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
@@ -80,6 +80,7 @@ class LumaProvider(ClientProvider):
     """Luma Dream Machine (ray-2, ray-flash-2, ray-1-6)."""
 
     name = "luma"
+    lists_recent = True  # GET /generations (see the module doc)
     env_keys = ("LUMAAI_API_KEY",)
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
     models = MODELS
@@ -152,6 +153,21 @@ class LumaProvider(ClientProvider):
                 shot,
             )
         return JobHandle(str(data["id"]), {"shot": shot, "take": request.take_id, "model": spec.name})
+
+    def find_recent(self, request: GenerationRequest, since: float, until: float,
+                    known: set[str]) -> JobHandle | None:
+        """The generation ``request`` made between ``since`` and ``until`` among the 100 most recent
+        (``GET /generations``, which echoes each one's ``request``), if exactly one matches."""
+        spec = self.prepare(request)
+        body = self.body(request, spec)
+        response = self.http.request("GET", f"{self.base_url}/generations", params={"limit": 100},
+                                     shot=request.shot_id, what="lookup")
+        data = self.http.read_json(response, shot=request.shot_id, what="lookup")
+        items = data.get("generations") if isinstance(data, dict) else None
+        candidates = [(str(g.get("id")), g.get("created_at")) for g in items or []
+                      if isinstance(g, dict) and g.get("request") == body]
+        job_id = one_recent(candidates, since, until, known)
+        return None if job_id is None else self.attach_handle(job_id, request)
 
     def poll(self, handle: JobHandle) -> JobStatus:
         shot = handle.data.get("shot")

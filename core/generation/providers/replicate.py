@@ -41,7 +41,7 @@ from ..base import (
     RetryLater,
     WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri
+from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, one_recent
 from ._http import CONTENT_WORDS, Response, parse_retry_after
 
 MODELS = {
@@ -74,6 +74,7 @@ class ReplicateProvider(ClientProvider):
     """Replicate predictions for official video models."""
 
     name = "replicate"
+    lists_recent = True  # GET /v1/predictions (see the module doc)
     env_keys = ("REPLICATE_API_TOKEN",)
     default_base_url = "https://api.replicate.com"
     models = MODELS
@@ -154,6 +155,21 @@ class ReplicateProvider(ClientProvider):
                 "cancel_url": urls.get("cancel"),
             },
         )
+
+    def find_recent(self, request: GenerationRequest, since: float, until: float,
+                    known: set[str]) -> JobHandle | None:
+        """The prediction ``request`` made between ``since`` and ``until`` among the most recent ones
+        (``GET /v1/predictions``, each with its ``input``), if exactly one matches."""
+        spec = self.prepare(request)
+        body = self.body(request, spec)
+        response = self.http.request("GET", f"{self.base_url}/v1/predictions", shot=request.shot_id,
+                                     what="lookup", classify=self._classify)
+        data = self.http.read_json(response, shot=request.shot_id, what="lookup")
+        items = data.get("results") if isinstance(data, dict) else None
+        candidates = [(str(p.get("id")), p.get("created_at")) for p in items or []
+                      if isinstance(p, dict) and p.get("input") == body.get("input")]
+        job_id = one_recent(candidates, since, until, known)
+        return None if job_id is None else self.attach_handle(job_id, request)
 
     def _classify(
         self, response: Response, body: Any, text: str, what: str, shot: str | None
