@@ -36,7 +36,7 @@ from . import runtime
 from .base import Refuse
 from .markers import MARKER_COLORS, Marker
 from .media import MediaInfo, probe, probe_sequence
-from .mediapool import Folder, PoolItem, new_clip
+from .mediapool import Folder, PoolItem, frames_of, new_clip
 from .timecode import rate_from_number, timecode_to_frame
 from .timeline import AUDIO_SUBTYPES, DEFAULT_START_TC, Timeline, TimelineItem, Track, new_timeline
 
@@ -258,11 +258,12 @@ class _Builder:
         used = count * scalar
         if info is not None and info.kind not in ("still",):
             eps = 1e-6
+            frames = frames_of(info, fps)
             if not self.strict and first + eps < start_tc:
                 start_tc = 0
-            if first + eps < start_tc or first + used > start_tc + info.frames + eps:
+            if first + eps < start_tc or first + used > start_tc + frames + eps:
                 raise Refuse(f"clip {clip.name!r}: source range {first:g}+{used:g} is outside the media's "
-                             f"frames {start_tc}..{start_tc + info.frames} (media timecode frame space)")
+                             f"frames {start_tc}..{start_tc + frames} (media timecode frame space)")
         return math.floor(first - start_tc + 1e-9), max(1, math.floor(used + 1e-9))
 
     # -- relinking (§3.3) ---------------------------------------------------------------------------
@@ -398,7 +399,7 @@ class _Builder:
         info = media.info
         item.media_path = media.path
         item.media_fps = (info.fps if info and info.fps else None) or timeline.fps
-        item.media_frames = info.frames if info else source_in + source_frames
+        item.media_frames = frames_of(info, item.media_fps) if info else source_in + source_frames
         item.media_start = (timecode_to_frame(info.start_tc, item.media_fps, info.drop) or 0) if info else 0
         item.still = bool(info and info.kind == "still")
         if pool is not None:

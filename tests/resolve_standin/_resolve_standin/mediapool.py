@@ -328,7 +328,7 @@ class PoolItem(Markers, Flags, ClipColor, Entity):
         self.fps = info.fps or self.fps or project.rate()[0]
         self.drop = info.drop
         self.start_tc = info.start_tc
-        self.frames = _frames_of(info, self.fps)
+        self.frames = frames_of(info, self.fps)
         if not self.renamed:
             self.name = os.path.basename(path)
 
@@ -373,7 +373,8 @@ class PoolItem(Markers, Flags, ClipColor, Entity):
         return True
 
 
-def _frames_of(info: MediaInfo, fps: Fraction) -> int:
+def frames_of(info: MediaInfo, fps: Fraction) -> int:
+    """The frames a media file offers at ``fps`` (audio is counted at the rate it takes at import)."""
     if info.kind == "audio":
         return max(1, math.floor(Fraction(info.seconds).limit_denominator(10**6) * fps))
     return info.frames
