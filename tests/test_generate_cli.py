@@ -357,3 +357,17 @@ def test_an_unknown_submit_says_what_to_look_for_and_a_found_job_is_attached_and
     assert "done     sh010/t001" in capsys.readouterr().out
     assert (project / "takes" / "sh010" / "t001.mp4").is_file() and server.creates() == 1
     assert _states(project) == {"sh010/t001": L.DONE}
+
+
+def test_a_missing_or_non_executable_ffmpeg_says_what_is_missing_and_leaves_nothing_unknown(tmp_path):
+    project = make_project(tmp_path / "film", ["fine", "fine too"])
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("not a program")  # there, but not executable
+    env = {**os.environ, "PYTHONPATH": str(REPO), "IMAGEIO_FFMPEG_EXE": str(fake)}
+    done = subprocess.run([sys.executable, "-m", "shotreel.cli", "generate", str(project)], env=env,
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    said = done.stdout + done.stderr
+    assert "animatic could not start the take: ffmpeg could not start" in said and str(fake) in said
+    assert "unknown_submit" not in said and "dashboard" not in said
+    assert set(_states(project).values()) == {L.PENDING}, "nothing to reconcile: the next run renders them"

@@ -121,3 +121,83 @@ def test_a_lost_create_answer_is_found_among_the_recent_jobs_where_the_provider_
     assert server.creates() == 2 and server.duplicates() == {}, "the dropped create was adopted, not resent"
     dropped = next(s for s in server.submissions if "drop" in s.scenario)
     assert _ledger(project)["sh010"].job_id == dropped.job_id
+
+
+def test_a_refused_workflow_once_fixed_is_sent_and_a_refusal_can_be_released(fake_server, tmp_path):  # noqa: F811
+    server = fake_server("comfyui", service_time=0.05)
+    project = _project(tmp_path / "film", ["A push in."])
+    broken = dict(WORKFLOW, **{"3": {"class_type": "WanImageToVideoTypo", "inputs": {"start_image": ["1", 0]}}})
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(broken))
+    client = connect("comfyui", server, workflow=str(path))
+    summary = generate(load_project(project), provider=client)
+    assert not summary.ok and "WanImageToVideoTypo" in summary.failed[0].message and server.creates() == 0
+    path.write_text(json.dumps(WORKFLOW))  # fixed: the workflow is part of what was refused
+    summary = generate(load_project(project), provider=connect("comfyui", server, workflow=str(path)))
+    assert summary.ok and [o.key for o in summary.done] == ["sh010/t002"] and server.creates() == 1
+    # the same refusal, released deliberately: asked again unchanged
+    other = _project(tmp_path / "film2", ["A pan."])
+    path.write_text(json.dumps(broken))
+    assert not generate(load_project(other), provider=connect("comfyui", server, workflow=str(path))).ok
+    assert generate(load_project(other), provider=connect("comfyui", server, workflow=str(path))).skipped
+    with Ledger.open(other) as ledger:
+        ledger.release("sh010/t001")
+    again = generate(load_project(other), provider=connect("comfyui", server, workflow=str(path)))
+    assert not again.skipped and [o.key for o in again.failed] == ["sh010/t002"], "asked again, refused again"
+
+
+def test_a_comfyui_server_that_is_not_there_is_said_at_once_in_one_line_with_the_fix(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    project = _project(tmp_path / "film", ["A push in.", "A pan.", "A tilt."])
+    (tmp_path / "wf.json").write_text(json.dumps(WORKFLOW))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo = Path(__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "PYTHONPATH": str(repo),
+           "SHOTREEL_COMFYUI_BASE_URL": f"http://127.0.0.1:{port}"}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "shotreel.cli", "generate", str(project), "--provider", "comfyui",
+                           "--workflow", str(tmp_path / "wf.json")], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert time.monotonic() - started < 5, "said within 5 s, not after minutes of retries"
+    assert done.returncode != 0
+    said = [line for line in (done.stdout + done.stderr).splitlines() if "cannot reach" in line]
+    assert said and f"cannot reach http://127.0.0.1:{port} (connection refused)" in said[-1]
+    assert "is ComfyUI running?" in said[-1]
+    with Ledger.open(project) as ledger:
+        records = ledger.jobs()
+    assert {r.state for r in records} == {L.PENDING}, "nothing was sent; every job waits for the next run"
+    assert any(r.failure_message and "cannot reach" in r.failure_message for r in records)
+    listing = subprocess.run([sys.executable, "-m", "shotreel.cli", "jobs", str(project)], env=env,
+                             capture_output=True, text=True, timeout=60, check=False).stdout
+    assert "unreachable: comfyui: cannot reach" in listing
+
+
+def test_the_last_error_of_a_retrying_job_shows_in_the_progress_line_on_its_own_job(fake_server, tmp_path):  # noqa: F811
+    server = fake_server("kling", service_time=0.05, retry_after="0.3")
+    project = _project(tmp_path / "film", ["A push in [scenario:rate_limited].", "A pan."])
+    lines: list[str] = []
+    summary = generate(load_project(project), provider=_client("kling", server, tmp_path),
+                       progress=lambda done, total, message: lines.append(message))
+    assert summary.ok
+    errors = [line for line in lines if "1302" in line]
+    assert errors and all("sh010/t001: retrying: " in line for line in errors)
+    assert not any("sh020/t001:" in line for line in lines), "one job's error is never on another job's line"
+    assert "1302" not in lines[-1], "cleared once the job went through"
+
+
+def test_a_seed_the_workflow_never_received_is_not_recorded_as_the_takes_seed(fake_server, tmp_path):  # noqa: F811
+    server = fake_server("comfyui", service_time=0.05)
+    project = _project(tmp_path / "film", ["A push in."])
+    unseeded = dict(WORKFLOW, **{"4": {"class_type": "KSampler", "inputs": {"seed": 7, "steps": 4}}})
+    (tmp_path / "wf.json").write_text(json.dumps(unseeded))
+    summary = generate(load_project(project), provider=connect("comfyui", server, workflow=str(tmp_path / "wf.json")),
+                       seed=1234)
+    assert summary.ok
+    sidecar = json.loads((project / "takes" / "sh010" / "t001.json").read_text())
+    assert sidecar["seed"] is None

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from shotreel.generation.base import AmbiguousSubmit, BadRequest, DiskFull, ResultExpired, RetryLater
+from shotreel.generation.base import (
+    AmbiguousSubmit,
+    BadRequest,
+    DiskFull,
+    ResultExpired,
+    RetryLater,
+    Unreachable,
+)
 from shotreel.generation.providers._http import HttpClient, parse_retry_after, scrub
 
 from tests.servers import fake_server  # noqa: F401  (fixture)
@@ -201,5 +208,5 @@ def test_requests_go_through_the_environment_proxy_unless_no_proxy_names_the_hos
         monkeypatch.setenv(name, "skipped.invalid")
     assert _client().request("GET", "http://api.provider.invalid/v1/tasks/7").json() == {"ok": True}
     assert _Hop.seen == [(int(proxy.rsplit(":", 1)[1]), "http://api.provider.invalid/v1/tasks/7", f"Bearer {KEY}")]
-    error = expect(RetryLater, _client().request, "POST", "http://skipped.invalid/v1/tasks", json={}, create=True)
-    assert "network error" in str(error)  # no proxy for that host: it cannot be reached, and nothing was sent
+    error = expect(Unreachable, _client().request, "POST", "http://skipped.invalid/v1/tasks", json={}, create=True)
+    assert "cannot reach http://skipped.invalid" in str(error)  # no proxy for that host: nothing was sent

@@ -9,6 +9,7 @@ from shotreel.generation.base import (
     JobState,
     OutOfCredit,
     RetryLater,
+    Unreachable,
 )
 from shotreel.generation.providers import runway
 
@@ -81,7 +82,8 @@ def test_read_timeout_after_create_is_ambiguous(fake_server, start):  # noqa: F8
 
 def test_nothing_listening_is_retry_later_not_ambiguous(start):
     client = runway.create(base_url="http://127.0.0.1:9", api_key="key_x" * 10)
-    expect(RetryLater, client.submit, request(start))
+    error = expect(Unreachable, client.submit, request(start))  # a RetryLater: nothing was sent
+    assert isinstance(error, RetryLater) and "cannot reach http://127.0.0.1:9 (connection refused)" in str(error)
 
 
 def test_internal_failure_may_be_generated_again(provider, start):

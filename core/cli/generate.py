@@ -144,7 +144,7 @@ def _print_summary(summary: GenerationSummary, project: str) -> None:
     for outcome in summary.waiting:
         print(f"waiting  {outcome.key}  {outcome.message}")
     for shot, reason in summary.skipped:
-        print(f"skipped  {shot}  {reason}")
+        print(f"skipped  {shot}  {reason.replace('DIR', project)}")
     for provider, count in sorted(summary.other_providers.items()):
         print(f"note: {count} unfinished job(s) of provider {provider}; run with --provider {provider} to finish them")
     line = (f"generate: {len(summary.done)} done, {len(summary.failed)} failed, {len(summary.unknown)} unknown, "

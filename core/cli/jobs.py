@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     release.add_argument("--resubmit", metavar="SHOT/TAKE",
                          help="an unknown_submit job to send again on the next `shotreel generate` "
                               "(the provider may run and bill it twice)")
+    release.add_argument("--release", metavar="SHOT/TAKE",
+                         help="a refused job (moderated or invalid): let the next `shotreel generate` ask again "
+                              "with the same request (a changed prompt, board, workflow or model needs no release)")
     release.add_argument("--attach", nargs=2, metavar=("SHOT/TAKE", "JOB_ID"),
                          help="an unknown_submit job you found on the provider's dashboard: follow that job "
                               "and fetch its result now (nothing is sent, nothing paid again)")
@@ -38,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
     root = path.parent
     if args.attach:
         return _attach(root, args.project, *args.attach)
+    if args.release:
+        with Ledger.open(root) as ledger:
+            record = ledger.release(args.release)
+        print(f"released {record.key}: `shotreel generate {args.project}` will ask for shot {record.shot} again")
+        return 0
     if args.forget or args.resubmit:
         with Ledger.open(root) as ledger:
             if args.forget:

@@ -6,6 +6,8 @@ Failures are typed so the scheduler can act on them without knowing the provider
 
 - :class:`RetryLater` — throttled, 429 with Retry-After, 5xx, a network error *before* the provider
   could have accepted the job; try again after ``retry_after`` seconds.
+- :class:`Unreachable` — a :class:`RetryLater` for a server that cannot be reached at all: the run
+  stops at once and says what to fix rather than retrying in silence.
 - :class:`AmbiguousSubmit` — a submit that may have reached the provider (connection dropped after
   sending): never resubmit blindly; reconcile (``find_by_client_id``) or ask the user.
 - :class:`ModerationBlocked` — refused for content, at submit, as a failed state, or as a "success"
@@ -50,6 +52,11 @@ class RetryLater(GenerationError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any):
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class Unreachable(RetryLater):
+    """The provider's server could not be reached at all (connection refused, no such host, no route): nothing
+    was sent. The message names what cannot be reached and how to fix it."""
 
 
 class AmbiguousSubmit(GenerationError):
@@ -355,6 +362,12 @@ class Provider:
         (Unix times) whose id is not in ``known`` (jobs the ledger already follows), where the provider lists
         recent jobs (:attr:`lists_recent`); None when there is not exactly one such job."""
         return None
+
+    def fingerprint(self, model: str) -> str:
+        """A hash of every setting of this provider that shapes what a request asks for besides the request
+        itself (a ComfyUI workflow's content, provider options); part of the request's content hash, so a
+        request refused under one workflow or option is not "unchanged" under another. Empty: none."""
+        return ""
 
     def attach_handle(self, job_id: str, request: GenerationRequest) -> JobHandle:
         """The handle to follow job ``job_id``, which the user found on the provider's dashboard."""

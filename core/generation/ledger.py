@@ -72,6 +72,8 @@ FINISHED = frozenset({DONE, FAILED, MODERATED, CANCELED})
 AT_PROVIDER = frozenset({SUBMITTED, QUEUED, RUNNING, DOWNLOADING})
 """States of a job the provider has accepted and shotreel is still following."""
 UNFINISHED = frozenset(STATES) - FINISHED
+REFUSALS = frozenset({"moderation_input", "moderation_output", "invalid_input"})
+"""Failure kinds of a request that is not sent again unchanged (until released)."""
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({SUBMITTING, CANCELED}),
@@ -112,6 +114,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_path TEXT,
     raw_json TEXT,
     detail TEXT,
+    PRIMARY KEY (shot, take)
+);
+CREATE TABLE IF NOT EXISTS released (
+    shot TEXT NOT NULL,
+    take TEXT NOT NULL,
+    time REAL NOT NULL,
     PRIMARY KEY (shot, take)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -688,6 +696,32 @@ class Ledger:
         record = self._released(name, "resubmit")
         return self.transition(record.shot, record.take, PENDING, "resubmit allowed by the user")
 
+    def release(self, name: str) -> JobRecord:
+        """Let a refused job's request be sent again unchanged (the user fixed what the refusal was about
+        outside shotreel, or wants to try anyway). The refused row stays as it is; the release is recorded
+        beside it (table ``released``) and in its history."""
+        record = self.find(name)
+        if record.failure_kind not in REFUSALS:
+            raise LedgerError(f"job {record.key} was not refused ({record.state}); only refused jobs can be "
+                              "released with --release", shot=record.shot)
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO released (shot, take, time) VALUES (?, ?, ?)",
+                       (record.shot, record.take, now))
+            db.execute("INSERT INTO events (shot, take, time, state, detail) VALUES (?, ?, ?, ?, ?)",
+                       (record.shot, record.take, now, record.state, "released by the user (--release)"))
+        return record
+
+    def released(self) -> set[str]:
+        """``shot/take`` of every refused job the user released (:meth:`release`)."""
+        self._drain()
+        with self._lock:
+            try:
+                rows = self._db.execute("SELECT shot, take FROM released").fetchall()
+            except sqlite3.OperationalError:  # a read-only ledger made before the table existed
+                return set()
+        return {f"{r['shot']}/{r['take']}" for r in rows}
+
     def attach(self, name: str, job_id: str, handle_data: dict) -> JobRecord:
         """Give an ``unknown_submit`` job the id of the job the user found on the provider's dashboard: it is
         ``submitted`` again, and the next run follows and downloads it (nothing is sent)."""
@@ -706,8 +740,9 @@ class Ledger:
     def _released(self, name: str, verb: str) -> JobRecord:
         record = self.find(name)
         if record.state != UNKNOWN_SUBMIT:
+            hint = "; a refused job is released with --release" if record.failure_kind in REFUSALS else ""
             raise LedgerError(f"job {record.key} is {record.state}; only unknown_submit jobs can be released "
-                              f"with --{verb}", shot=record.shot)
+                              f"with --{verb}{hint}", shot=record.shot)
         return record
 
 

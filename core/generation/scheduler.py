@@ -37,7 +37,7 @@ import re
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -65,6 +65,7 @@ from .base import (
     Provider,
     ResultExpired,
     RetryLater,
+    Unreachable,
     file_sha256,
 )
 from .ledger import JobRecord, Ledger, project_lock, request_from_summary
@@ -79,6 +80,7 @@ DOWNLOAD_THREADS = 4  # downloads at once, at most (a worker hands one over afte
 DEFAULT_POLL_INTERVAL = 2.0  # seconds, for a provider that does not advise one (``provider.poll_interval``)
 LOCAL_POLL_INTERVAL = 0.1  # seconds, the same for a provider without network (renders on this machine)
 _TAKE_ID = re.compile(r"^t(\d+)$")
+SHAPING = "provider_fingerprint"  # key of a request's ``extra``: :meth:`Provider.fingerprint`
 
 
 class GenerationStopped(ShotreelError):
@@ -189,7 +191,8 @@ def _blocked(rows: list[JobRecord], request: GenerationRequest, seed_given: bool
 
 def _refusal(refused: JobRecord) -> str:
     return (f"{refused.key} was refused ({refused.failure_kind}: {refused.failure_message}); change the shot's "
-            "prompt or board (or --seed for an output block) before asking again")
+            "prompt, board, workflow or model (or --seed for an output block) before asking again, or "
+            f"`shotreel jobs DIR --release {refused.key}` to ask again unchanged")
 
 
 @dataclass
@@ -205,6 +208,10 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
     from ..prompts import build_request
 
     plan = _Plan()
+    shaping = provider.fingerprint(model)
+    if shaping:  # what shapes the request besides the shot (workflow, options): part of its content hash
+        extra = {**extra, SHAPING: shaping}
+    released = ledger.released() if ledger is not None else set()
     on_disk = find_takes(film)
     by_shot: dict[str, list[JobRecord]] = {}
     for row in ledger.jobs() if ledger is not None else []:
@@ -214,10 +221,13 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
         unfinished = [r for r in rows if r.state in L.UNFINISHED]
         for row in unfinished:
             if row.state == L.PENDING and row.provider == provider.name:
+                row_extra = dict(row.request.get("extra") or {})
+                if shaping:
+                    row_extra[SHAPING] = provider.fingerprint(row.model)
                 request = build_request(film, shot, provider, row.model, row.take, row.request.get("seed"),
-                                        row.request.get("negative_prompt", ""), row.request.get("extra"),
+                                        row.request.get("negative_prompt", ""), row_extra,
                                         client_id=row.client_id)
-                refused = _blocked([r for r in rows if r is not row], request, False)
+                refused = _blocked([r for r in rows if r is not row and r.key not in released], request, False)
                 if refused is not None:
                     plan.refused.append(row)
                     plan.skipped.append((shot.id, _refusal(refused)))
@@ -243,7 +253,7 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
             requests.append(build_request(film, shot, provider, model, f"t{number:03d}",  # the client id is
                                           None if seed is None else seed + k, "", extra,  # recorded before
                                           client_id=str(uuid.uuid4())))  # the submit
-        refused = _blocked(rows, requests[0], seed is not None)
+        refused = _blocked([r for r in rows if r.key not in released], requests[0], seed is not None)
         if refused is not None:
             if not any(shot_id == shot.id for shot_id, _ in plan.skipped):
                 plan.skipped.append((shot.id, _refusal(refused)))
@@ -373,6 +383,7 @@ class _Run:
         self.states: dict[str, str] = {}
         self.counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
         self.refused: set[str] = set()  # content hashes refused in this run (input moderation, bad request)
+        self.errors: OrderedDict[str, str] = OrderedDict()  # last error of each job retrying now, newest last
         self.folders: set[str] = set()
         self.paths: dict[str, tuple[Path, Path]] = {}
         self.staging = self.root / L.STATE_DIR / STAGING_DIR
@@ -400,6 +411,8 @@ class _Run:
         record = self.ledger.advance(record, state, detail, wait=False, **fields)  # type: ignore[arg-type]
         with self.lock:
             old = self.states.get(record.key)
+            if old != state:
+                self.errors.pop(record.key, None)
             if old is not None:
                 self.counts[_bucket(old)] -= 1
             self.states[record.key] = state
@@ -407,14 +420,28 @@ class _Run:
         self._report()
         return record
 
+    def _error(self, record: JobRecord, message: str | None) -> None:
+        """Show (or, with None, clear) the last error of a job that is retrying, in the progress line."""
+        with self.lock:
+            if message is None:
+                if self.errors.pop(record.key, None) is None:
+                    return
+            else:
+                self.errors[record.key] = message
+                self.errors.move_to_end(record.key)
+        self._report()
+
     def _report(self) -> None:
         if self.progress is None:
             return
         with self.lock:
             counts, spent = dict(self.counts), self.summary.spent
-        self.progress(counts["done"] + counts["failed"], self.total,
-                      f"queued {counts['queued']} · running {counts['running']} · done {counts['done']} · "
-                      f"failed {counts['failed']} · ${spent:.2f} spent")
+            last = next(reversed(self.errors.items()), None)
+        line = (f"queued {counts['queued']} · running {counts['running']} · done {counts['done']} · "
+                f"failed {counts['failed']} · ${spent:.2f} spent")
+        if last is not None:
+            line += f" · {last[0]}: {last[1]}"
+        self.progress(counts["done"] + counts["failed"], self.total, line)
 
     def _outcome(self, record: JobRecord, bucket: str, message: str = "", path: Path | None = None) -> None:
         outcome = TakeOutcome(record.shot, record.take, record.state, path, message, record.cost)
@@ -545,8 +572,16 @@ class _Run:
             sent = time.time()  # when the job may start: its expected run time is counted from here
             try:
                 handle = self.provider.submit(request)
+            except Unreachable as exc:  # nothing was sent: say so at once, with the fix, and stop
+                record = self._set(record, L.PENDING, str(exc.message), failure_kind="unreachable",
+                                   failure_message=str(exc.message))
+                self._halt(exc)
+                self._outcome(record, "waiting", str(exc.message))
+                return None
             except RetryLater as exc:  # definitely not taken: sending again is not a second job
-                record = self._set(record, L.PENDING, f"retry later: {exc.message}")
+                record = self._set(record, L.PENDING, f"retry later: {exc.message}", failure_kind="transient",
+                                   failure_message=str(exc.message))
+                self._error(record, f"retrying: {exc.message}")
                 delay = exc.retry_after if exc.retry_after is not None else _backoff(attempt)
                 if delay > MAX_RETRY_AFTER:
                     self._outcome(record, "waiting", f"the provider asks to wait {delay:.0f} s; run again later")
@@ -580,6 +615,13 @@ class _Run:
                 self._fail(record, exc)
                 return None
             except Exception as exc:  # noqa: BLE001 - anything else may have reached the provider
+                if not self.provider.needs_network:  # a local provider failed before doing anything: no job
+                    message = f"{self.provider.name} could not start the take: {getattr(exc, 'message', None) or exc}"
+                    record = self._set(record, L.PENDING, message, failure_kind="local_failure",
+                                       failure_message=message)
+                    self._halt(GenerationError(message, shot=record.shot))
+                    self._outcome(record, "waiting", message)
+                    return None
                 return self._ambiguous(record, f"submit failed unexpectedly: {exc}", request=request)
             return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=handle.data, submitted=sent,
                              soon=True, failure_kind=None, failure_message=None)
@@ -642,8 +684,18 @@ class _Run:
             asked = time.time()  # what the poll finds is the job's state about now
             try:
                 status = self.provider.poll(handle)
+            except Unreachable as exc:
+                self._set(record, record.state, str(exc.message), failure_kind="unreachable",
+                          failure_message=str(exc.message))
+                self._halt(exc)
+                self._outcome(record, "waiting", f"left at the provider: {exc.message}")
+                return None
             except RetryLater as exc:
                 errors += 1
+                if errors == 1 or errors % 5 == 0:  # the last error shows in `shotreel jobs` and the progress line
+                    record = self._set(record, record.state, f"poll failed: {exc.message}", failure_kind="transient",
+                                       failure_message=str(exc.message))
+                self._error(record, f"poll failing ({errors}×): {exc.message}")
                 if errors > MAX_POLL_ERRORS:
                     self._outcome(record, "waiting", f"the provider keeps failing ({exc}); run again to finish")
                     return None
@@ -654,7 +706,9 @@ class _Run:
             except (ModerationBlocked, BadRequest, ResultExpired) as exc:
                 self._fail(record, exc)
                 return None
-            errors = 0
+            if errors:
+                errors = 0
+                self._error(record, None)
             if status.state == JobState.SUCCEEDED:  # recorded as downloading by the download thread
                 if learn:
                     self.schedule.observe(True, asked - start, targeted, unfinished,
@@ -870,6 +924,7 @@ def _sidecar(root: Path, record: JobRecord, target: Path, probe: dict | None, co
              sha256: str) -> dict:
     """A take's provenance: what was asked, of whom, with which boards, and what came back."""
     req = record.request
+    handle = record.handle_data or {}
 
     def image(entry: dict | None) -> dict | None:
         return {"path": _relative(root, entry["path"]), "sha256": entry.get("sha256")} if entry else None
@@ -878,7 +933,9 @@ def _sidecar(root: Path, record: JobRecord, target: Path, probe: dict | None, co
     data = {
         "shot": record.shot, "take": record.take, "status": "done", "created": now,
         "provider": record.provider, "model": record.model, "prompt": req.get("prompt", ""),
-        "negative_prompt": req.get("negative_prompt", ""), "seed": req.get("seed"),
+        "negative_prompt": req.get("negative_prompt", ""),
+        # the seed the provider was given (its handle says so where it may differ), never one it ignored
+        "seed": handle["seed"] if "seed" in handle else req.get("seed"),
         "movement": req.get("movement", ""),
         "requested": {"duration_frames": req.get("duration_frames"), "fps": req.get("fps"),
                       "width": req.get("width"), "height": req.get("height")},

@@ -322,13 +322,26 @@ class ClientProvider(Provider):
         self.concurrency = int(max_concurrency or self.default_concurrency)
         self.options = options
         self.http = HttpClient(
-            self.name, auth_headers=self._auth_for_request, secrets=self._secrets, timeout=timeout
+            self.name, auth_headers=self._auth_for_request, secrets=self._secrets, timeout=timeout,
+            unreachable_hint=self.unreachable_hint(),
         )
         if self.model not in self.models and not self._accepts_any_model():
             self.spec(self.model)  # raises BadRequest naming the known models
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} model={self.model} base_url={self.base_url}>"
+
+    def unreachable_hint(self) -> str:
+        """How to fix a server that cannot be reached (override for a local server)."""
+        variable = f"SHOTREEL_{self.name.upper()}_BASE_URL"
+        if os.environ.get(variable):
+            return f"check {variable} (it points there) and the network connection"
+        return f"check the network connection (or a proxy: HTTPS_PROXY); {self.name} may also be down"
+
+    def fingerprint(self, model: str) -> str:
+        """The model and the provider options that shape a request (never the key nor the base URL)."""
+        shaping = {"model": model, "options": {k: str(v) for k, v in sorted(self.options.items())}}
+        return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
     # -- keys -----------------------------------------------------------------------------------
     def _key_from_env(self) -> str | None:

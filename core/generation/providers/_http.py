@@ -68,10 +68,11 @@ from ..base import (
     OutOfCredit,
     ResultExpired,
     RetryLater,
+    Unreachable,
     remember_sha256,
 )
 
-DEFAULT_TIMEOUT = (10.0, 60.0)  # seconds: (connect, read)
+DEFAULT_TIMEOUT = (4.0, 60.0)  # seconds: (connect, read); a server not there is said within 5 s
 DOWNLOAD_TIMEOUT = (10.0, 120.0)
 CHUNK = 1 << 16
 EXCERPT = 240
@@ -354,8 +355,10 @@ class HttpClient:
         secrets: Callable[[], Iterable[str]] | None = None,
         timeout: tuple[float, float] | float | None = None,
         headers: dict[str, str] | None = None,
+        unreachable_hint: str = "check the network connection",
     ):
         self.provider = provider
+        self.unreachable_hint = unreachable_hint
         self._auth_headers = auth_headers or (dict)
         self._secrets = secrets or (lambda: ())
         self.timeout = _timeout(timeout, DEFAULT_TIMEOUT)
@@ -428,7 +431,7 @@ class HttpClient:
                 raise
             exchange.done()
         except (OSError, http.client.HTTPException, NotSent) as exc:
-            raise self._transport_error(exc, what, shot, create) from None
+            raise self._transport_error(exc, what, shot, create, url) from None
         response = Response(exchange.response.status, exchange.response.headers, content, exchange.url)
         if response.status_code >= 400 and response.status_code not in ok:
             error = self.status_error(response, what, shot, classify=classify, create=create)
@@ -485,10 +488,18 @@ class HttpClient:
             ) from None
 
     def _transport_error(
-        self, exc: BaseException, what: str, shot: str | None, create: bool
+        self, exc: BaseException, what: str, shot: str | None, create: bool, url: str | None = None
     ) -> GenerationError:
         if isinstance(exc, NotSent):
             kind = type(exc.__cause__).__name__ if exc.__cause__ is not None else str(exc)
+            cause = exc.__cause__
+            if url is not None and isinstance(cause, OSError):  # refused, no such host, no route, timed out
+                parts = urlsplit(url)
+                origin = f"{parts.scheme}://{parts.netloc}"
+                reason = {"ConnectionRefusedError": "connection refused", "gaierror": "no such host",
+                          "TimeoutError": "no answer within the connect timeout", "timeout": "no answer within "
+                          "the connect timeout"}.get(kind, kind)
+                return self.error(Unreachable, f"cannot reach {origin} ({reason}): {self.unreachable_hint}", shot)
         else:
             kind = type(exc).__name__
         if create and not isinstance(exc, NotSent):

@@ -168,6 +168,20 @@ class ComfyUIProvider(ClientProvider):
         self.workflow_path = self.options.get("workflow")
         self.client_id = str(self.options.get("client_id") or "shotreel")
 
+    def unreachable_hint(self) -> str:
+        return ("is ComfyUI running? start it (python main.py --listen) or point SHOTREEL_COMFYUI_BASE_URL at "
+                "the address it prints")
+
+    def fingerprint(self, model: str) -> str:
+        """The workflow file's content (and the other options): a fixed workflow makes a new request."""
+        digest = hashlib.sha256(super().fingerprint(model).encode())
+        if self.workflow_path:
+            try:
+                digest.update(Path(self.workflow_path).read_bytes())
+            except OSError:
+                digest.update(str(self.workflow_path).encode())
+        return digest.hexdigest()[:16]
+
     # -- no key, no cost, one "model" = the workflow ------------------------------------------------
     def _accepts_any_model(self) -> bool:
         return True
@@ -247,7 +261,7 @@ class ComfyUIProvider(ClientProvider):
     def submit(self, request: GenerationRequest) -> JobHandle:
         self.validate(request)
         shot = request.shot_id
-        workflow, _ = load_workflow(self.workflow_path, shot)
+        workflow, found = load_workflow(self.workflow_path, shot)
         start, end = self.images(request)
         fps = request.fps
         values: dict[str, Any] = {
@@ -290,7 +304,7 @@ class ComfyUIProvider(ClientProvider):
             {
                 "shot": shot,
                 "take": request.take_id,
-                "seed": values["seed"],
+                "seed": values["seed"] if "seed" in found else None,  # a seed the workflow never got is none
                 "number": data.get("number"),
                 "workflow": str(self.workflow_path),
             },
