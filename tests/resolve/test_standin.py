@@ -908,6 +908,74 @@ def test_fcp7_xml_relinks_moved_media_from_source_clips_path(studio, media, tmp_
     assert item.GetMediaPoolItem().GetClipProperty("File Path") == str(moved)
 
 
+# -- §2.5 deleting, §2.6 bins, §2.9 tracks and settings ----------------------------------------------------
+
+
+def test_deleting_timelines_and_clips(studio, media, standin):
+    s = studio()
+    first, second = s.timeline("one"), s.timeline("two")
+    clip = s.pool.ImportMedia([media("a.mov")])[0]
+    item = s.pool.AppendToTimeline([clip])[0]
+    assert s.pool.DeleteTimelines([first]) is True and s.project.GetTimelineCount() == 1
+    assert [c.GetName() for c in s.pool.GetRootFolder().GetClipList()] == ["two", "a.mov"]
+    assert s.pool.DeleteClips([clip]) is True and clip.GetName() is None  # the handle is dead
+    assert _items(second)[0].GetUniqueId() == item.GetUniqueId() and item.GetMediaPoolItem() is None  # offline
+    assert s.pool.DeleteTimelines(["two"]) is False
+
+
+def test_bins_list_the_deprecated_dict_forms_and_move(studio, media):
+    s = studio()
+    root = s.pool.GetRootFolder()
+    bin_ = s.pool.AddSubFolder(root, "takes")
+    clip = s.pool.ImportMedia([media("a.mov")])[0]
+    assert list(root.GetClips()) == [1] and root.GetSubFolders()[1].GetName() == "takes"
+    assert s.pool.MoveClips([clip], bin_) is True and [c.GetName() for c in bin_.GetClipList()] == ["a.mov"]
+    assert root.GetClipList() == [] and s.pool.DeleteFolders([root]) is False
+    assert s.pool.DeleteFolders([bin_]) is True and root.GetSubFolderList() == []
+
+
+def test_tracks_can_be_added_named_enabled_and_deleted(studio):
+    for version, dict_form in (("18.6.6.7", False), ("20.3.2.9", True)):
+        timeline = studio(version=version).timeline()
+        assert timeline.AddTrack("audio", "5.1") is True and timeline.AddTrack("audio", "quad") is False
+        assert timeline.AddTrack("subtitle") is True and timeline.GetTrackCount("subtitle") == 1
+        assert (timeline.AddTrack("video", {"index": 1}) is True) is dict_form
+    assert timeline.GetTrackSubType("audio", 2) == "5.1" and timeline.SetTrackName("video", 1, "Takes") is True
+    assert timeline.GetTrackName("video", 1) == "Takes" and timeline.SetTrackEnable("video", 1, False) is True
+    assert timeline.GetIsTrackEnabled("video", 1) is False
+    assert timeline.DeleteTrack("video", 2) is True and timeline.DeleteTrack("video", 1) is False  # keeps one
+
+
+def test_timeline_settings_follow_the_project(studio):
+    s = studio(fps="25")
+    timeline = s.timeline()
+    assert timeline.GetSetting("timelineFrameRate") == "25" and timeline.GetSetting("useCustomSettings") == "0"
+    assert timeline.SetSetting("timelineResolutionWidth", "3840") is False  # custom settings are off
+    assert timeline.SetSetting("useCustomSettings", "1") and timeline.SetSetting("timelineResolutionWidth", "3840")
+    assert timeline.GetSetting("timelineResolutionWidth") == "3840"
+    assert s.project.GetSetting("timelineResolutionWidth") == "1920"
+
+
+def test_duplicate_timeline_copies_items_with_new_ids(studio, media):
+    s = studio()
+    timeline = s.timeline()
+    item = s.pool.AppendToTimeline(s.pool.ImportMedia([media("a.mov")]))[0]
+    twin = timeline.DuplicateTimeline()
+    assert twin.GetName() == "cut copy" and timeline.DuplicateTimeline("cut copy") is None
+    copy = _items(twin)[0]
+    assert _span(copy) == _span(item) and copy.GetUniqueId() != item.GetUniqueId()
+
+
+def test_proxies_and_flags(studio, media):
+    s = studio()
+    clip = s.pool.ImportMedia([media("a.mov")])[0]
+    assert clip.UnlinkProxyMedia() is False and clip.LinkProxyMedia("/no/proxy.mov") is False
+    assert clip.LinkProxyMedia(media("a_proxy.mov")) is True
+    assert clip.GetClipProperty("Proxy Media Path").endswith("a_proxy.mov")
+    assert clip.AddFlag("Red") is True and clip.AddFlag("Orange") is False and clip.GetFlagList() == ["Red"]
+    assert clip.ClearFlags("All") is True and clip.GetFlagList() == []
+
+
 # -- §4 relink and replace ------------------------------------------------------------------------------
 
 
@@ -952,9 +1020,14 @@ def test_a_subprocess_talks_to_the_same_resolve_through_the_state_file(standin_e
     run = subprocess.run([sys.executable, str(script), a], env=standin.env(), capture_output=True, text=True,
                          check=True)
     assert run.stdout.strip() == "19.1.3.7" and env["RESOLVE_STANDIN_STATE"].endswith("resolve-state.json")
-    standin.reload()
-    project = standin.resolve().GetProjectManager().GetCurrentProject()
+    project = standin.resolve().GetProjectManager().GetCurrentProject()  # every call reads what changed
     assert project.GetName() == "film" and _span(_items(project.GetCurrentTimeline())[0]) == (86400, 86448, 48)
+    assert project.GetMediaPool().CreateEmptyTimeline("mine") is not None  # written back for the next process
+    code = ("import DaVinciResolveScript as d; "
+            "print(d.scriptapp('Resolve').GetProjectManager().GetCurrentProject().GetTimelineCount())")
+    listed = subprocess.run([sys.executable, "-c", code], env=standin.env(), capture_output=True, text=True,
+                            check=True)
+    assert listed.stdout.strip() == "2"
     denied = subprocess.run([sys.executable, "-c", "import DaVinciResolveScript as d; print(d.scriptapp('Resolve'))"],
                             env=standin.env(running=False), capture_output=True, text=True, check=True)
     assert denied.stdout.strip() == "None"

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import application, interchange, mediapool, runtime, store, timeline  # noqa: F401 - registers kinds
+from . import application, interchange, mediapool, runtime, timeline  # noqa: F401 - registers kinds
 from .base import StandinHang
 from .config import ENV_PREFIX, Config
 from .markers import CLIP_COLORS, MARKER_COLORS
@@ -58,6 +58,7 @@ def current() -> Session:
 def configure(**knobs: Any) -> Config:
     """Change knobs of the running Resolve without losing its state (e.g. ``running=False``)."""
     session = runtime.current()
+    session.sync()
     session.config = session.config.replace(**knobs)
     session.save()
     return session.config
@@ -73,6 +74,7 @@ def register_media(path: str | os.PathLike[str], **info: Any) -> None:
     if unknown:
         raise TypeError(f"unknown media field(s): {', '.join(unknown)}")
     session = runtime.current()
+    session.sync()
     media = dict(session.config.media)
     media[os.path.abspath(os.fspath(path))] = {k: (str(v) if k == "fps" else v) for k, v in info.items()}
     session.config = session.config.replace(media=media)
@@ -86,29 +88,32 @@ def resolve() -> PyRemoteObject:
 
 
 def reload() -> Session:
-    """Read the state file again (after another process changed the Resolve). Proxies stay valid."""
+    """Read the state file again now. Every call already does this when another process wrote the file
+    since, so this is only needed before reading ``current().state`` directly. Proxies stay valid."""
     session = runtime.current()
     if not session.path:
         raise RuntimeError("the stand-in has no state file: reset(state_file=...) first")
-    data = store.read_json(session.path)
-    fresh = Session(Config.from_dict(data["config"]), store.decode(data["state"]), session.path)
-    runtime.install(fresh)
-    return fresh
+    session.sync(force=True)
+    return session
 
 
 def snapshot() -> dict[str, Any]:
     """Config and state as plain JSON data (what the state file holds)."""
-    return runtime.current().snapshot()
+    session = runtime.current()
+    session.sync()
+    return session.snapshot()
 
 
 def errors() -> list[dict[str, str]]:
     """Every silent refusal so far: ``{"call": "MediaPool.AppendToTimeline", "reason": …}``."""
-    return list(runtime.current().state.errors)
+    session = runtime.current()
+    session.sync()
+    return list(session.state.errors)
 
 
 def last_error() -> str | None:
     """The reason of the latest silent refusal, or None."""
-    found = runtime.current().state.errors
+    found = errors()
     return found[-1]["reason"] if found else None
 
 
@@ -120,6 +125,7 @@ def calls() -> list[tuple[str, str, str]]:
 def dismiss_modal() -> None:
     """A human clicks the upsell modal away (free edition, §6.3)."""
     session = runtime.current()
+    session.sync()
     session.state.modal = False
     session.save()
 

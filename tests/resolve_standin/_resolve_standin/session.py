@@ -54,15 +54,20 @@ class Gone:
 class Session:
     """One running Resolve: configuration, state, and the call path."""
 
-    def __init__(self, config: Config, state: State | None = None, path: str | None = None) -> None:
+    def __init__(self, config: Config, state: State | None = None, path: str | None = None,
+                 overrides: dict[str, Any] | None = None) -> None:
         self.config = config
         self.path = path
+        self.overrides = dict(overrides or {})
         self.calls: list[tuple[str, str, str]] = []
         self._where = ""
+        self._stamp: tuple[int, int] | None = None
         if state is None:
             from .application import fresh_state
             state = fresh_state(self)
         self.state = state
+        if path and os.path.exists(path):
+            self._stamp = self._file_stamp()
 
     # -- construction and persistence --------------------------------------------------------------
 
@@ -76,7 +81,7 @@ class Session:
         overrides = env_overrides()
         if overrides:
             config = config.replace(**overrides)
-        session = cls(config, store.decode(data["state"]) if data else None, path)
+        session = cls(config, store.decode(data["state"]) if data else None, path, overrides)
         if path and data is None:
             session.save()
         return session
@@ -85,6 +90,28 @@ class Session:
         """Write config and state to the state file, when there is one."""
         if self.path:
             store.write_json(self.path, self.snapshot())
+            self._stamp = self._file_stamp()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path or "")
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def sync(self, force: bool = False) -> None:
+        """Read the state file again when another process wrote it since this one last did (every call
+        starts with this, so a test and a subprocess share one Resolve without stepping on each other)."""
+        if not self.path:
+            return
+        stamp = self._file_stamp()
+        if stamp is None or (stamp == self._stamp and not force):
+            return
+        data = store.read_json(self.path)
+        config = Config.from_dict(data["config"])
+        self.config = config.replace(**self.overrides) if self.overrides else config
+        self.state = store.decode(data["state"])
+        self._stamp = stamp
 
     def snapshot(self) -> dict[str, Any]:
         """Config and state as plain JSON data (what the state file holds)."""
@@ -142,6 +169,7 @@ class Session:
         """``DaVinciResolveScript.scriptapp``: None when Resolve is not running, when external scripting
         is off (or local-only and another host is asked), on the free edition, and on free 21.1+ for
         every Python route (§6.2, §6.3)."""
+        self.sync()
         c = self.config
         if not self.alive() or not c.studio:
             return None
@@ -203,6 +231,7 @@ class Session:
 
     def call(self, ref: tuple[str, str], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run one API call with Resolve's rules (see the module docstring)."""
+        self.sync()
         obj = self.lookup(ref)
         cls = self._class_of(ref, obj)
         where = f"{ref[0]}.{name}"
