@@ -37,7 +37,7 @@ from .errors import ProjectError
 from .model import Film, Selection
 from .reel import BOARDS_TRACK, TAKES_TRACK, shot_block
 from .sync import clip_selection
-from .takes import find_take, find_takes, select_take
+from .takes import find_take, find_takes, holding_selects_lock, select_take
 
 FIRST_FRAME = 1
 DEFAULT_LENS_MM = 50.0
@@ -213,6 +213,7 @@ def cut_timeline(strips: list[EditStrip], film: Film, name: str | None = None) -
     return timeline
 
 
+@holding_selects_lock  # what it reads and what select_take writes, under one lock
 def select_strip(film: Film, shot_id: str, take_id: str, strip: EditStrip) -> Selection:
     """Record in ``selects.yaml`` that take ``take_id`` of ``shot_id`` is the one the editor's ``strip`` plays,
     with its trims exactly as :func:`shotreel.sync.sync_selects` reads them from a cut: the frames cut from its

@@ -32,7 +32,7 @@ from . import timing
 from .conform import same_cut, shot_cut
 from .cuts import Cut, CutClip, read_cut
 from .model import Film, Selection, Shot, Take
-from .takes import find_takes, load_selects, write_selects
+from .takes import find_takes, holding_selects_lock, load_selects, write_selects
 
 _STILL = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr")
 
@@ -244,6 +244,7 @@ def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) 
     return matches
 
 
+@holding_selects_lock  # read, changed and written with no other writer in between
 def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
                  dry_run: bool = False) -> SyncResult:
     """Read the cut at ``cut_path`` and update the film's ``selects.yaml`` from it.

@@ -10,10 +10,16 @@ writes the file, atomically, in story order with each trim's timecode beside it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import functools
 import json
+import os
+import threading
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
@@ -200,6 +206,56 @@ def selects_text(film: Film, selects: dict[str, Selection]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SELECTS_LOCK = ".shotreel/selects.lock"
+"""The lock every read-modify-write of ``selects.yaml`` holds (select, sync, the hosts), across processes."""
+_HELD = threading.local()  # lock files this thread holds now (the lock is re-entrant within a thread)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def selects_lock(film: Film) -> Iterator[None]:
+    """Hold the project's selects lock (``.shotreel/selects.lock``, an ``flock``) while reading, changing and
+    writing ``selects.yaml``, so two writers at once — ``shotreel select`` in three terminals, a sync while
+    Blender records a take — never lose each other's choice. Waits for the holder; re-entrant in a thread;
+    released by the operating system if the process dies."""
+    if film.root is None:
+        yield
+        return
+    path = Path(film.root) / SELECTS_LOCK
+    key = os.fspath(path.absolute())
+    held: set[str] = getattr(_HELD, "paths", None) or set()
+    _HELD.paths = held
+    if key in held:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+
+
+def holding_selects_lock(function: _F) -> _F:
+    """Run ``function(film, …)`` under :func:`selects_lock` of its ``film`` (its first argument)."""
+    @functools.wraps(function)
+    def locked(film: Film, *args: Any, **kwargs: Any) -> Any:
+        with selects_lock(film):
+            return function(film, *args, **kwargs)
+    return locked  # type: ignore[return-value]
+
+
+@holding_selects_lock
 def write_selects(film: Film, selects: dict[str, Selection]) -> Path:
     """Write ``selects`` (shot id → :class:`Selection`) to the project's ``selects.yaml``, atomically.
 
@@ -245,6 +301,7 @@ def find_take(film: Film, shot_id: str, take_id: str) -> Take:
     raise ProjectError(f"no take {take_id!r}; its takes are {', '.join(t.id for t in takes)}", shot=shot_id)
 
 
+@holding_selects_lock
 def select_take(film: Film, shot_id: str, take_id: str, trim_in: int | None = None,
                 trim_out: int | None = None) -> Selection:
     """Record ``take_id`` as the take of ``shot_id`` in ``selects.yaml``, with optional trims.
