@@ -61,6 +61,7 @@ def test_nothing_raises_bad_calls_return_none_or_false_and_say_why(studio, stand
     assert s.pool.AddSubFolder("Master", "bin") is None  # a string where a Folder is wanted
     assert s.pool.AppendToTimeline([]) is None or s.pool.AppendToTimeline([]) == []
     assert s.project.GetSetting("noSuchKey") is None
+    assert s.project.GetTimelineByIndex(idx=1) is None  # the bridge passes positional arguments [UNV]
     reasons = [e["reason"] for e in standin.errors()]
     assert any("wrong arguments" in r for r in reasons) and any("bin of this project" in r for r in reasons)
     assert standin.last_error()
@@ -1060,3 +1061,9 @@ def test_the_decoder_reads_real_files(studio, tmp_path):
     assert (props[0]["FPS"], props[0]["Frames"], props[0]["Start TC"], props[0]["Resolution"]) == (
         25.0, "30", "01:00:00:00", "320x180")
     assert (props[1]["Type"], props[1]["Resolution"], props[1]["FPS"]) == ("Still", "640x360", 24.0)
+    for n in range(1001, 1013):
+        Image.new("RGB", (64, 36)).save(tmp_path / f"sh010.{n:04d}.png")
+    pattern = str(tmp_path / "sh010.%04d.png")
+    sequence = s.pool.ImportMedia([{"FilePath": pattern, "StartIndex": 1001, "EndIndex": 1012}])[0]
+    assert (sequence.GetClipProperty("Frames"), sequence.GetClipProperty("Type")) == ("12", "Video")
+    assert s.pool.ImportMedia([{"FilePath": pattern, "StartIndex": 1001, "EndIndex": 1013}]) == []
