@@ -861,6 +861,9 @@ def test_resolves_own_otio_export_imports_once_its_media_is_on_disk(studio, tmp_
                for i in _items(timeline, k, n) if i.GetMediaPoolItem() is not None
                and i.GetMediaPoolItem().GetClipProperty("Online Status") == "Offline"]
     assert offline  # MissingReference clips come in offline
+    fade = next(i for i in _items(timeline) if i.GetName() == "Cross Fade 0 dB")  # a transition is an item
+    assert _span(fade) == (86400 + 414, 86400 + 474, 60) and fade.GetMediaPoolItem() is None
+    assert fade.GetProperty() == {}
 
 
 def test_timeline_export_writes_resolves_otio_shape_which_imports_again(studio, media, tmp_path):

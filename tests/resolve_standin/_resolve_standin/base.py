@@ -78,6 +78,10 @@ class ApiObject:
 
     kind: ClassVar[str] = "Object"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        KINDS.setdefault(cls.kind, cls)
+
     def ref(self) -> tuple[str, str]:
         """How a proxy finds this object again: ``(kind, id)``."""
         raise NotImplementedError
@@ -87,8 +91,8 @@ FACADES: dict[str, Callable[[Any, str], ApiObject | None]] = {}
 """Objects that are views rather than state (Resolve, ProjectManager, MediaPool …), by kind: a factory
 ``(session, id) -> object or None``."""
 
-ENTITY_KINDS: dict[str, type] = {}
-"""Entity classes by kind, to tell which API a proxy of a deleted object had."""
+KINDS: dict[str, type] = {}
+"""API classes by kind, to tell which API a proxy of a deleted object had."""
 
 
 def facade(kind: str) -> Callable[[Callable[[Any, str], ApiObject | None]], Callable[[Any, str], ApiObject | None]]:
@@ -110,10 +114,6 @@ class Entity(ApiObject):
 
     uid: str = field(default_factory=new_uid)
     project: str = ""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        ENTITY_KINDS[cls.kind] = cls
 
     def ref(self) -> tuple[str, str]:
         return (self.kind, self.uid)

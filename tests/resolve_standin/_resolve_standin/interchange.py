@@ -157,6 +157,13 @@ def _timeline_rate(timeline: otio.schema.Timeline) -> float | None:
     return None
 
 
+def _available(clip: otio.schema.Clip) -> otio.opentime.TimeRange | None:
+    try:
+        return clip.available_range()
+    except otio.exceptions.OTIOError:
+        return None
+
+
 def _file_path(url: str, kind: str, base: str) -> str | None:
     """The OS path of a target_url (OTIO shape: a plain absolute path, nothing else)."""
     if kind == "otio_strict":
@@ -246,7 +253,7 @@ class _Builder:
         fps = (info.fps if info and info.fps else None) or project_rate
         start_tc = timecode_to_frame(info.start_tc, fps, info.drop) if info else 0
         start_tc = start_tc or 0
-        source = clip.source_range or (media.info and clip.available_range())
+        source = clip.source_range or _available(clip)
         if source is None:
             raise Refuse(f"clip {clip.name!r} has no source range")
         first = source.start_time.rescaled_to(float(fps)).value
@@ -374,10 +381,8 @@ class _Builder:
         for child, start, duration, resolved in entries:
             if resolved is None:
                 item = TimelineItem(project=self.project.uid, timeline=timeline.uid, track_type=kind,
-                                    role="transition", name=child.name or "Cross Dissolve",
-                                    start=start - math.floor(child.in_offset.rescaled_to(float(timeline.fps)).value),
-                                    duration=duration + math.floor(
-                                        child.in_offset.rescaled_to(float(timeline.fps)).value))
+                                    role="transition", name=child.name or "Cross Dissolve", start=start,
+                                    duration=duration)
                 session.add(item)
                 new.items.append(item.uid)
                 continue
@@ -409,8 +414,8 @@ class _Builder:
         group = (clip.metadata.get("Resolve_OTIO", {}) or {}).get("Link Group ID")
         if group is not None:
             item.link = f"otio-{timeline.uid}-{group}"
-        source = clip.source_range or clip.available_range()
-        for marker in clip.markers:
+        source = clip.source_range or _available(clip)
+        for marker in clip.markers if source is not None else []:
             at = marker.marked_range.start_time
             if not (source.start_time <= at < source.end_time_exclusive()):
                 self.session.note(f"clip {clip.name!r}: marker {marker.name!r} outside the clip is dropped")

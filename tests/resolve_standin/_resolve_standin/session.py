@@ -189,7 +189,7 @@ class Session:
     def _class_of(self, ref: tuple[str, str], obj: ApiObject | None) -> type | None:
         if obj is not None:
             return type(obj)
-        return base.ENTITY_KINDS.get(ref[0])
+        return base.KINDS.get(ref[0])
 
     def _spec(self, cls: type | None, name: str) -> ApiSpec | None:
         if cls is None:
