@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
@@ -210,3 +211,25 @@ def test_requests_go_through_the_environment_proxy_unless_no_proxy_names_the_hos
     assert _Hop.seen == [(int(proxy.rsplit(":", 1)[1]), "http://api.provider.invalid/v1/tasks/7", f"Bearer {KEY}")]
     error = expect(Unreachable, _client().request, "POST", "http://skipped.invalid/v1/tasks", json={}, create=True)
     assert "cannot reach http://skipped.invalid" in str(error)  # no proxy for that host: nothing was sent
+
+
+def test_the_key_is_masked_before_an_error_body_is_cut_and_only_the_key_is_masked():
+    from shotreel.generation.providers._http import EXCERPT, HttpClient, Response
+
+    secret = "sk-TESTSECRET1234567890abcdef"
+    client = HttpClient("runway", secrets=lambda: [secret])
+    body = ("x" * (EXCERPT - 12) + f" {secret} tail").encode()  # the key straddles the cut
+    excerpt = client.excerpt(Response(400, {}, body, "http://h"))
+    assert "sk-TEST" not in excerpt and "TESTSECRET" not in excerpt
+    assert scrub("Invalid API key provided") == "Invalid API key provided"
+    assert scrub("Authorization: Bearer abc123def456") == "Authorization: Bearer ***"
+
+
+def test_raw_payloads_stored_in_the_ledger_are_masked(fake_server, tmp_path):  # noqa: F811
+    from shotreel.generation.registry import get_provider
+
+    server = fake_server("runway")
+    provider = get_provider("runway", base_url=server.url, api_key=server.api_key)
+    echoed = {"id": "t1", "status": "SUCCEEDED", "debug": {"headers": [f"Bearer {server.api_key}"],
+                                                           "note": f"key {server.api_key} used"}}
+    assert server.api_key not in json.dumps(provider.mask(echoed))

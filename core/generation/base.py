@@ -363,6 +363,10 @@ class Provider:
         recent jobs (:attr:`lists_recent`); None when there is not exactly one such job."""
         return None
 
+    def mask(self, value: Any) -> Any:
+        """``value`` (a raw payload to be stored) with every key of this provider masked (``***``)."""
+        return value
+
     def fingerprint(self, model: str) -> str:
         """A hash of every setting of this provider that shapes what a request asks for besides the request
         itself (a ComfyUI workflow's content, provider options); part of the request's content hash, so a

@@ -532,7 +532,8 @@ class _Run:
         path between one job's end and the submit of the next."""
         try:
             if status is not None and record.state in L.AT_PROVIDER and record.state != L.DOWNLOADING:
-                record = self._set(record, L.DOWNLOADING, raw_status=status.raw_status, progress=1.0, raw=status.raw,
+                record = self._set(record, L.DOWNLOADING, raw_status=status.raw_status, progress=1.0,
+                                   raw=self.provider.mask(status.raw),
                                    **({"cost": status.cost} if status.cost is not None else {}))
             if record.state != L.DOWNLOADING:
                 return
@@ -623,7 +624,8 @@ class _Run:
                     self._outcome(record, "waiting", message)
                     return None
                 return self._ambiguous(record, f"submit failed unexpectedly: {exc}", request=request)
-            return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=handle.data, submitted=sent,
+            return self._set(record, L.SUBMITTED, job_id=handle.job_id, handle_data=self.provider.mask(handle.data),
+                             submitted=sent,
                              soon=True, failure_kind=None, failure_message=None)
         self._outcome(record, "waiting", f"still refused after {MAX_SUBMIT_ATTEMPTS} attempts; run again later")
         return None
@@ -642,7 +644,8 @@ class _Run:
             looked = True
         if handle is not None:
             return self._set(record, L.SUBMITTED, f"found by client id after: {message}", job_id=handle.job_id,
-                             handle_data=handle.data, submitted=record.submitted or time.time(), soon=True)
+                             handle_data=self.provider.mask(handle.data),
+                             submitted=record.submitted or time.time(), soon=True)
         if answered and looked and self.provider.finds_by_client_id:
             return self._set(record, L.PENDING, f"retry later: {message}; no job with its client id was made",
                              failure_kind="transient", failure_message=message)
@@ -650,7 +653,7 @@ class _Run:
             handle = _find_recent(self.ledger, self.provider, record, request)
             if handle is not None:
                 return self._set(record, L.SUBMITTED, f"found among the provider's recent jobs after: {message}",
-                                 job_id=handle.job_id, handle_data=handle.data,
+                                 job_id=handle.job_id, handle_data=self.provider.mask(handle.data),
                                  submitted=record.submitted or time.time(), soon=True)
         record = self._set(record, L.UNKNOWN_SUBMIT, message, failure_kind="ambiguous_submit",
                            failure_message=message)
@@ -717,11 +720,11 @@ class _Run:
             if status.state == JobState.FAILED:
                 error = status.failure or GenerationError(f"the provider reports {status.raw_status or 'failed'}")
                 self._fail(record, error, L.MODERATED if isinstance(error, ModerationBlocked) else L.FAILED,
-                           raw=status.raw, raw_status=status.raw_status)
+                           raw=self.provider.mask(status.raw), raw_status=status.raw_status)
                 return None
             if status.state == JobState.CANCELED:
                 self._fail(record, GenerationError(f"canceled at the provider ({status.raw_status})"), L.CANCELED,
-                           kind="canceled", raw=status.raw, raw_status=status.raw_status)
+                           kind="canceled", raw=self.provider.mask(status.raw), raw_status=status.raw_status)
                 return None
             if status.state == JobState.QUEUED:  # waiting for a slot: its run has not started
                 queued_at, aimed, polls = asked, False, polls + 1
@@ -1136,11 +1139,11 @@ def _reconcile_submit(ledger: Ledger, provider: Provider, record: JobRecord,
         handle = provider.find_by_client_id(record.client_id)
     if handle is not None:
         return ledger.transition(record.shot, record.take, L.SUBMITTED, "found by client id", job_id=handle.job_id,
-                                 handle_data=handle.data, submitted=record.submitted or time.time())
+                                 handle_data=provider.mask(handle.data), submitted=record.submitted or time.time())
     handle = _find_recent(ledger, provider, record, request_from_summary(record.request))
     if handle is not None:
         return ledger.transition(record.shot, record.take, L.SUBMITTED, "found among the provider's recent jobs",
-                                 job_id=handle.job_id, handle_data=handle.data,
+                                 job_id=handle.job_id, handle_data=provider.mask(handle.data),
                                  submitted=record.submitted or time.time())
     sent_at = submitted_at(ledger, record)
     if record.state == L.SUBMITTING:

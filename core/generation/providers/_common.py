@@ -331,6 +331,16 @@ class ClientProvider(Provider):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} model={self.model} base_url={self.base_url}>"
 
+    def mask(self, value: Any) -> Any:
+        """``value`` with this provider's key (and credential-looking values) masked in every string."""
+        if isinstance(value, str):
+            return self.http.clean(value)
+        if isinstance(value, dict):
+            return {k: self.mask(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.mask(v) for v in value]
+        return value
+
     def unreachable_hint(self) -> str:
         """How to fix a server that cannot be reached (override for a local server)."""
         variable = f"SHOTREEL_{self.name.upper()}_BASE_URL"

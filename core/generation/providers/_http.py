@@ -87,7 +87,9 @@ CONTENT_WORDS = re.compile(
 CREDIT_WORDS = re.compile(
     r"credit|balance|insufficient fund|resource pack|arrears|billing|top up|quota", re.IGNORECASE
 )
-_AUTH_VALUE = re.compile(r"\b(Bearer|Key|Token|Basic)\s+[A-Za-z0-9._~+/=:-]{6,}", re.IGNORECASE)
+# a credential after its scheme word: a token of 6+ characters with a digit in it ("Key provided" is prose)
+_AUTH_VALUE = re.compile(r"\b(Bearer|Key|Token|Basic)\s+(?=[A-Za-z._~+/=:-]*\d)[A-Za-z0-9._~+/=:-]{6,}",
+                         re.IGNORECASE)
 _SECRET_FIELD = re.compile(
     r'("?(?:api[_-]?key|secret|token|authorization|password)"?\s*[:=]\s*)'
     r'(?!(?:Bearer|Key|Token|Basic)\s|\*\*\*)"?[^",\s}]+',
@@ -382,8 +384,8 @@ class HttpClient:
 
     def excerpt(self, response: Response) -> str:
         """A short, scrubbed, one-line excerpt of a response body for messages."""
-        text = " ".join(response.text.split())
-        return self.clean(text[:EXCERPT] + ("…" if len(text) > EXCERPT else ""))
+        text = self.clean(" ".join(response.text.split()))  # masked before it is cut: no key straddles the cut
+        return text[:EXCERPT] + ("…" if len(text) > EXCERPT else "")
 
     # -- requests -------------------------------------------------------------------------------
     def request(
