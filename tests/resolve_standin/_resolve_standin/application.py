@@ -12,6 +12,7 @@ once a timeline exists and ``timelinePlaybackFrameRate`` never settable.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -65,7 +66,8 @@ class ProjectFolder(Entity):
 @store.persisted
 @dataclass(kw_only=True)
 class Project(Entity):
-    """A project: settings, media pool (bins), timelines; ``snapshot`` is its last saved state."""
+    """A project: settings, media pool (bins), timelines; ``snapshot`` is its last saved state (JSON text,
+    so writing the state file does not walk it again)."""
 
     kind: ClassVar[str] = "Project"
     name: str = UNTITLED
@@ -80,7 +82,7 @@ class Project(Entity):
     recently_current: bool = False
     db_folder: str = ""
     selected_clips: list[str] = field(default_factory=list)
-    snapshot: list[Any] | None = None
+    snapshot: str | None = None
 
     # -- API ---------------------------------------------------------------------------------------
 
@@ -229,7 +231,7 @@ def _members(session: Any, project: Project) -> list[Entity]:
 def take_snapshot(session: Any, project: Project) -> None:
     """Remember ``project`` as saved (what CloseProject goes back to)."""
     project.snapshot = None
-    project.snapshot = [store.encode(o) for o in _members(session, project)]
+    project.snapshot = json.dumps([store.encode(o) for o in _members(session, project)], separators=(",", ":"))
 
 
 def restore_snapshot(session: Any, project: Project) -> Project | None:
@@ -240,7 +242,7 @@ def restore_snapshot(session: Any, project: Project) -> Project | None:
     if not saved:
         return None
     restored = None
-    for data in saved:
+    for data in json.loads(saved):
         obj = store.decode(data)
         session.add(obj)
         if isinstance(obj, Project):
