@@ -47,6 +47,7 @@ from .cards import (
 from .drawing import RGB, as_rgb, cap_height, font_warning, line_height, printable
 from .errors import BoardError, Problem
 from .fsutil import atomic_output, atomic_write_bytes
+from .limits import may_read_image
 from .model import Film, Shot
 from .progress import ProgressCallback, no_progress
 
@@ -102,9 +103,10 @@ def board_path(film: Film, shot: Shot) -> str:
 
 def shot_board_image(film: Film, shot: Shot) -> Path | None:
     """The board image ``shot`` uses: its first ``start`` board when listed and present, else
-    ``boards/<shot>.png`` when it exists (a card or an artist's board), else ``None``."""
+    ``boards/<shot>.png`` when it exists (a card or an artist's board), else ``None``. A board outside the
+    project is used only when it is an image (:func:`shotreel.limits.may_read_image`)."""
     start = shot.board("start")
-    if start is not None and (listed := film.path(start.path)).is_file():
+    if start is not None and (listed := film.path(start.path)).is_file() and may_read_image(listed, film.root):
         return listed
     generated = film.path(board_path(film, shot))
     return generated if generated.is_file() else None

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from . import timing
+from . import limits, timing
 from .conform import conform
 from .errors import ProjectError
 from .model import STORY_FIELDS, Film, Shot
@@ -214,10 +214,22 @@ class _Checker:
     def files(self) -> None:
         if self.film.root is None:
             return
+        root = self.film.root
         for shot in self.film.shots():
             for board in shot.boards:
-                if board.path and not self.film.path(board.path).is_file():
+                if not board.path:
+                    continue
+                path = self.film.path(board.path)
+                if not path.is_file():
                     self.add(ERROR, "missing-board", f"board file '{board.path}' is missing", shot.line, shot.id)
+                elif not limits.is_inside(path, root):
+                    if limits.is_image(path):
+                        self.add(WARNING, "board-outside", f"board '{board.path}' lives outside the project; "
+                                 "copy it into boards/ so the project travels whole", shot.line, shot.id)
+                    else:
+                        self.add(ERROR, "board-not-image", f"board '{board.path}' lies outside the project and "
+                                 "is not an image; shotreel reads boards outside the project only when they "
+                                 "are images (PNG, JPEG, TIFF, EXR, DPX, WebP)", shot.line, shot.id)
         for asset in self.film.assets:
             for ref in asset.references:
                 if not self.film.path(ref).is_file():
@@ -234,6 +246,12 @@ class _Checker:
     def runtime(self) -> None:
         rate, runtime, target = self.film.fps, self.film.runtime(), self.film.target_runtime
         seconds = timing.seconds(runtime, rate)
+        day = timing.day_frames(rate, ";" in self.film.start_timecode)
+        if self.film.start_frame + runtime > day:
+            end = self.film.start_frame + runtime - day
+            self.add(ERROR, "past-24-hours", f"the film starts at {self.film.start_timecode} and runs "
+                     f"{timing.format_runtime(runtime, rate)}, so it ends past 24:00:00:00, where timecode wraps "
+                     f"in every editing app ({end} frames too many); start it earlier")
         if target and abs(runtime - target) > target * RUNTIME_TOLERANCE:
             self.add(WARNING, "runtime", f"the shots run {timing.format_runtime(runtime, rate)} against a "
                      f"target of {timing.format_runtime(target, rate)}")

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from . import timing
+from . import limits, timing
 from .errors import Problem, ProjectError, TimingError
 from .fsutil import atomic_write_text
 from .model import (
@@ -79,6 +79,7 @@ _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _BOOLS = {v: True for v in ("true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON")}
 _BOOLS.update({v: False for v in ("false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF")})
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_MAX_NUMBER_DIGITS = 100  # longer numbers stay text (Python refuses to read ints of 4,300 digits)
 _FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+][0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
 
 
@@ -102,7 +103,7 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     boolean = _BOOLS.get(value)
     if boolean is not None:
         return boolean
-    if value[0] in "0123456789+-.":
+    if value[0] in "0123456789+-." and len(value) <= _MAX_NUMBER_DIGITS:
         if _INT.match(value):
             return int(value.replace("_", ""))
         if _FLOAT.match(value):
@@ -229,6 +230,14 @@ class _Reader:
         lines = getattr(value, "item_lines", [line] * len(value))
         return list(zip(value, lines))
 
+    def bounded(self, text: str, what: str, line: int | None, shot: str | None = None) -> str:
+        """``text``, or "" with a problem when it is longer than any text field may be."""
+        if len(text) > limits.MAX_TEXT_CHARS:
+            self.problem(f"{what} is {len(text):,} characters long; a text field may be at most "
+                         f"{limits.MAX_TEXT_CHARS:,}", line, shot)
+            return ""
+        return text
+
     def text(self, owner: _Map, key: str, what: str, shot: str | None = None) -> str:
         value = owner.get(key)
         if value is None:
@@ -236,25 +245,26 @@ class _Reader:
         if isinstance(value, (bool, dict, list)):
             self.problem(f"{what} '{key}' must be text, not {_kind(value)}", owner.line_of(key), shot)
             return ""
-        return str(value).strip()
+        return self.bounded(str(value).strip(), f"{what} '{key}'", owner.line_of(key), shot)
 
     def text_list(self, owner: _Map, key: str, what: str, shot: str | None = None) -> list[str]:
         value = owner.get(key)
         if value is None:
             return []
         if isinstance(value, str):
-            return [value]
+            value = [value]
         if not isinstance(value, list) or any(isinstance(v, (dict, list)) or v is None for v in value):
             self.problem(f"{what} '{key}' must be a list of names, not {_kind(value)}", owner.line_of(key), shot)
             return []
-        return [str(v) for v in value]
+        names = [self.bounded(str(v), f"a name in {what} '{key}'", owner.line_of(key), shot) for v in value]
+        return [name for name in names if name]
 
     def ident(self, owner: _Map, what: str) -> str:
         value = owner.get("id")
         if value is None or isinstance(value, (bool, dict, list)) or not str(value).strip():
             self.problem(f"{what} has no 'id'", owner.line)
             return ""
-        return str(value).strip()
+        return self.bounded(str(value).strip(), f"the id of {what}", owner.line_of("id"))
 
     # -- film -------------------------------------------------------------------------------------
     def film(self, data: Any, root: Path | None) -> Film:
@@ -272,6 +282,10 @@ class _Reader:
         start_frame = 0
         try:
             start_frame = timing.parse_timecode(start_tc, fps)
+            if int(start_tc.strip().split(":")[0]) >= limits.TIMECODE_HOURS:
+                self.problem(f"start_timecode {start_tc!r} is past 24 hours; timecode wraps at "
+                             f"{limits.TIMECODE_HOURS}:00:00:00 in every editing app (use 00 to 23 hours)",
+                             data.line_of("start_timecode"))
         except TimingError as exc:
             self.problem(f"start_timecode: {exc.message}", data.line_of("start_timecode"))
         target = None
@@ -297,6 +311,10 @@ class _Reader:
                 film.scenes.append(self.scene(m, fps))
             elif item is None:
                 self.problem("a scene is empty", line)
+        count = sum(len(scene.shots) for scene in film.scenes)
+        if count > limits.MAX_SHOTS:
+            self.problem(f"the film has {count:,} shots; a project may hold at most {limits.MAX_SHOTS:,} "
+                         "(split it into several films)", data.line_of("scenes"))
         return film
 
     def fps(self, data: _Map) -> Fraction:
@@ -327,12 +345,24 @@ class _Reader:
         except ValueError:
             self.problem(f"resolution {value!r} is not WIDTHxHEIGHT (e.g. 1920x1080)", data.line_of("resolution"))
             return (1920, 1080)
+        why = None
+        if width % 2 or height % 2:
+            why = "must be even in both sides (H.264 in 4:2:0 cannot encode odd sizes)"
+        elif min(width, height) < limits.MIN_SIDE:
+            why = f"is too small (at least {limits.MIN_SIDE} pixels a side)"
+        elif max(width, height) > limits.MAX_SIDE or width * height > limits.MAX_PIXELS:
+            why = (f"is too large to encode (at most {limits.MAX_SIDE} pixels a side and 8192x4320 "
+                   "pixels in all)")
+        if why:
+            self.problem(f"resolution {width}x{height} {why}", data.line_of("resolution"))
+            return (1920, 1080)
         return (width, height)
 
     def style(self, data: _Map) -> str:
         value = data.get("style")
         if isinstance(value, dict):
-            return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
+            return self.bounded("; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "")),
+                                "the film 'style'", data.line_of("style"))
         return self.text(data, "style", "the film")
 
     def story(self, data: _Map) -> Story:
@@ -373,7 +403,7 @@ class _Reader:
             duration = self.duration(m["duration"], fps, m.line_of("duration"), sid, "duration")
         camera = Camera()
         if isinstance(m.get("camera"), str):  # shorthand: the whole camera note as one line
-            camera = Camera(size=m["camera"].strip())
+            camera = Camera(size=self.bounded(m["camera"].strip(), "shot 'camera'", m.line_of("camera"), sid))
         elif cm := self.mapping(m.get("camera"), "camera", m.line_of("camera"), CAMERA_KEYS, sid):
             camera = Camera(**{k: self.text(cm, k, "camera", sid) for k in CAMERA_KEYS})
         return Shot(
@@ -386,21 +416,28 @@ class _Reader:
 
     def duration(self, value: Any, fps: Fraction, line: int, shot: str | None, key: str) -> int:
         try:
-            return timing.parse_duration(value, fps)
+            frames = timing.parse_duration(value, fps)
         except TimingError as exc:
             self.problem(f"{key}: {exc.message}" if key != "duration" else exc.message, line, shot)
             return 0
+        if frames > limits.MAX_SHOT_SECONDS * fps:
+            self.problem(f"{key} {str(value)[:40]!r} is longer than {limits.MAX_SHOT_SECONDS // 3600} hours, "
+                         "the longest a shot (or a film's target) may last", line, shot)
+            return 0
+        return frames
 
     def dialogue(self, m: _Map, shot: str | None) -> list[DialogueLine]:
         value = m.get("dialogue")
         if value is None or value == "":
             return []
         if isinstance(value, str):
-            return [_dialogue_from_text(value)]
+            text = self.bounded(value, "dialogue", m.line_of("dialogue"), shot)
+            return [_dialogue_from_text(text)] if text else []
         lines: list[DialogueLine] = []
         for item, line in self.items(value, "dialogue", m.line_of("dialogue")):
             if isinstance(item, str):
-                lines.append(_dialogue_from_text(item))
+                if text := self.bounded(item, "a dialogue line", line, shot):
+                    lines.append(_dialogue_from_text(text))
             elif d := self.mapping(item, "a dialogue line", line, DIALOGUE_KEYS, shot):
                 text = self.text(d, "line", "dialogue", shot)
                 if not text:
@@ -414,11 +451,13 @@ class _Reader:
     def boards(self, m: _Map, shot: str | None) -> list[Board]:
         value = m.get("boards")
         if isinstance(value, str):
-            return [Board(value)]
+            path = self.bounded(value, "a board path", m.line_of("boards"), shot)
+            return [Board(path)] if path else []
         boards: list[Board] = []
         for item, line in self.items(value, "boards", m.line_of("boards")):
             if isinstance(item, str) and item.strip():
-                boards.append(Board(item.strip()))
+                if path := self.bounded(item.strip(), "a board path", line, shot):
+                    boards.append(Board(path))
             elif b := self.mapping(item, "a board", line, BOARD_KEYS, shot):
                 path = self.text(b, "path", "board", shot)
                 role = self.text(b, "role", "board", shot) or "start"
@@ -480,6 +519,8 @@ def _gc_paused() -> Iterator[None]:
 
 def loads_film(text: str, source: str = PROJECT_FILE, root: Path | None = None) -> Film:
     """A film from the text of a project file. Raises :class:`ProjectError` with every problem found."""
+    if len(text) > limits.MAX_PROJECT_BYTES:
+        raise ProjectError(_too_large(len(text)), file=source)
     reader = _Reader(source)
     with _gc_paused():
         data = parse_yaml(text, source)
@@ -489,6 +530,11 @@ def loads_film(text: str, source: str = PROJECT_FILE, root: Path | None = None) 
     if reader.problems:
         raise ProjectError.from_problems(reader.problems)
     return film
+
+
+def _too_large(size: int) -> str:
+    return (f"is {limits.megabytes(size)}; a project file may be at most "
+            f"{limits.megabytes(limits.MAX_PROJECT_BYTES)}: split the film into several projects")
 
 
 def load_project(path: str | Path) -> Film:
@@ -505,6 +551,8 @@ def load_project(path: str | Path) -> Film:
         raise ProjectError(f"{file.parent} is not a shotreel project (no {PROJECT_FILE}); "
                            f"start one with `shotreel new {file.parent}`")
     try:
+        if file.stat().st_size > limits.MAX_PROJECT_BYTES:
+            raise ProjectError(_too_large(file.stat().st_size), file=source)
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ProjectError(f"not UTF-8 text (byte {exc.start})", file=source) from None

@@ -18,6 +18,7 @@ from pathlib import Path
 from .boards import shot_board_image
 from .errors import ShotreelError
 from .generation.base import GenerationRequest, Provider
+from .limits import may_read_image
 from .model import Film, Shot
 from .timing import format_duration, fps_label
 
@@ -128,7 +129,14 @@ def end_board(film: Film, shot: Shot) -> Path | None:
     if not path.is_file():
         raise PromptError(f"end board {board.path} does not exist; draw it or remove it from the shot",
                           shot=shot.id, file=film.source, line=shot.line)
+    _refuse_outside(film, shot, path, f"end board {board.path}")
     return _absolute(path)
+
+
+def _refuse_outside(film: Film, shot: Shot, path: Path, what: str) -> None:
+    if not may_read_image(path, film.root):
+        raise PromptError(f"{what} lies outside the project and is not an image; it is never read",
+                          shot=shot.id, file=film.source, line=shot.line)
 
 
 def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
@@ -141,6 +149,7 @@ def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
             if not path.is_file():
                 raise PromptError(f"reference image {ref} of asset {asset_id} does not exist",
                                   shot=shot.id, file=film.source, line=asset.line)
+            _refuse_outside(film, shot, path, f"reference image {ref} of asset {asset_id}")
             found.append(_absolute(path))
     for board in shot.boards:
         if board.role == "reference":
@@ -148,6 +157,7 @@ def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
             if not path.is_file():
                 raise PromptError(f"reference board {board.path} does not exist",
                                   shot=shot.id, file=film.source, line=shot.line)
+            _refuse_outside(film, shot, path, f"reference board {board.path}")
             found.append(_absolute(path))
     return tuple(dict.fromkeys(found))
 

@@ -135,6 +135,14 @@ def parse_timecode(text: str, rate: Fraction) -> int:
         raise TimingError(f"timecode {text!r} is not valid at {fps_label(rate)} fps: {exc}") from None
 
 
+def day_frames(rate: Fraction, drop_frame: bool = False) -> int:
+    """How many frames of timecode a day holds at ``rate``: ``24:00:00:00`` as a frame number, where
+    every editing app wraps back to ``00:00:00:00``."""
+    last = round(rate) - 1
+    sep = ";" if drop_frame and is_drop_frame_rate(rate) else ":"
+    return parse_timecode(f"23:59:59{sep}{last:02d}", rate) + 1
+
+
 def format_timecode(frame: int, rate: Fraction, drop_frame: bool | None = None) -> str:
     """Frame number ``frame`` at ``rate`` as SMPTE timecode (drop-frame at 29.97/59.94 by default)."""
     if drop_frame is None:
@@ -165,6 +173,8 @@ def _parse_duration_text(value: str, rate: Fraction) -> int:
     # Cached: a long project repeats the same few durations thousands of times.
     hint = "use 4s, 2.5s, 96f or 00:00:04:00"
     text = value.strip()
+    if len(text) > 40:  # no duration is written with this many digits (and Python reads at most 4,300)
+        raise TimingError(f"duration {text[:20] + '…'!r} is not readable ({hint})")
     if m := _FRAMES.match(text):
         frames = int(m.group(1))
     elif m := _SECONDS.match(text):
