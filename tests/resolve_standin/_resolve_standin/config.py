@@ -105,7 +105,7 @@ class Config:
     upsell_modal: bool = True
     """Free edition: a Studio-only call raises a modal that fails every later call until dismissed (§6.3)."""
     studio_only: list[str] = field(default_factory=lambda: [
-        "Timeline.DetectSceneCuts", "Timeline.CreateSubtitlesFromAudio", "MediaPool.CreateMulticamClip"])
+        "Timeline.DetectSceneCuts", "Timeline.CreateSubtitlesFromAudio"])
     """Calls that are Studio-only (``Class.Method``); the reference names none exactly [UNV]."""
     still_duration: int = 5
     """Seconds a still lasts when appended without extents (Resolve's standard still duration) [UNV]."""
