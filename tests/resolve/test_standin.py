@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -142,8 +143,12 @@ def test_scriptapp_of_another_host_needs_network_scripting(standin, dvr):
     assert dvr.scriptapp("Resolve", "192.168.1.20") is not None
 
 
-def test_menu_scripts_on_the_free_edition_get_a_live_resolve_until_21_1(standin):
+def test_menu_scripts_on_the_free_edition_get_a_live_resolve_until_21_1(standin, tmp_path):
     standin.reset(edition="free", version="21.0.3.7", launch="menu")
+    script = tmp_path / "Utility" / "shotreel_import.py"
+    script.parent.mkdir()
+    script.write_text("NAME = resolve.GetProjectManager().GetCurrentProject().GetName()\n")
+    assert runpy.run_path(str(script), init_globals=standin.menu_globals())["NAME"] == "Untitled Project"
     scope = standin.menu_globals()
     assert scope["resolve"].GetProductName() == "DaVinci Resolve"
     assert scope["app"].GetResolve().GetVersionString() == "21.0.3.7"
