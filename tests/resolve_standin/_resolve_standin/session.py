@@ -238,36 +238,31 @@ class Session:
         self._where = where
         spec = self._spec(cls, name)
         if spec is None:  # a fabricated name (unknown_attr="fabricate"): callable, returns None
-            return self._log(where, args, self._refuse(where, "no such call in this build", None))
+            return self._fail(where, args, "no such call in this build", None)
         if not self.alive():
             return spec.fail
         if self.state.modal:
-            return self._log(where, args, self._refuse(where, "the upsell modal is open", spec.fail))
+            return self._fail(where, args, "the upsell modal is open", spec.fail)
         if obj is None:
-            return self._log(where, args, self._refuse(where, "the object no longer exists", spec.fail))
+            return self._fail(where, args, "the object no longer exists", spec.fail)
         if getattr(obj, "ghost_of", None):
             return self._log(where, args, "" if name == "GetUniqueId" else None)
         if where in self.config.studio_only and not self.config.studio:
-            if self.config.upsell_modal:
-                self.state.modal = True
-                self.save()
-            return self._log(where, args, self._refuse(where, "Studio-only call on the free edition", False))
+            self.state.modal = self.config.upsell_modal
+            return self._fail(where, args, "Studio-only call on the free edition", False)
         if kwargs and not self.config.allow_kwargs:
-            return self._log(where, args, self._refuse(where, "keyword arguments", spec.fail))
+            return self._fail(where, args, "keyword arguments", spec.fail)
         plain = [self._unwrap(a) for a in args]
         plain_kwargs = {k: self._unwrap(v) for k, v in kwargs.items()}
         method = getattr(obj, name)
         try:
             inspect.signature(method).bind(*plain, **plain_kwargs)
         except TypeError as exc:
-            return self._log(where, args, self._refuse(where, f"wrong arguments: {exc}", spec.fail))
+            return self._fail(where, args, f"wrong arguments: {exc}", spec.fail)
         try:
             result = method(*plain, **plain_kwargs)
         except Refuse as exc:
-            result = self._refuse(where, str(exc), spec.fail)
-            if spec.writes:
-                self.save()
-            return self._log(where, args, result)
+            return self._fail(where, args, str(exc), spec.fail)
         except StandinHang:
             self.save()
             raise
@@ -277,10 +272,12 @@ class Session:
             self.save()
         return self._log(where, args, self._wrap(result))
 
-    def _refuse(self, where: str, reason: str, value: Any) -> Any:
+    def _fail(self, where: str, args: tuple[Any, ...], reason: str, value: Any) -> Any:
+        """A silent refusal: recorded (and written, so another process sees it too), ``value`` returned."""
         self.state.errors.append({"call": where, "reason": reason})
         del self.state.errors[:-_MAX_ERRORS]
-        return value
+        self.save()
+        return self._log(where, args, value)
 
     def _log(self, where: str, args: tuple[Any, ...], result: Any) -> Any:
         self.calls.append((where, repr(args)[:200], repr(result)[:200]))
