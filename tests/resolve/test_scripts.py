@@ -271,3 +271,16 @@ def test_the_plan_json_is_plain(film: Path) -> None:
 
     plan = timeline_plan(load_project(film))
     assert json.loads(plan.markers[0].custom_data)["shotreel"] == "beat"
+
+
+def test_the_import_benchmark_runs_on_a_small_reel(standin, capsys) -> None:
+    """The 500-shot figure is measured by ``python benchmarks/bench_resolve.py``; here it only has to run."""
+    import importlib.util
+
+    bench_file = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_resolve.py"
+    spec = importlib.util.spec_from_file_location("bench_resolve", bench_file)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    code = bench.main(["--shots", "40", "--takes", "3", "--runs", "1"])
+    out = capsys.readouterr().out
+    assert code in (0, 1) and "API calls:" in out and "run 1:" in out

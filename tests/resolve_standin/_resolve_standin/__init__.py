@@ -118,8 +118,13 @@ def last_error() -> str | None:
 
 
 def calls() -> list[tuple[str, str, str]]:
-    """This process's call log: ``(Kind.Method, args, result)``."""
+    """This process's call log: ``(Kind.Method, args, result)`` (the last 10,000)."""
     return list(runtime.current().calls)
+
+
+def call_counts() -> dict[str, int]:
+    """How many calls this process made since the last reset, by ``Kind.Method`` (never truncated)."""
+    return dict(runtime.current().counts)
 
 
 def dismiss_modal() -> None:

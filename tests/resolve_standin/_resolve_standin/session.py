@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class Session:
         self.path = path
         self.overrides = dict(overrides or {})
         self.calls: list[tuple[str, str, str]] = []
+        self.counts: Counter[str] = Counter()  # every call, by method (the log above keeps the last 10,000)
         self._where = ""
         self._stamp: tuple[int, int] | None = None
         if state is None:
@@ -282,6 +284,7 @@ class Session:
     def _log(self, where: str, args: tuple[Any, ...], result: Any) -> Any:
         self.calls.append((where, repr(args)[:200], repr(result)[:200]))
         del self.calls[:-10000]
+        self.counts[where] += 1
         return result
 
     def _dirty(self, obj: ApiObject) -> None:
