@@ -111,6 +111,8 @@ class _Index:
                 return hit, "media path in the project"
         if len(parts) >= 2 and (hit := self.by_folder_name.get((parts[-2], parts[-1]))):
             return hit, "media file and folder"
+        if self.shot_for_lost_take(media):
+            return None, ""  # a take of that shot no longer on disk: not another shot's take of that name
         same = self.by_name.get(pure.name, [])
         if len(same) == 1:
             return same[0], "media file name"
@@ -124,6 +126,14 @@ class _Index:
         if pure.suffix.lower() not in _STILL:
             return None
         return self.boards.get(pure.name) or (pure.stem if pure.stem in self.shot_ids else None)
+
+    def shot_for_lost_take(self, media: str) -> str | None:
+        """The shot a take path names (``…/takes/<shot>/<file>``) when that file is no take on disk: a take
+        deleted since the cut was made still belongs to its shot, never to another one's take by name."""
+        parts = _pure(media).parts
+        if len(parts) >= 3 and parts[-3] == "takes" and parts[-2] in self.shot_ids:
+            return parts[-2]
+        return None
 
     def shot_for_name(self, name: str) -> tuple[str | None, Take | None]:
         text = name.strip()
@@ -232,6 +242,10 @@ def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) 
             match.shot = take.shot
         if match.shot is None and clip.media and (board := index.shot_for_board(clip.media)):
             match.shot, match.how = board, "board path"
+        if match.shot is None and clip.media and (gone := index.shot_for_lost_take(clip.media)):
+            match.shot, match.how = gone, "media path of a take no longer on disk"
+            match.notes.append(f"it plays {_pure(clip.media).name}, which is no longer in takes/{gone}/; "
+                               "its select is kept")
         if match.shot is None:
             shot, named = index.shot_for_name(clip.name)
             if shot is not None:
@@ -270,6 +284,7 @@ def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
             result.unmatched.append(f"{clip.name}{media} at record frame {clip.record_in}")
             continue
         if match.take is None:
+            result.notes.extend(f"shot {match.shot}: {note}" for note in match.notes)
             continue
         if match.shot in seen:
             result.notes.append(f"shot {match.shot}: in the cut more than once; the first use "

@@ -124,6 +124,6 @@ def run(args: argparse.Namespace) -> int:
         result = send.send_choices(resolve, profile, args.project, _log, dry_run=args.dry_run)
         return 1 if result.matched == 0 else 0
     elif action == "conform":
-        found = conform.conform_media(resolve, profile, args.project, _log)
+        found = conform.conform_media(resolve, profile, args.project, _log, media_paths=media)
         return 1 if found.missing else 0
     return 0

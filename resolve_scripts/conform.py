@@ -26,6 +26,7 @@ class ConformResult:
     """Pool items relinked, and what is still missing, per shot."""
 
     relinked: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
     missing: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -63,8 +64,11 @@ def _candidate(path: str, root: Path, shot: str, index: dict[str, list[Path]]) -
     return next((p for p in named if shot and shot in p.parts), named[0] if len(named) == 1 else None)
 
 
-def conform_media(resolve: object, profile: Profile, project_dir: str | os.PathLike, log: Log) -> ConformResult:
-    """Relink the film's offline pool items to the files on disk; report per shot what is still missing."""
+def conform_media(resolve: object, profile: Profile, project_dir: str | os.PathLike, log: Log,
+                  media_paths: dict[str, str] | None = None) -> ConformResult:
+    """Relink the film's offline pool items to the files on disk; report per shot what is still missing.
+    ``media_paths`` (a take's path → its editorial transcode) swaps each take's clip for its transcode, in
+    every use (``ReplaceClip``: here the point is that every use changes)."""
     film = load_project(project_dir)
     root = film.root or Path(project_dir)
     pool = call(current_project(resolve), "GetMediaPool")
@@ -84,10 +88,23 @@ def conform_media(resolve: object, profile: Profile, project_dir: str | os.PathL
             result.relinked.append(f"{Path(path).name} → {now}")
         else:
             result.missing.setdefault(shot or "(no shot)", []).append(path)
+    for clip in _film_clips(pool, film.title) if media_paths else []:
+        path = file_path(clip)
+        editorial = media_paths.get(path or "") if media_paths else None
+        if editorial is None:
+            continue
+        call(clip, "ReplaceClip", editorial)
+        if file_path(clip) == editorial:
+            result.replaced.append(f"{Path(path).name} → {editorial}")  # type: ignore[arg-type]
+        else:
+            shot = str(call(clip, "GetMetadata", SHOT_KEY) or "(no shot)")
+            result.missing.setdefault(shot, []).append(f"{path} (Resolve refused its transcode {editorial})")
     for line in result.relinked:
         log(f"relinked {line}")
+    if result.replaced:
+        log(f"{len(result.replaced)} take(s) now play their editorial transcode")
     for shot, paths in result.missing.items():
         log(f"shot {shot}: still missing {', '.join(Path(p).name for p in paths)} (not under {root})")
-    if not result.relinked and not result.missing:
+    if not result.relinked and not result.missing and not result.replaced:
         log("every clip of the film is online")
     return result

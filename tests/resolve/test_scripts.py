@@ -284,3 +284,55 @@ def test_the_import_benchmark_runs_on_a_small_reel(standin, capsys) -> None:
     code = bench.main(["--shots", "40", "--takes", "3", "--runs", "1"])
     out = capsys.readouterr().out
     assert code in (0, 1) and "API calls:" in out and "run 1:" in out
+
+
+def test_editorial_media_on_import_and_conform_and_choices_still_name_the_take(standin, tmp_path: Path,
+                                                                                capsys) -> None:
+    from tests._media_support import add_take as real_take
+    from tests._media_support import tiny_example
+
+    folder = tmp_path / "film"
+    tiny_example(folder)
+    draw_boards(load_project(folder))
+    real_take(folder, "sh020", "t1", 130, created=1.0)
+    real_take(folder, "sh020", "t2", 125, created=2.0)
+    assert standin.resolve().GetProjectManager().CreateProject("film") is not None
+    assert main(["resolve", "import", str(folder), "--media", "prores"]) == 0
+    assert "prores: 2 take(s) transcoded" in capsys.readouterr().out
+    [item] = items(standin, 2)
+    assert path_of(item) == str(folder / "edit" / "media" / "sh020" / "t2.mov")
+    assert item.SelectTakeByIndex(2)  # t1, as ProRes
+    assert main(["resolve", "send", str(folder)]) == 0
+    assert load_selects(load_project(folder)) == {"sh020": Selection("sh020", "t1")}
+    # a timeline imported with the camera files gets its clips swapped for the transcodes by conform
+    assert main(["resolve", "import", str(folder)]) == 0
+    [item] = items(standin, 2)
+    assert path_of(item).endswith("takes/sh020/t1.mp4")
+    assert main(["resolve", "conform", str(folder), "--media", "prores"]) == 0
+    assert "2 take(s) now play their editorial transcode" in capsys.readouterr().out
+    assert path_of(items(standin, 2)[0]) == str(folder / "edit" / "media" / "sh020" / "t1.mov")
+
+
+def test_a_timeline_edited_past_recognition_is_reported_shot_by_shot(film: Path, standin, media, capsys) -> None:
+    assert main(["resolve", "import", str(film)]) == 0
+    project = standin.resolve().GetProjectManager().GetCurrentProject()
+    pool = project.GetMediaPool()
+    tl = timeline(standin)
+    takes = {i.GetMediaPoolItem().GetMetadata("Shot"): i for i in items(standin, 2)}
+    assert standin.resolve().OpenPage("edit")
+    assert tl.DeleteClips([takes["sh050"]])  # the editor deleted one shot's take
+    stock = pool.ImportMedia([media("explosion.mov", frames=48)])[0]  # and dropped in a stock clip
+    end = tl.GetEndFrame()
+    assert pool.AppendToTimeline([{"mediaPoolItem": stock, "startFrame": 0, "endFrame": 24, "recordFrame": end,
+                                   "trackIndex": 2, "mediaType": 1}])
+    (film / "takes" / "sh030" / "t2.mp4").unlink()  # a take deleted since the import
+    capsys.readouterr()
+    assert main(["resolve", "send", str(film)]) == 0
+    out = capsys.readouterr().out
+    assert f"unmatched: explosion.mov ({media('explosion.mov', frames=48)})" in out
+    assert "shot sh030: it plays t2.mp4, which is no longer in takes/sh030/; its select is kept" in out
+    assert "sh020: in the cut more than once" not in out  # never taken for another shot's t2.mp4
+    assert load_selects(load_project(film))["sh020"] == Selection("sh020", "t1", 12, 100)  # untouched
+    assert main(["resolve", "update", str(film)]) == 0
+    out = capsys.readouterr().out
+    assert "V2 item 'explosion.mov'" in out and "is not a shotreel shot; left alone" in out
