@@ -40,13 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import timing
+from . import limits, timing
 from .conform import same_cut
 from .cuts import Cut, CutClip, is_windows_path, read_cut
 from .errors import CutError, ProjectError, TimingError
 from .example import PROJECT_FOLDERS
 from .fsutil import atomic_output, atomic_write_bytes
 from .model import Beat, Board, Film, Scene, Shot, Story
+from .progress import ProgressCallback, no_progress
 from .project import PROJECT_FILE, dump_film, load_project, loads_film, project_file, write_new_project
 from .sync import clip_selection
 from .takes import TAKES_DIR, VIDEO_SUFFIXES, find_takes, write_selects
@@ -109,22 +110,31 @@ def film_from_cut(cut: Cut, title: str | None = None, folder: str | Path | None 
 
 
 def import_cut(cut_path: str | Path, folder: str | Path, rate: Any = None, track: int | None = None,
-               title: str | None = None) -> ImportResult:
+               title: str | None = None, progress: ProgressCallback = no_progress) -> ImportResult:
     """Create the project ``folder`` from the cut at ``cut_path``; returns what was made.
 
     ``rate`` is for EDLs (which carry none), ``track`` (1-based) reads one video track instead of
     the flattened picture. Everything is read and checked before anything is written: on any
     error (:class:`CutError`, :class:`ProjectError`) nothing is left behind, and an existing
-    project is never overwritten.
+    project is never overwritten; nothing is ever written outside ``folder``. ``progress`` hears how
+    the reading goes (see :func:`~shotreel.cuts.read_cut`).
     """
     folder = Path(folder)
     _refuse_existing(folder)
-    cut = read_cut(cut_path, rate=rate, track=track)
+    cut = read_cut(cut_path, rate=rate, track=track, progress=progress)
+    shots = len(shot_runs(cut.clips))
+    if shots > limits.MAX_SHOTS:
+        raise CutError(f"this cut has {shots:,} shots; a project may hold at most {limits.MAX_SHOTS:,} "
+                       "(import one video track with --track, or a part of the cut)", file=cut.path)
     film = film_from_cut(cut, title, folder)
     extracted = _bundle_boards(cut, film)
     incoming = _incoming_takes(cut, film)
     text = dump_film(film, header=_header(cut, film))
     _verify(loads_film(text, str(folder / PROJECT_FILE), folder), cut, film)
+    for target in [board for board, _ in extracted] + [target for _, target in incoming.files]:
+        if not limits.is_inside(folder / target, folder):  # e.g. a boards/ folder that links elsewhere
+            raise CutError(f"{folder / target} would be written outside the project folder {folder}; "
+                           "import into a new, empty folder", file=cut.path)
     folder.mkdir(parents=True, exist_ok=True)
     for board, data in extracted:
         atomic_write_bytes(folder / board, data)
@@ -330,7 +340,13 @@ def _board_path(media: str, cut: Cut, root: Path | None) -> str:
 
 def _bundle_boards(cut: Cut, film: Film) -> list[tuple[str, bytes]]:
     """Stills kept inside an ``.otioz``/``.otiod`` bundle (``media/x.png``): copied to ``boards/``,
-    the shots pointing there, so the project does not depend on the bundle."""
+    the shots pointing there, so the project does not depend on the bundle.
+
+    What a bundle may unpack is bounded (:mod:`shotreel.limits`): each board at most
+    ``MAX_BUNDLE_FILE_BYTES``, all of them ``MAX_BUNDLE_TOTAL_BYTES``, and none more than
+    ``MAX_BUNDLE_RATIO`` times its packed size; a bundle over a bound is refused with :class:`CutError`
+    before anything is written. Only members that are images become boards; a member of an ``.otiod``
+    folder that links outside it is never read."""
     if cut.format not in ("otioz", "otiod"):
         return []
     out: list[tuple[str, bytes]] = []
@@ -352,18 +368,51 @@ def _bundle_boards(cut: Cut, film: Film) -> list[tuple[str, bytes]]:
 
 
 def _bundle_reader(cut: Cut, stack: contextlib.ExitStack) -> Callable[[str], bytes | None]:
-    """A function reading one member of the bundle (``None`` when it holds no such file)."""
+    """A function reading one image member of the bundle (``None`` when it holds no such file, or the
+    file is not an image), within the bounds of :func:`_bundle_boards`."""
+    unpacked = 0
+
+    def bounded(member: str, size: int, packed: int | None, data: Callable[[], bytes]) -> bytes | None:
+        nonlocal unpacked
+        what = f"its board {member}"
+        if size > limits.MAX_BUNDLE_FILE_BYTES:
+            raise CutError(f"{what} unpacks to {limits.megabytes(size)}; a board in a bundle may be at most "
+                           f"{limits.megabytes(limits.MAX_BUNDLE_FILE_BYTES)}", file=cut.path)
+        if packed is not None and size > limits.RATIO_FLOOR_BYTES and size > limits.MAX_BUNDLE_RATIO * packed:
+            raise CutError(f"{what} unpacks to {size // max(packed, 1):,} times its packed size (a zip bomb?); "
+                           f"shotreel unpacks at most {limits.MAX_BUNDLE_RATIO} times", file=cut.path)
+        if unpacked + size > limits.MAX_BUNDLE_TOTAL_BYTES:
+            raise CutError(f"its boards unpack to more than {limits.megabytes(limits.MAX_BUNDLE_TOTAL_BYTES)}, "
+                           "the most shotreel takes from one bundle", file=cut.path)
+        content = data()
+        if len(content) > size:  # a zip that says less than it holds
+            raise CutError(f"{what} holds more than its {size:,} bytes (the bundle is damaged)", file=cut.path)
+        unpacked += len(content)
+        return content if limits.starts_as_image(content[:16]) else None
+
     if cut.format == "otioz":
         bundle = stack.enter_context(zipfile.ZipFile(cut.path))
-        names = set(bundle.namelist())
+        infos = {info.filename: info for info in bundle.infolist() if not info.is_dir()}
 
         def from_zip(member: str) -> bytes | None:
-            return bundle.read(member) if member in names else None
+            info = infos.get(member)
+            if info is None:
+                return None
+
+            def data() -> bytes:
+                try:
+                    with bundle.open(info) as handle:
+                        return handle.read(info.file_size + 1)
+                except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+                    raise CutError(f"its board {member} is cut short or damaged: {exc}", file=cut.path) from None
+            return bounded(member, info.file_size, info.compress_size, data)
         return from_zip
 
     def from_folder(member: str) -> bytes | None:
         file = cut.path / member
-        return file.read_bytes() if file.is_file() else None
+        if not file.is_file() or not limits.is_inside(file, cut.path):
+            return None
+        return bounded(member, file.stat().st_size, None, lambda: file.read_bytes()[:file.stat().st_size + 1])
     return from_folder
 
 

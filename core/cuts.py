@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -30,8 +31,9 @@ from typing import Any
 
 import opentimelineio as otio
 
-from . import timing
+from . import limits, timing
 from .errors import CutError
+from .progress import ProgressCallback, no_progress
 
 SUFFIXES = {".otio": "otio_json", ".json": "otio_json", ".otioz": "otioz", ".otiod": "otiod",
             ".edl": "cmx_3600", ".xml": "fcp_xml", ".aaf": "AAF"}
@@ -45,6 +47,7 @@ _SEQUENCE_NAME = re.compile(r"(#|@|%0?\d*d|\[\d+-\d+\])")
 _NUMBERED_FRAME = re.compile(r"[._-]\d{3,}\.[A-Za-z0-9]+$")
 _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 _EDL_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;.,])(\d{2})\b")
+_EDL_EVENT = re.compile(r"^\s*\d+\s", re.MULTILINE)
 _TRACK_TAG = "_shotreel_track"
 
 
@@ -130,7 +133,8 @@ class Cut:
         return sum(c.duration for c in self.clips)
 
 
-def read_cut(path: str | Path, rate: Any = None, track: int | None = None) -> Cut:
+def read_cut(path: str | Path, rate: Any = None, track: int | None = None,
+             progress: ProgressCallback = no_progress) -> Cut:
     """Read the cut at ``path`` (``.otio``, ``.otioz``, ``.otiod``, ``.edl``, ``.xml``, ``.aaf``).
 
     ``rate`` is the EDL's rate (``25``, ``"23.976"``, ``Fraction(24000, 1001)``); an EDL carries
@@ -138,7 +142,10 @@ def read_cut(path: str | Path, rate: Any = None, track: int | None = None) -> Cu
     noted in ``Cut.notes``). For formats that carry their rate, ``rate`` must agree with it.
     ``track`` (1-based) reads one video track instead of flattening them all. Every failure
     (missing file, unknown suffix, a file that is not a cut, an adapter's exception) raises
-    :class:`CutError` with one line naming the file.
+    :class:`CutError` with one line naming the file and saying what is wrong with it (a file over
+    :data:`~shotreel.limits.MAX_CUT_BYTES`, or an OTIO nested deeper than
+    :data:`~shotreel.limits.MAX_JSON_DEPTH`, is refused before any adapter sees it). ``progress`` hears
+    ``(done, total, message)`` as the clips are placed (an EDL of 100,000 events takes about 15 s).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -151,6 +158,7 @@ def read_cut(path: str | Path, rate: Any = None, track: int | None = None) -> Cu
         raise CutError("is a folder, not a cut file" if path.is_dir() else "is not an .otiod folder", file=path)
     if path.is_file() and path.stat().st_size == 0:
         raise CutError("is empty, not a cut", file=path)
+    _refuse_unbounded(path, suffix)
     wanted = timing.parse_fps(rate) if rate is not None else None
     notes: list[str] = []
     kwargs: dict[str, Any] = {}
@@ -160,14 +168,15 @@ def read_cut(path: str | Path, rate: Any = None, track: int | None = None) -> Cu
             wanted = edl["rate"]
             notes.append(edl["note"])
         kwargs["rate"] = timing.otio_rate(wanted)
+    progress(0, edl["events"] if edl else 0, f"reading the {_KIND[SUFFIXES[suffix]]}")
     try:
         result = otio.adapters.read_from_file(str(path), adapter_name=SUFFIXES[suffix], **kwargs)
     except Exception as exc:  # noqa: BLE001 - any adapter failure means "not a cut we can read"
         at = f" (read at {timing.fps_label(wanted)} fps)" if edl is not None and wanted else ""
-        raise CutError(f"not a readable {_KIND[SUFFIXES[suffix]]} cut{at}: {_one_line(exc)}", file=path) from None
+        raise CutError(_reader_failure(SUFFIXES[suffix], exc) + at, file=path) from None
     timeline = _as_timeline(result, path, notes)
     try:
-        return _build(timeline, path, suffix, wanted, edl, track, notes)
+        return _build(timeline, path, suffix, wanted, edl, track, notes, progress)
     except CutError:
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed timeline (missing ranges, odd rates)
@@ -181,6 +190,95 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "…"
 
 
+_AAF_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # AAF files are Microsoft compound files
+_OTIO_CONTENT = "content.otio"
+
+
+def _refuse_unbounded(path: Path, suffix: str) -> None:
+    """Refuse, before any adapter parses it, a cut too large to read in bounded memory, an OTIO text
+    nested deeper than any timeline (OTIO's parser recurses: 60,000 levels crash it), a bundle that
+    is not a zip, and an AAF that does not start as one."""
+    kind = _KIND[SUFFIXES[suffix]]
+    size = path.stat().st_size if path.is_file() else 0
+    if size > limits.MAX_CUT_BYTES:
+        raise CutError(f"is {limits.megabytes(size)}; shotreel reads cuts of at most "
+                       f"{limits.megabytes(limits.MAX_CUT_BYTES)}", file=path)
+    if suffix == ".aaf":
+        with open(path, "rb") as handle:
+            if handle.read(8) != _AAF_SIGNATURE:
+                raise CutError("is not an AAF file: it does not start as one (an AAF is a compound file)",
+                               file=path)
+        return
+    if suffix in (".otio", ".json"):
+        _refuse_deep(path.read_bytes(), path, kind)
+    elif suffix == ".otiod":
+        content = path / _OTIO_CONTENT
+        if not content.is_file():
+            raise CutError(f"this OTIOD bundle holds no {_OTIO_CONTENT}", file=path)
+        if content.stat().st_size > limits.MAX_CUT_BYTES:
+            raise CutError(f"its {_OTIO_CONTENT} is {limits.megabytes(content.stat().st_size)}; shotreel reads "
+                           f"cuts of at most {limits.megabytes(limits.MAX_CUT_BYTES)}", file=path)
+        _refuse_deep(content.read_bytes(), path, kind)
+    elif suffix == ".otioz":
+        _refuse_deep(_bundle_content(path), path, kind)
+
+
+def _bundle_content(path: Path) -> bytes:
+    """The timeline text of an ``.otioz``, read with at most :data:`~shotreel.limits.MAX_CUT_BYTES` unpacked."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            try:
+                info = bundle.getinfo(_OTIO_CONTENT)
+            except KeyError:
+                raise CutError(f"this OTIOZ bundle holds no {_OTIO_CONTENT}", file=path) from None
+            if info.file_size > limits.MAX_CUT_BYTES:
+                raise CutError(f"its {_OTIO_CONTENT} unpacks to {limits.megabytes(info.file_size)}; shotreel "
+                               f"reads cuts of at most {limits.megabytes(limits.MAX_CUT_BYTES)}", file=path)
+            with bundle.open(info) as member:
+                data = member.read(limits.MAX_CUT_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise CutError(f"this OTIOZ bundle is cut short or damaged (not a readable zip): {_one_line(exc)}",
+                       file=path) from None
+    if len(data) > limits.MAX_CUT_BYTES:
+        raise CutError(f"its {_OTIO_CONTENT} unpacks to more than {limits.megabytes(limits.MAX_CUT_BYTES)}",
+                       file=path)
+    return data
+
+
+def _refuse_deep(data: bytes, path: Path, kind: str) -> None:
+    depth = limits.json_depth(data)
+    if depth > limits.MAX_JSON_DEPTH:
+        raise CutError(f"this {kind} nests {depth:,} levels deep; a timeline nests a few dozen, and shotreel "
+                       f"reads at most {limits.MAX_JSON_DEPTH}", file=path)
+
+
+def _reader_failure(adapter: str, exc: BaseException) -> str:
+    """What an adapter's exception says about the file, in words a person can act on."""
+    detail = _one_line(exc)
+    if isinstance(exc, (KeyError, IndexError)) and detail.strip("'\"").isdigit():
+        detail = f"entry {detail.strip(chr(39) + chr(34))} is missing"
+    elif type(exc).__name__ in ("error", "EOFError") or isinstance(exc, (EOFError, MemoryError)):
+        detail = f"{detail} (the file ends too early)"
+    if adapter == "AAF":
+        return f"this AAF is cut short or damaged: {detail}"
+    if adapter in ("otio_json", "otioz", "otiod"):
+        kind = _KIND[adapter]
+        if "JSON parse error" in detail:
+            return f"this {kind} is not valid JSON (cut short or damaged): " + \
+                detail.rsplit("JSON parse error on input string:", 1)[-1].strip()
+        if isinstance(exc, RecursionError):
+            return f"this {kind} nests too deeply to read"
+        return f"this {kind} is not an OpenTimelineIO timeline OTIO can read: {detail}"
+    if adapter == "fcp_xml":
+        if type(exc).__name__ == "ParseError":
+            short = " (cut short or damaged)" if detail.startswith(("no element found", "unclosed")) else ""
+            return f"this FCP7 XML is not well-formed XML{short}: {detail}"
+        return f"this XML is not a Final Cut Pro 7 sequence (xmeml) shotreel can read: {detail}"
+    if adapter == "cmx_3600":
+        return f"this EDL has a line that is not a CMX 3600 event: {detail}"
+    return f"not a readable {_KIND.get(adapter, adapter)} cut: {detail}"
+
+
 def _edl_facts(path: Path) -> dict:
     """What the EDL text says about its rate and drop frame (it has no rate field)."""
     try:
@@ -192,6 +290,7 @@ def _edl_facts(path: Path) -> dict:
     drop = "FCM: DROP FRAME" in upper or semicolon
     non_drop = "FCM: NON-DROP FRAME" in upper and not semicolon
     top = max((int(m.group(2)) for m in _EDL_TIMECODE.finditer(text)), default=0)
+    events = len(_EDL_EVENT.findall(text))
     if drop:
         rate = Fraction(60000, 1001) if top >= 30 else Fraction(30000, 1001)
     else:
@@ -200,7 +299,7 @@ def _edl_facts(path: Path) -> dict:
     why = "drop-frame timecode" if drop else f"frame numbers up to {top:02d}"
     note = (f"an EDL carries no rate: read at {timing.fps_label(rate)} fps ({why}); "
             "give the rate (--fps) if the cut runs at another")
-    return {"rate": rate, "drop": drop, "non_drop": non_drop, "note": note}
+    return {"rate": rate, "drop": drop, "non_drop": non_drop, "note": note, "events": events}
 
 
 def _as_timeline(result: Any, path: Path, notes: list[str]) -> otio.schema.Timeline:
@@ -230,7 +329,8 @@ def _as_timeline(result: Any, path: Path, notes: list[str]) -> otio.schema.Timel
 
 
 def _build(timeline: otio.schema.Timeline, path: Path, suffix: str, wanted: Fraction | None,
-           edl: dict | None, track: int | None, notes: list[str]) -> Cut:
+           edl: dict | None, track: int | None, notes: list[str], progress: ProgressCallback = no_progress
+           ) -> Cut:
     videos = list(timeline.video_tracks())
     if not videos:
         raise CutError("has no video track", file=path)
@@ -243,7 +343,7 @@ def _build(timeline: otio.schema.Timeline, path: Path, suffix: str, wanted: Frac
     start, drop = _start(timeline, videos, fps, edl)
     picked = _pick_tracks(videos, track, path, notes, edl is not None)
     flat = picked[0][1] if len(picked) == 1 else otio.algorithms.flatten_stack([t for _, t in picked])
-    placed, gaps = _clips(flat, fps)
+    placed, gaps = _clips(flat, fps, progress)
     clips = [clip for _, clip in placed]
     if len(picked) > 1:
         _boards_underneath(clips, picked, fps)
@@ -342,14 +442,22 @@ def _pick_tracks(videos: list, track: int | None, path: Path, notes: list[str], 
     return tracks
 
 
-def _clips(flat: otio.schema.Track, fps: Fraction) -> tuple[list[tuple[Any, CutClip]], list[tuple[int, int]]]:
-    """The visible clips (with the items they came from) and the gaps of a flat track."""
+def _clips(flat: otio.schema.Track, fps: Fraction, progress: ProgressCallback = no_progress
+           ) -> tuple[list[tuple[Any, CutClip]], list[tuple[int, int]]]:
+    """The visible clips (with the items they came from) and the gaps of a flat track.
+
+    Every item's place comes from one pass over the track (``range_of_all_children``): asking each
+    item for its ``range_in_parent`` walks its elder siblings, which is quadratic."""
     clips: list[tuple[Any, CutClip]] = []
     gaps: list[tuple[int, int]] = []
-    for item in flat:
+    ranges = flat.range_of_all_children()
+    total = len(flat)
+    for number, item in enumerate(flat, 1):
+        if number % 2000 == 0:
+            progress(number, total, "clips placed")
         if isinstance(item, otio.schema.Transition):
             continue
-        placed = item.range_in_parent()
+        placed = ranges[item]
         record_in = timing.to_frames(placed.start_time, fps)
         record_out = timing.to_frames(placed.end_time_exclusive(), fps)
         if record_out <= record_in:
@@ -358,6 +466,7 @@ def _clips(flat: otio.schema.Track, fps: Fraction) -> tuple[list[tuple[Any, CutC
             gaps.append((record_in, record_out))
             continue
         clips.append((item, _clip(item, record_in, record_out, len(clips) + 1)))
+    progress(total, total, "clips placed")
     return clips, gaps
 
 
@@ -390,11 +499,12 @@ def _boards_underneath(clips: list[CutClip], tracks: list[tuple[int, Any]], fps:
     stills: list[tuple[int, list[tuple[int, int, str]]]] = []  # per track, bottom first: (in, out, path)
     for index, track in tracks:
         found = []
+        ranges = track.range_of_all_children()
         for item in track:
             if isinstance(item, otio.schema.Clip):
                 media, still = _media(item)
                 if still and media:
-                    placed = item.range_in_parent()
+                    placed = ranges[item]
                     found.append((timing.to_frames(placed.start_time, fps),
                                   timing.to_frames(placed.end_time_exclusive(), fps), media))
         stills.append((index, found))

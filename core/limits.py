@@ -53,9 +53,11 @@ RATIO_FLOOR_BYTES = 1024 * 1024
 
 
 def megabytes(size: int) -> str:
-    """``size`` bytes as a short figure for messages: ``10 MB``, ``1.5 GB``."""
+    """``size`` bytes as a short figure for messages: ``5,120 bytes``, ``10 MB``, ``1.5 GB``."""
     if size >= 1024 ** 3:
         return f"{size / 1024 ** 3:.1f} GB"
+    if size < 1024 ** 2:
+        return f"{size:,} bytes"
     value = size / 1024 ** 2
     return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
 
@@ -108,6 +110,11 @@ def is_image(path: Path) -> bool:
             head = handle.read(16)
     except OSError:
         return False
+    return starts_as_image(head)
+
+
+def starts_as_image(head: bytes) -> bool:
+    """Whether the bytes ``head`` (the first 16 of a file will do) begin as an image format does."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return True
     return any(head.startswith(signature) for signature in _IMAGE_SIGNATURES)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .. import timing
 from ..cut_import import import_cut
+from ..progress import no_progress
+from .terminal import ProgressBar
 
 NAME = "import-cut"
 HELP = "start a project from a cut made in another editor (.otio, .otioz, .edl, .xml, .aaf)"
@@ -34,7 +37,13 @@ def _track(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     rate = timing.parse_fps(args.fps) if args.fps is not None else None
-    result = import_cut(args.cut, args.project, rate=rate, track=args.track, title=args.title)
+    bar = ProgressBar("reading") if sys.stderr.isatty() else None  # a long EDL takes a while
+    try:
+        result = import_cut(args.cut, args.project, rate=rate, track=args.track, title=args.title,
+                            progress=bar or no_progress)
+    finally:
+        if bar is not None:
+            bar.close()
     film, cut = result.film, result.cut
     frames = film.runtime()
     source = f"video track {cut.track} of {cut.video_tracks}" if cut.track else (
