@@ -67,6 +67,12 @@ class SyncResult:
     def matched(self) -> int:
         return sum(1 for m in self.matches if m.shot is not None)
 
+    def lines(self) -> list[str]:
+        """What the sync found, one line each, as the command line and the hosts show it: the changes
+        (``select …``), then shots moved in the cut's order, clips matched to nothing, and notes."""
+        return ([f"select {change}" for change in self.changes] + [f"order: {line}" for line in self.order]
+                + [f"unmatched: {line}" for line in self.unmatched] + [f"note: {note}" for note in self.notes])
+
 
 def _pure(path: str) -> PurePosixPath | PureWindowsPath:
     if re.match(r"^(?:[A-Za-z]:[\\/]|\\\\)", path) or ("\\" in path and "/" not in path):

@@ -58,14 +58,8 @@ def send_choices(resolve: object, profile: Profile, project_dir: str | os.PathLi
     root = film.root or Path(project_dir)
     result = read_choices(film, items, root / EDIT_FILE, start_frame=int(call(timeline, "GetStartFrame")),
                           dry_run=dry_run)
-    for change in result.changes:
-        log(f"select {change}")
-    for line in result.order:
-        log(f"order: {line}")
-    for line in result.unmatched:
-        log(f"unmatched: {line}")
-    for note in result.notes:
-        log(f"note: {note}")
+    for line in result.lines():
+        log(line)
     if result.written:
         log(f"wrote {result.written} ({len(result.changes)} change(s)) from {call(timeline, 'GetName')!r}")
     elif not result.changes:

@@ -26,16 +26,11 @@ def run(args: argparse.Namespace) -> int:
     cut = result.cut
     print(f"sync: {cut.path.name} ({cut.format}, {len(cut.clips)} clips): {result.matched} matched to shots, "
           f"{len(result.unmatched)} unmatched")
-    for change in result.changes:
-        print(f"  select {change}")
+    lines = result.lines()
     if not result.changes:
-        print("  selects unchanged")
-    for line in result.order:
-        print(f"  order: {line}")
-    for line in result.unmatched:
-        print(f"  unmatched: {line}")
-    for note in result.notes:
-        print(f"  note: {note}")
+        lines.insert(0, "selects unchanged")
+    for line in lines:
+        print(f"  {line}")
     if result.written is not None:
         print(f"wrote {result.written}")
     elif result.changes and args.dry_run:
