@@ -73,7 +73,8 @@ def echo():
 
 def _client() -> HttpClient:
     return HttpClient(
-        "runway", auth_headers=lambda: {"Authorization": f"Bearer {KEY}"}, secrets=lambda: [KEY]
+        "runway", auth_headers=lambda: {"Authorization": f"Bearer {KEY}"}, secrets=lambda: [KEY],
+        private_hosts=("127.0.0.1",),  # the test servers' host, as a provider's own base URL host is
     )
 
 

@@ -16,6 +16,8 @@ Failures are typed so the scheduler can act on them without knowing the provider
 - :class:`OutOfCredit` — quota or credit exhausted; stop submitting to this provider.
 - :class:`AuthFailed` — missing, wrong or expired key (the key itself never appears in a message).
 - :class:`ResultExpired` — the result URL is gone.
+- :class:`ResultRefused` — the result was not downloaded: larger than the take can be, or at an address
+  shotreel does not fetch from (link-local, private) for a hosted provider.
 - :class:`DiskFull` — the disk filled up while a result was stored; the job is kept for the next run.
 
 :class:`WebhookEvent` is what a provider's ``parse_webhook`` returns for one delivery;
@@ -95,6 +97,12 @@ class AuthFailed(GenerationError):
 
 class ResultExpired(GenerationError):
     """The result's URL has expired or vanished."""
+
+
+class ResultRefused(GenerationError):
+    """The result was not downloaded, and downloading it again would not help: it is larger than the take
+    can be (by its ``Content-Length`` or as it streamed), or its URL (or a redirect) leads to a link-local,
+    private or loopback address other than the provider's own. The message says which, in one line."""
 
 
 class DiskFull(GenerationError):
@@ -344,8 +352,11 @@ class Provider:
     def poll(self, handle: JobHandle) -> JobStatus:
         raise NotImplementedError
 
-    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path) -> Path:
-        """Download the result of a succeeded job to ``destination`` (atomically) and return it."""
+    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path, *,
+              max_bytes: int | None = None) -> Path:
+        """Download the result of a succeeded job to ``destination`` (atomically) and return it; a result
+        larger than ``max_bytes`` (what the take can be, :func:`take_byte_limit`) is
+        :class:`ResultRefused`."""
         raise NotImplementedError
 
     def cancel(self, handle: JobHandle) -> None:
@@ -376,6 +387,22 @@ class Provider:
     def attach_handle(self, job_id: str, request: GenerationRequest) -> JobHandle:
         """The handle to follow job ``job_id``, which the user found on the provider's dashboard."""
         return JobHandle(job_id, {"shot": request.shot_id, "take": request.take_id, "model": request.model})
+
+
+MAX_TAKE_BYTES_PER_S = 12_500_000
+"""Bytes per second a take may hold at 1920×1080 or less (100 Mbit/s: more than any provider delivers;
+scaled up by the frame area above that)."""
+TAKE_BYTES_HEADROOM = 8 * 1024 * 1024  # container, audio, a poster frame
+DEFAULT_MAX_TAKE_BYTES = 1 << 30  # a download whose take length is not known: 1 GiB
+
+
+def take_byte_limit(seconds: float, width: int = 0, height: int = 0) -> int:
+    """The most bytes a take of ``seconds`` at ``width``×``height`` may download: its length × 1.5 + 2 s
+    (a provider rounds a shot up to the clip lengths it makes) at ``MAX_TAKE_BYTES_PER_S`` per second of a
+    1080p frame (more for larger frames), plus 8 MiB. A 5 s 720p take: 127 MB; a 10 s one: 221 MB."""
+    area = max(1.0, (max(0, width) * max(0, height)) / (1920 * 1080))
+    span = max(0.0, float(seconds)) * 1.5 + 2.0
+    return int(TAKE_BYTES_HEADROOM + span * MAX_TAKE_BYTES_PER_S * area)
 
 
 class WebhookEvent(NamedTuple):

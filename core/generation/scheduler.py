@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import json
 import os
 import random
@@ -41,6 +42,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from ..errors import ShotreelError
@@ -64,9 +66,11 @@ from .base import (
     OutOfCredit,
     Provider,
     ResultExpired,
+    ResultRefused,
     RetryLater,
     Unreachable,
     file_sha256,
+    take_byte_limit,
 )
 from .ledger import JobRecord, Ledger, project_lock, request_from_summary
 from .registry import DEFAULT_PROVIDER, get_provider
@@ -81,6 +85,7 @@ DEFAULT_POLL_INTERVAL = 2.0  # seconds, for a provider that does not advise one 
 LOCAL_POLL_INTERVAL = 0.1  # seconds, the same for a provider without network (renders on this machine)
 _TAKE_ID = re.compile(r"^t(\d+)$")
 SHAPING = "provider_fingerprint"  # key of a request's ``extra``: :meth:`Provider.fingerprint`
+PAID_LOST = frozenset({"expired", "download_refused"})  # failures of a paid job whose take never landed
 
 
 class GenerationStopped(ShotreelError):
@@ -150,8 +155,8 @@ def failure_kind(error: BaseException) -> str:
     if isinstance(error, ModerationBlocked):
         return f"moderation_{error.stage}"
     return {BadRequest: "invalid_input", OutOfCredit: "quota_exhausted", AuthFailed: "auth",
-            ResultExpired: "expired", RetryLater: "transient", AmbiguousSubmit: "ambiguous_submit"
-            }.get(type(error), "unknown")
+            ResultExpired: "expired", RetryLater: "transient", AmbiguousSubmit: "ambiguous_submit",
+            ResultRefused: "download_refused"}.get(type(error), "unknown")
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -234,8 +239,8 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
                 else:
                     plan.resumed.append((row, request))
         have = {t.id for t in on_disk.get(shot.id, [])} | {r.take for r in unfinished}
-        # a paid take whose result was lost counts: a new paid take in its place needs --new
-        lost = [r for r in rows if r.state == L.FAILED and r.failure_kind == "expired" and r.take not in have]
+        # a paid take whose result was lost (or refused) counts: a new paid take in its place needs --new
+        lost = [r for r in rows if r.state == L.FAILED and r.failure_kind in PAID_LOST and r.take not in have]
         count = takes_per_shot if new_takes else max(0, takes_per_shot - len(have))
         if lost and count and not new_takes:
             count = max(0, count - len(lost))
@@ -387,6 +392,8 @@ class _Run:
         self.folders: set[str] = set()
         self.paths: dict[str, tuple[Path, Path]] = {}
         self.staging = self.root / L.STATE_DIR / STAGING_DIR
+        # whether the provider's fetch takes the take's size bound (every provider of shotreel's does)
+        self._bounded = _takes_keyword(provider.fetch, "max_bytes")
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -802,9 +809,10 @@ class _Run:
         staging, _ = self._paths(record)  # its folder is made by the download's atomic write
         handle = record.handle
         assert handle is not None
+        limit = {"max_bytes": _byte_limit(record)} if self._bounded else {}
         for attempt in range(MAX_FETCH_ATTEMPTS):
             try:
-                clip = self.provider.fetch(handle, status, staging.with_name(staging.name + ".mp4"))
+                clip = self.provider.fetch(handle, status, staging.with_name(staging.name + ".mp4"), **limit)
                 break
             except RetryLater as exc:
                 if not self._wait(exc.retry_after if exc.retry_after is not None else _backoff(attempt, 0.5)):
@@ -821,6 +829,9 @@ class _Run:
                 if fresh is None:
                     return
                 status = fresh
+            except ResultRefused as exc:  # too large, or at an address not fetched from: again would not help
+                self._lost(record, exc)
+                return
             except (ModerationBlocked, BadRequest) as exc:
                 self._fail(record, exc)
                 return
@@ -833,16 +844,21 @@ class _Run:
         self._land(record, Path(clip), status)
 
     def _lost(self, record: JobRecord, error: GenerationError) -> None:
-        """A paid job whose result cannot be downloaded any more: failed as ``expired`` with its cost spent;
-        never replaced by a new paid take unless the user asks (``--new``)."""
+        """A paid job whose result cannot be downloaded any more (expired) or will not be (refused: too
+        large, or at an address not fetched from): failed as ``expired`` / ``download_refused`` with its
+        cost spent; never replaced by a new paid take unless the user asks (``--new``)."""
         cost = record.cost if record.cost is not None else record.estimated_cost
         with self.lock:
             self.summary.spent += cost or 0.0
-        message = (f"paid, but the result is lost: {error.message} (asked {self.provider.name} for a fresh link "
-                   f"{MAX_FETCH_ATTEMPTS} times); not replaced automatically: `shotreel generate DIR --shots "
-                   f"{record.shot} --new` pays for a new take")
-        self._fail(record, ResultExpired(message, shot=record.shot), kind="expired",
-                   **({"cost": cost} if cost is not None else {}))
+        again = (f"not replaced automatically: `shotreel generate DIR --shots {record.shot} --new` pays for a new "
+                 "take")
+        if isinstance(error, ResultRefused):
+            failure: GenerationError = ResultRefused(f"paid, but not downloaded: {error.message}; {again}",
+                                                     shot=record.shot)
+        else:
+            failure = ResultExpired(f"paid, but the result is lost: {error.message} (asked {self.provider.name} "
+                                    f"for a fresh link {MAX_FETCH_ATTEMPTS} times); {again}", shot=record.shot)
+        self._fail(record, failure, kind=failure_kind(failure), **({"cost": cost} if cost is not None else {}))
 
     def _land(self, record: JobRecord, clip: Path, status: JobStatus | None) -> None:
         """Probe ``clip``, then move it into ``takes/<shot>/`` and write its sidecar beside it; mark the job
@@ -871,6 +887,29 @@ class _Run:
             self.summary.spent += cost or 0.0
         record = self._set(record, L.DONE, cost=cost, result_path=target.relative_to(self.root).as_posix())
         self._outcome(record, "done", path=target)
+
+
+def _takes_keyword(function: Callable[..., object], name: str) -> bool:
+    """Whether ``function`` accepts the keyword argument ``name``."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def _byte_limit(record: JobRecord) -> int:
+    """The most bytes the job's take may download (:func:`~shotreel.generation.base.take_byte_limit`): from
+    the length and frame size it asked for."""
+    req = record.request
+    try:
+        seconds = float(Fraction(int(req.get("duration_frames") or 0)) / Fraction(str(req.get("fps") or 24)))
+        return take_byte_limit(seconds, int(req.get("width") or 0), int(req.get("height") or 0))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return take_byte_limit(MAX_UNKNOWN_TAKE_S)
+
+
+MAX_UNKNOWN_TAKE_S = 30.0  # seconds assumed for a job whose request does not say its length
 
 
 def _clip(stem: Path) -> Path | None:

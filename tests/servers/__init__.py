@@ -45,6 +45,8 @@ or, in a test, the ``fake_server`` fixture (import it into the test module)::
 - ``hang_time`` (2 s) — delay of the answer under ``[scenario:hang]``;
 - ``fps`` (24), ``frames`` (121), ``size`` ((1280, 720)) — the default clip;
 - ``scenario`` — a scenario applied to every job (e.g. ``"throttled"``);
+- ``huge_bytes`` (2 GB) — the size of ``[scenario:huge]`` / ``huge_stream`` results; ``redirect_to``
+  (169.254.169.254's credentials path) — where ``[scenario:redirect]`` result URLs send the client;
 - dialect keys: ``api_key`` (runway, luma, fal, replicate), ``access_key``/``secret_key`` and
   ``token_ttl`` (kling: tokens older than this get code 1004), ``webhook_secret`` (replicate).
 

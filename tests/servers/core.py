@@ -56,6 +56,11 @@ SCENARIOS = {
     "expired": "every result URL answers 403 (404 on Replicate) once `url_ttl` seconds have passed",
     "expire_once": "the first result URL handed out is expired; later ones work",
     "dup_webhook": "the completion webhook is delivered twice, plus a stale 'running' one after it",
+    # the result download
+    "huge": "the result declares `huge_bytes` (Content-Length) and streams zeros until the client hangs up",
+    "huge_stream": "the result streams `huge_bytes` zeros without a Content-Length (ended by closing)",
+    "redirect": "the result URL answers 302 to `redirect_to` (default the cloud metadata address "
+    "169.254.169.254)",
 }
 
 _TOKEN = re.compile(r"\[(scenario|fps|frames|size|service):([^\]]+)\]")
@@ -204,6 +209,8 @@ class Reply:
     raw: bytes | None = None
     content_type: str = "application/json"
     job: Job | None = None
+    stream: int = 0  # a body of this many zero bytes, written as the client reads it
+    declare: bool = True  # with ``stream``: send its Content-Length (else the end is the connection's close)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -262,6 +269,8 @@ class FakeServer:
         frames: int = 121,
         size: tuple[int, int] = (1280, 720),
         scenario: str | None = None,
+        huge_bytes: int = 2_000_000_000,
+        redirect_to: str = "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
         **options: Any,
     ):
         self.dialect = dialect
@@ -276,6 +285,8 @@ class FakeServer:
         self.hang_time = hang_time
         self.default_clip = (Fraction(fps), frames, size)
         self.default_scenario = scenario
+        self.huge_bytes = huge_bytes
+        self.redirect_to = redirect_to
         self.options = {**dialect.DEFAULTS, **options}
         self.lock = threading.RLock()
         self.jobs: dict[str, Job] = {}
@@ -283,6 +294,7 @@ class FakeServer:
         self.requests: list[Seen] = []
         self.file_requests: list[Seen] = []
         self.webhooks: list[dict] = []
+        self.streamed: list[int] = []  # bytes written for each streamed (huge) result
         self.errors: list[str] = []
         self.attempts: Counter[str] = Counter()
         self.errored: Counter[str] = Counter()  # creates of a request answered 500 after being made
@@ -589,9 +601,16 @@ class FakeServer:
                 raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                 content_type="application/xml",
             )
+        if "redirect" in job.scenario:
+            return Reply(302, raw=b"", headers={"Location": self.redirect_to}, content_type="text/plain")
+        if "huge" in job.scenario or "huge_stream" in job.scenario:
+            return Reply(200, stream=self.huge_bytes, declare="huge" in job.scenario, content_type="video/mp4")
         return Reply(200, raw=self.result(job), content_type="video/mp4")
 
     def _write(self, handler: _Handler, reply: Reply) -> None:
+        if reply.stream:
+            self._stream(handler, reply)
+            return
         if reply.raw is not None:
             data = reply.raw
         elif reply.body is None and reply.status in (202, 204):
@@ -609,6 +628,29 @@ class FakeServer:
                 handler.wfile.write(data)
         except OSError:
             handler.close_connection = True
+
+
+    def _stream(self, handler: _Handler, reply: Reply) -> None:
+        """Write ``reply.stream`` zero bytes, 1 MB at a time, until done or the client hangs up; how many
+        bytes went out (into the socket: the client read at most that) is appended to ``streamed``."""
+        handler.close_connection = True
+        chunk = bytes(1 << 20)
+        sent = 0
+        try:
+            handler.send_response(reply.status)
+            handler.send_header("Content-Type", reply.content_type)
+            if reply.declare:
+                handler.send_header("Content-Length", str(reply.stream))
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            while sent < reply.stream:
+                part = chunk[: min(reply.stream - sent, len(chunk))]
+                handler.wfile.write(part)
+                sent += len(part)
+        except OSError:
+            pass
+        with self.lock:
+            self.streamed.append(sent)
 
 
 def _ends(job: Job) -> float:

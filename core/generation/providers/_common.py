@@ -27,6 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
@@ -286,6 +287,7 @@ class ClientProvider(Provider):
     typical_duration = 60.0  # seconds a job usually runs once started, before this run has seen one
     default_concurrency = 2
     extra_options: tuple[str, ...] = ()
+    local_server = False  # a server on the user's own machine or network: results may be at any address
 
     def __init__(
         self,
@@ -324,6 +326,8 @@ class ClientProvider(Provider):
         self.http = HttpClient(
             self.name, auth_headers=self._auth_for_request, secrets=self._secrets, timeout=timeout,
             unreachable_hint=self.unreachable_hint(),
+            # a hosted provider's results come from public addresses only, or from its own configured host
+            private_hosts=True if self.local_server else tuple(filter(None, [urlsplit(self.base_url).hostname])),
         )
         if self.model not in self.models and not self._accepts_any_model():
             self.spec(self.model)  # raises BadRequest naming the known models
@@ -538,18 +542,20 @@ class ClientProvider(Provider):
         return self.spec(request.model or self.model, request.shot_id)
 
     # -- results --------------------------------------------------------------------------------
-    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path) -> Path:
-        """Download the first result to ``destination`` atomically; an expired URL is re-queried once."""
+    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path, *,
+              max_bytes: int | None = None) -> Path:
+        """Download the first result to ``destination`` atomically; an expired URL is re-queried once. A
+        result over ``max_bytes``, or at a non-public address of another host, is :class:`ResultRefused`."""
         shot = handle.data.get("shot")
         if not status.result_urls:
             raise GenerationError(f"{self.name}: job {handle.job_id} has no result to download", shot=shot)
         url = status.result_urls[0]
         try:
-            return self.http.download(url, Path(destination), shot=shot)
+            return self.http.download(url, Path(destination), shot=shot, max_bytes=max_bytes)
         except ResultExpired:
             fresh = self.poll(handle)
             if fresh.result_urls and fresh.result_urls[0] != url:
-                return self.http.download(fresh.result_urls[0], Path(destination), shot=shot)
+                return self.http.download(fresh.result_urls[0], Path(destination), shot=shot, max_bytes=max_bytes)
             raise
 
     def close(self) -> None:

@@ -28,6 +28,15 @@ What it guarantees (reference §7):
   nothing behind) and never carry the provider's credentials (result URLs are signed links on other
   hosts; a redirect to another host drops the provider's headers too), and an expired result URL
   (403/404/410) is :class:`ResultExpired`;
+- downloads are bounded: a result larger than ``max_bytes`` (what the take can be,
+  :func:`~shotreel.generation.base.take_byte_limit`) is refused from its ``Content-Length`` before a byte
+  of the body is read, and while it streams when it declares none or lies — :class:`ResultRefused`;
+- every connection to a host other than the provider's own (``private_hosts``) goes only to public
+  addresses: the host is resolved here, a link-local (169.254.169.254, the cloud metadata service),
+  private, loopback, shared or reserved address is refused (:class:`ResultRefused`, before anything is
+  sent, on the first URL and on every redirect), and the connection is made to exactly the addresses
+  that were checked (a second DNS answer cannot swap them); ``private_hosts=True`` (a local ComfyUI)
+  allows every address;
 - every message names the provider and the shot and never the key: ``Authorization`` values and the key
   itself are scrubbed from any text that reaches an error.
 
@@ -41,10 +50,12 @@ import base64
 import errno
 import hashlib
 import http.client
+import ipaddress
 import json
 import os
 import re
 import select
+import socket
 import ssl
 import threading
 import time
@@ -59,6 +70,7 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit
 from ... import __version__
 from ...fsutil import atomic_file
 from ..base import (
+    DEFAULT_MAX_TAKE_BYTES,
     AmbiguousSubmit,
     AuthFailed,
     BadRequest,
@@ -67,6 +79,7 @@ from ..base import (
     ModerationBlocked,
     OutOfCredit,
     ResultExpired,
+    ResultRefused,
     RetryLater,
     Unreachable,
     remember_sha256,
@@ -179,6 +192,67 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+class _Refused(Exception):
+    """A connection shotreel will not make: the host resolves to a non-public address (the message says
+    which, for :class:`ResultRefused`); ``url`` is the URL (the first or a redirect's) that led there."""
+
+    url = ""
+
+
+def _non_public(address: str) -> str | None:
+    """What kind of non-public address ``address`` is (``link-local``, ``private`` …), or None if public."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for kind, flag in (("link-local", ip.is_link_local), ("loopback", ip.is_loopback),
+                       ("unspecified", ip.is_unspecified), ("multicast", ip.is_multicast),
+                       ("private", ip.is_private), ("reserved", ip.is_reserved)):
+        if flag:
+            return kind
+    return None if ip.is_global else "non-public"
+
+
+def vet_host(host: str, port: int) -> list[tuple[int, tuple[Any, ...]]]:
+    """The addresses (``(family, sockaddr)``) ``host`` resolves to, all public; :class:`_Refused` naming the
+    first that is not. An IP literal is checked without a lookup; a name that does not resolve gives an
+    empty list (the connection then fails as an unknown host, as it would have)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    for family, _, _, _, sockaddr in infos:
+        kind = _non_public(str(sockaddr[0]))
+        if kind is not None:
+            shown = host if host == sockaddr[0] else f"{host} ({sockaddr[0]})"
+            raise _Refused(f"{shown}, a {kind} address")
+        if (family, sockaddr) not in found:
+            found.append((family, sockaddr))
+    return found
+
+
+def _pinned(addresses: list[tuple[int, tuple[Any, ...]]]) -> Callable[..., socket.socket]:
+    """A ``create_connection`` for ``http.client`` that connects only to ``addresses`` (checked ones)."""
+    def create(_address: tuple[str, int], timeout: float | None = None,
+               source_address: tuple[str, int] | None = None) -> socket.socket:
+        error: OSError | None = None
+        for family, sockaddr in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                if timeout is not None:
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error or OSError("no address to connect to")
+
+    return create
+
+
 class NotSent(Exception):
     """A transport failure before any byte of the request left this machine (the cause is chained): no
     connection could be made, or the URL cannot be requested. Any other failure may have reached it."""
@@ -227,8 +301,18 @@ class _Route:
                 token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
                 self.proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
 
-    def connection(self, timeout: float) -> http.client.HTTPConnection:
-        """A new, not yet connected, connection."""
+    def connection(self, timeout: float,
+                   addresses: list[tuple[int, tuple[Any, ...]]] | None = None) -> http.client.HTTPConnection:
+        """A new, not yet connected, connection; with ``addresses`` (checked, :func:`vet_host`) a direct
+        one connects to exactly those."""
+        if addresses and self.via is None:
+            conn: http.client.HTTPConnection
+            if self.scheme == "https":
+                conn = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=_context())
+            else:
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            conn._create_connection = _pinned(addresses)  # type: ignore[attr-defined]
+            return conn
         if self.scheme == "https":
             if self.via is not None:
                 conn = http.client.HTTPSConnection(*self.via, timeout=timeout, context=_context())
@@ -301,7 +385,7 @@ class _Exchange:
     """One request sent and its answer's head read; the body is read by the caller, then :meth:`done`."""
 
     def __init__(self, pool: _Pool, method: str, url: str, headers: dict[str, str], body: bytes | None,
-                 timeout: tuple[float, float]):
+                 timeout: tuple[float, float], vet: Callable[[str], bool] | None = None):
         self.pool, self.url = pool, url
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -313,9 +397,12 @@ class _Exchange:
             raise NotSent(str(exc)) from exc
         self.key = (parts.scheme, parts.hostname, port)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn = pool.take(self.key)
+        conn = pool.take(self.key)  # a kept connection went to checked addresses when it was made
         if conn is None:
-            conn = route.connection(timeout[0])
+            addresses = None
+            if vet is not None and vet(parts.hostname):  # may raise _Refused: nothing is sent
+                addresses = vet_host(parts.hostname, port)
+            conn = route.connection(timeout[0], addresses)
             try:
                 conn.connect()  # connect, TLS handshake (and the proxy's CONNECT) within the connect timeout
             except (OSError, http.client.HTTPException) as exc:
@@ -346,7 +433,9 @@ class HttpClient:
 
     ``auth_headers`` is called for every API request (so a JWT can be renewed); ``secrets`` returns
     every value that must never appear in a message. Downloads never send these headers (result URLs are
-    signed CDN links on other hosts).
+    signed CDN links on other hosts). ``private_hosts``: the host names that may resolve to a link-local,
+    private or loopback address (the provider's configured host), or True for any (a local server); every
+    other host must be public.
     """
 
     def __init__(
@@ -358,8 +447,12 @@ class HttpClient:
         timeout: tuple[float, float] | float | None = None,
         headers: dict[str, str] | None = None,
         unreachable_hint: str = "check the network connection",
+        private_hosts: Iterable[str] | bool = (),
     ):
         self.provider = provider
+        # hosts that may be at a non-public address (the provider's own); True: any host (a local server)
+        self.private_hosts: frozenset[str] | bool = (
+            True if private_hosts is True else frozenset(h.lower() for h in (private_hosts or ())))
         self.unreachable_hint = unreachable_hint
         self._auth_headers = auth_headers or (dict)
         self._secrets = secrets or (lambda: ())
@@ -370,6 +463,17 @@ class HttpClient:
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.provider}>"
+
+    def _must_vet(self, host: str) -> bool:
+        """Whether a connection to ``host`` must go to public addresses only."""
+        return self.private_hosts is not True and host.lower() not in self.private_hosts  # type: ignore[operator]
+
+    def refused(self, what: str, url: str, why: str, shot: str | None) -> ResultRefused:
+        """The one-line error for a connection refused by address."""
+        parts = urlsplit(url)
+        return self.error(ResultRefused, f"{what} refused: {parts.scheme}://{parts.netloc}{parts.path[:60]} "  # type: ignore[return-value]
+                          f"leads to {why}; a hosted provider's results are fetched only from public addresses "
+                          "(or the provider's own host)", shot)
 
     # -- messages -------------------------------------------------------------------------------
     def clean(self, text: str) -> str:
@@ -432,6 +536,8 @@ class HttpClient:
                 exchange.done(reuse=False)
                 raise
             exchange.done()
+        except _Refused as exc:
+            raise self.refused(what, exc.url, str(exc), shot) from None
         except (OSError, http.client.HTTPException, NotSent) as exc:
             raise self._transport_error(exc, what, shot, create, url) from None
         response = Response(exchange.response.status, exchange.response.headers, content, exchange.url)
@@ -452,7 +558,11 @@ class HttpClient:
         without this provider's headers; 303, and 301/302 after a POST, as a GET without a body)."""
         origin = urlsplit(url)[:2]
         for _ in range(MAX_REDIRECTS + 1):
-            exchange = _Exchange(self._pool, method, url, headers, body, limits)
+            try:
+                exchange = _Exchange(self._pool, method, url, headers, body, limits, self._must_vet)
+            except _Refused as exc:
+                exc.url = url
+                raise
             status = exchange.response.status
             location = exchange.response.getheader("Location")
             if not follow or status not in REDIRECTS or not location:
@@ -571,16 +681,23 @@ class HttpClient:
         shot: str | None = None,
         expired: Iterable[int] = (403, 404, 410),
         timeout: tuple[float, float] | None = None,
+        max_bytes: int | None = None,
     ) -> Path:
         """Stream ``url`` to ``destination`` atomically and return it.
 
         No credentials are sent. 403/404/410 → :class:`ResultExpired`; a short or empty body →
-        :class:`RetryLater` (nothing written); a full disk → :class:`DiskFull` (nothing written).
+        :class:`RetryLater` (nothing written); a full disk → :class:`DiskFull` (nothing written); a body
+        over ``max_bytes`` (default ``DEFAULT_MAX_TAKE_BYTES``) by its ``Content-Length`` or as it streams,
+        or a URL or redirect to a non-public address of another host → :class:`ResultRefused` (nothing
+        written, the connection closed).
         """
         destination = Path(destination)
+        limit = DEFAULT_MAX_TAKE_BYTES if max_bytes is None else max(1, int(max_bytes))
         try:
             exchange = self._exchange("GET", url, {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
                                       None, _timeout(timeout, DOWNLOAD_TIMEOUT), follow=True)
+        except _Refused as exc:
+            raise self.refused("download", exc.url, str(exc), shot) from None
         except (OSError, http.client.HTTPException, NotSent) as exc:
             raise self._transport_error(exc, "download", shot, False) from None
         answer = exchange.response
@@ -598,10 +715,17 @@ class HttpClient:
                 raise self.status_error(Response(answer.status, answer.headers, content, exchange.url),
                                         "download", shot)
             expected = answer.getheader("Content-Length")
+            if expected is not None and expected.strip().isdigit() and int(expected) > limit:
+                raise self.error(ResultRefused, f"download refused: the result declares {_size(int(expected))} "
+                                 f"(Content-Length), more than the {_size(limit)} the take can be; not "
+                                 "downloaded", shot)
             digest = hashlib.sha256()
             try:
                 with atomic_file(destination) as handle:
-                    received = _stream_to(answer, handle, digest)
+                    received = _stream_to(answer, handle, digest, limit)
+                    if received > limit:
+                        raise self.error(ResultRefused, f"download refused: the result ran past the {_size(limit)} "
+                                         "the take can be while it streamed; stopped, nothing kept", shot)
                     if received == 0:
                         raise self.error(RetryLater, "download: the result is empty", shot)
                     if expected is not None and expected.isdigit() and received != int(expected):
@@ -662,10 +786,22 @@ class _ReadError(Exception):
     """The connection failed while a body was being read (the cause is chained)."""
 
 
-def _stream_to(answer: http.client.HTTPResponse, handle: BinaryIO, digest: Any) -> int:
-    """Write the body to ``handle`` as it arrives (hashing it into ``digest``); the number of bytes."""
+def _size(count: int) -> str:
+    """``2.0 GB`` / ``127 MB`` / ``640 KB`` for messages (decimal units)."""
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} GB"
+    if count >= 1e6:
+        return f"{count / 1e6:.0f} MB"
+    return f"{max(1, round(count / 1e3))} KB"
+
+
+def _stream_to(answer: http.client.HTTPResponse, handle: BinaryIO, digest: Any, limit: int | None = None) -> int:
+    """Write the body to ``handle`` as it arrives (hashing it into ``digest``); the number of bytes. Past
+    ``limit`` bytes it stops at once and returns more than ``limit`` (the rest is never read)."""
     received = 0
     while True:
+        if limit is not None and received > limit:
+            return received
         try:
             chunk = answer.read(CHUNK)
         except (OSError, http.client.HTTPException) as exc:  # a network failure, not a disk one

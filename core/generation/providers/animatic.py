@@ -352,7 +352,8 @@ class AnimaticProvider(Provider):
             job.process.wait(timeout)
         return self.poll(handle)
 
-    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path) -> Path:
+    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path, *,
+              max_bytes: int | None = None) -> Path:
         job = self._job(handle)
         source = Path(status.result_urls[0]) if status.result_urls else job.output
         if not source.is_file():

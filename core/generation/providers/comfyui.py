@@ -160,6 +160,7 @@ class ComfyUIProvider(ClientProvider):
     typical_duration = 60.0  # s: a short image-to-video workflow on one GPU (estimate; learnt)
     default_concurrency = 1  # one GPU runs one workflow at a time
     queues_overflow = True  # the next waits in ComfyUI's queue, so the GPU never idles between jobs
+    local_server = True  # on the user's machine or network: its /view may be at any address
     extra_options = ("workflow", "client_id")
     billing = "your own ComfyUI server: nothing is billed"
 

@@ -238,7 +238,8 @@ class ReplicateProvider(ClientProvider):
     def _secrets(self) -> list[str]:
         return [s for s in (self._api_key, self.options.get("webhook_secret")) if s]
 
-    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path) -> Path:
+    def fetch(self, handle: JobHandle, status: JobStatus, destination: Path, *,
+              max_bytes: int | None = None) -> Path:
         if status.raw.get("data_removed"):
             raise self.http.error(
                 ResultExpired,
@@ -246,7 +247,7 @@ class ReplicateProvider(ClientProvider):
                 f"(kept one hour); generate the take again",
                 handle.data.get("shot"),
             )
-        return super().fetch(handle, status, destination)
+        return super().fetch(handle, status, destination, max_bytes=max_bytes)
 
     def cancel(self, handle: JobHandle) -> None:
         """``POST /v1/predictions/{id}/cancel``."""
