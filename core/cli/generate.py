@@ -135,7 +135,7 @@ def _print_dry_run(film, summary: GenerationSummary) -> None:
 
 def _print_summary(summary: GenerationSummary, project: str) -> None:
     for outcome in summary.done:
-        print(f"done     {outcome.key}  {outcome.path}")
+        print(f"done     {outcome.key}  {outcome.path}" + (f"  (note: {outcome.message})" if outcome.message else ""))
     for outcome in summary.failed:
         print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
     for outcome in summary.unknown:

@@ -1,4 +1,5 @@
-"""List each shot's takes: status, real fps and length against the shot, provenance, and which is used."""
+"""List each shot's takes: status, real fps and length against the shot, a frame size other than asked,
+provenance, and which is used."""
 
 from __future__ import annotations
 
@@ -34,6 +35,21 @@ def _length(take, shot, film) -> str:
     return f"{label:>10}  {frames:>5}f ({fit})"
 
 
+def _size(take, film) -> str:
+    """``1104×832 (asked 1280×720)`` when the take's probed size is not what was asked (its sidecar's
+    request, else the film's resolution); empty when it is, or is not known."""
+    prov = take.provenance or {}
+    probe, asked = prov.get("probe") or {}, prov.get("requested") or {}
+    try:
+        size = (int(probe.get("width") or 0), int(probe.get("height") or 0))
+        want = (int(asked.get("width") or film.resolution[0]), int(asked.get("height") or film.resolution[1]))
+    except (TypeError, ValueError, AttributeError):
+        return ""
+    if not all(size) or size == want:
+        return ""
+    return f"  {size[0]}×{size[1]} (asked {want[0]}×{want[1]})"
+
+
 def run(args: argparse.Namespace) -> int:
     film = load_project(args.project)
     shots = list(film.shots())
@@ -67,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                     why += f" [{selection.trim_in or 0}-{end}]"
             who = "/".join(str(prov[k]) for k in ("provider", "model") if prov.get(k)) or "-"
             seed = f"seed {prov['seed']}" if prov.get("seed") is not None else ""
-            line = f"  {mark} {take.id:<8} {take.status:<7} {_length(take, shot, film)}  {who}  {seed}  {why}"
+            line = (f"  {mark} {take.id:<8} {take.status:<7} {_length(take, shot, film)}{_size(take, film)}  {who}  "
+                    f"{seed}  {why}")
             print(line.rstrip())
         if selection is not None and chosen is not None and selection.take != chosen.id:
             print(f"    note: selected take {selection.take!r} is not on disk; the newest is used")

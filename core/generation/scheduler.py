@@ -32,6 +32,7 @@ import contextlib
 import errno
 import inspect
 import json
+import math
 import os
 import random
 import re
@@ -886,7 +887,7 @@ class _Run:
         with self.lock:
             self.summary.spent += cost or 0.0
         record = self._set(record, L.DONE, cost=cost, result_path=target.relative_to(self.root).as_posix())
-        self._outcome(record, "done", path=target)
+        self._outcome(record, "done", "; ".join(sidecar["notes"]), path=target)
 
 
 def _takes_keyword(function: Callable[..., object], name: str) -> bool:
@@ -989,7 +990,40 @@ def _sidecar(root: Path, record: JobRecord, target: Path, probe: dict | None, co
     }
     if probe is not None:
         data["probe"] = probe
+    data["notes"] = delivery_notes(req, probe)
     return data
+
+
+def delivery_notes(requested: dict, probe: dict | None) -> list[str]:
+    """How a take differs from what was asked (``requested``: the ledger's request summary), one line each:
+    another frame size, another rate, too few frames to fill the shot. Empty when it is as asked (a take
+    longer than its shot is as asked: providers round up to the clip lengths they make)."""
+    if not probe:
+        return []
+    notes: list[str] = []
+    with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
+        size = (int(probe.get("width") or 0), int(probe.get("height") or 0))
+        asked = (int(requested.get("width") or 0), int(requested.get("height") or 0))
+        if all(size) and all(asked) and size != asked:
+            got, want = size[0] / size[1], asked[0] / asked[1]
+            aspect = f" (aspect {got:.2f}), asked {asked[0]}×{asked[1]} ({want:.2f})" if abs(got - want) > 0.005 \
+                else f", asked {asked[0]}×{asked[1]} (the same aspect)"
+            notes.append(f"delivered at {size[0]}×{size[1]}{aspect}")
+    with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
+        rate, film_rate = Fraction(str(probe.get("fps"))), Fraction(str(requested.get("fps")))
+        frames, shot = int(probe.get("frames") or 0), int(requested.get("duration_frames") or 0)
+        if rate and film_rate and rate != film_rate:
+            notes.append(f"runs at {_rate(rate)} fps, asked {_rate(film_rate)} fps: placed in real time, not retimed")
+        needed = math.ceil(shot * rate / film_rate) if rate and film_rate else 0
+        if frames and needed and frames < needed:
+            notes.append(f"runs short: {frames} frames at {_rate(rate)} fps, {needed} fill the shot; the board "
+                         f"shows for the last {needed - frames}")
+    return notes
+
+
+def _rate(rate: Fraction) -> str:
+    """``24`` / ``23.976`` for notes."""
+    return str(rate.numerator) if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0").rstrip(".")
 
 
 def _clean_staging(root: Path) -> None:
