@@ -1,8 +1,19 @@
 """The reel's strips in a scene's sequencer (:func:`shotreel.layout.reel_strips`), and the edit made there sent
-back as an OTIO cut (:func:`shotreel.layout.cut_timeline`) that updates ``selects.yaml`` (the core's sync)."""
+back as an OTIO cut (:func:`shotreel.layout.cut_timeline`) that updates ``selects.yaml`` (the core's sync).
+
+The reel scene is the edit: boards on channel 1, the layout's shot cameras live as scene strips on channel 2
+(*Layout*, when the file holds a layout Build Layout made: moving a camera there changes the edit at once),
+and every take of a shot above as movie strips, the chosen one playing; the reel's beat markers are the
+scene's timeline markers. It renders with the *Standard* view transform, so a board's pixels are what the
+sequencer shows (AgX would tone-map them). Nothing shotreel puts there is left selected, so nothing is sent
+to a provider by a selection the artist did not make.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import bpy
@@ -10,6 +21,7 @@ from shotreel.interchange import write_reel
 from shotreel.layout import EditStrip, ReelStrip, cut_timeline, layout_plan, reel_strips, select_strip
 from shotreel.model import Film
 from shotreel.reel import build_reel, reel_notes
+from shotreel.sequencer import ReelMarker, project_lines, reel_markers
 from shotreel.sync import SyncResult, sync_selects
 from shotreel.takes import Selection, find_takes
 from shotreel.timing import nearest_rate
@@ -19,16 +31,22 @@ from .. import compat
 EDIT_FILE = "edit/blender-edit.otio"
 """Where :func:`send_edit` writes the sequencer's edit, in the project."""
 TAG = "shotreel"
-"""The ID property on every strip shotreel made: ``{"shot", "kind", "take"}``."""
+"""The ID property on every strip shotreel made: ``{"shot", "kind", "take"}`` (kind: board, take, layout)."""
+MARKERS = "shotreel_markers"
+"""The scene ID property listing the timeline markers shotreel made (``name@frame``), replaced on each load."""
 PLACEHOLDER_COLOR = (0.18, 0.18, 0.2)
+LAYOUT_CHANNEL = 2
 
 
 class ReelLoad(NamedTuple):
-    """What :func:`load_reel` put in the sequencer: board strips, take strips, and the reel's notes."""
+    """What :func:`load_reel` put in the sequencer: board, take and layout strips, markers, and the notes
+    (the reel's decisions; problems naming the shot: a board gone, a take that will not decode …)."""
 
     boards: int
     takes: int
     notes: list[str]
+    layout: int = 0
+    markers: int = 0
 
 
 def reel_scene(film: Film) -> bpy.types.Scene:
@@ -39,6 +57,8 @@ def reel_scene(film: Film) -> bpy.types.Scene:
     compat.set_rate(scene, layout.fps)
     scene.render.resolution_x, scene.render.resolution_y = layout.resolution
     scene.frame_start, scene.frame_end = layout.start, max(layout.start, layout.end - 1)
+    with contextlib.suppress(TypeError):  # a colour configuration without it keeps its own
+        scene.view_settings.view_transform = "Standard"  # a board pixel of 64 shows as 64 (AgX: 59)
     if film.root is not None:
         scene.shotreel.project = str(film.root)
     return scene
@@ -52,31 +72,114 @@ def shotreel_strips(scene: bpy.types.Scene) -> list:
 
 def load_reel(scene: bpy.types.Scene, film: Film) -> ReelLoad:
     """Put the film's reel in ``scene``'s sequencer, replacing the strips shotreel made there before (the
-    editor's own strips stay): boards on channel 1 (a grey placeholder where a shot has no board yet),
-    each shot's takes above, the chosen one playing with its trim in, the others muted to switch to."""
+    editor's own strips stay): boards on channel 1 (a grey placeholder where a shot has no board yet), the
+    layout's cameras as scene strips, each shot's takes above, the chosen one playing with its trim in, the
+    others muted to switch to; the reel's beat markers as timeline markers."""
     timeline = build_reel(film)
-    plan = reel_strips(timeline, film.fps)
+    notes = reel_notes(timeline) + project_lines(film)
+    return place_reel(scene, film, reel_strips(timeline, film.fps), reel_markers(timeline, film.fps), notes)
+
+
+def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], markers: Iterable[ReelMarker],
+               notes: list[str]) -> ReelLoad:
+    """Put ``plan``'s strips and ``markers`` in ``scene`` in place of shotreel's earlier ones (see
+    :func:`load_reel`); a board that was there and is gone, and a take Blender cannot open, are notes naming
+    the shot (the take is left out, the board shows as a placeholder), never a failed load."""
     editor = scene.sequence_editor_create()
     strips = compat.strips(editor)
+    had_board = {str(s[TAG]["shot"]) for s in shotreel_strips(scene) if s.type == "IMAGE"}
     for strip in shotreel_strips(scene):
         strips.remove(strip)
+    layout_scene, cameras = layout_cameras(exclude=scene)
+    lift = 1 if cameras else 0  # takes go above the Layout channel when there is one
     provenance = {(t.shot, t.id): t.provenance for shot_takes in find_takes(film).values() for t in shot_takes}
     boards = takes = 0
+    notes = list(notes)
     for item in plan:
-        strip = _board(strips, item) if item.kind == "board" else _take(strips, item)
+        if item.kind == "board":
+            if item.path is None and item.shot in had_board:
+                notes.append(f"shot {item.shot}: its board file is gone; a grey placeholder shows")
+            strip = _board(strips, item)
+        else:
+            try:
+                strip = _take(strips, item, lift)
+            except (RuntimeError, OSError) as exc:  # not a movie Blender can decode
+                notes.append(f"shot {item.shot}: take {item.take} ({os.path.basename(item.path or '')}) cannot be "
+                             f"opened: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'unreadable'}")
+                continue
         tag = {"shot": item.shot, "kind": item.kind, "take": item.take or ""}
         made = provenance.get((item.shot, item.take or ""), {})
         tag.update({key: str(made[key]) for key in ("provider", "model", "seed", "prompt") if made.get(key)})
         strip[TAG] = tag  # what the take is, for the panel (a seed may not fit Blender's 32-bit ints: text)
+        strip.select = False  # a selection the artist did not make must never choose what is generated
         if item.kind == "board":
             boards += 1
         else:
             takes += 1
-    highest = max((item.channel for item in plan), default=1)
+    placed = _layout_strips(strips, layout_scene, cameras, plan) if cameras else 0
+    editor.active_strip = None
+    highest = max((item.channel + (lift if item.kind == "take" else 0) for item in plan), default=1)
     editor.channels[1].name = "Boards"
-    for channel in range(2, highest + 1):
-        editor.channels[channel].name = "Takes" if channel == 2 else f"Takes {channel - 1}"
-    return ReelLoad(boards, takes, reel_notes(timeline))
+    if cameras:
+        editor.channels[LAYOUT_CHANNEL].name = "Layout"
+    for channel in range(2 + lift, highest + 1):
+        n = channel - lift - 1
+        editor.channels[channel].name = "Takes" if n == 1 else f"Takes {n}"
+    count = _place_markers(scene, markers)
+    return ReelLoad(boards, takes, notes, placed, count)
+
+
+def layout_cameras(exclude: bpy.types.Scene | None = None) -> tuple[bpy.types.Scene | None, dict]:
+    """The layout scene of the file (the one holding the most shot cameras Build Layout made) and its
+    cameras by shot id; ``(None, {})`` when there is none."""
+    from ..layout.core import shot_cameras
+
+    best: tuple[bpy.types.Scene | None, dict] = (None, {})
+    for candidate in bpy.data.scenes:
+        if candidate == exclude:
+            continue
+        cameras = shot_cameras(candidate)
+        if len(cameras) > len(best[1]):
+            best = (candidate, cameras)
+    return best
+
+
+def _layout_strips(strips, layout_scene: bpy.types.Scene, cameras: dict, plan: list[ReelStrip]) -> int:
+    """One scene strip per shot on the Layout channel: the layout scene seen through the shot's camera, on
+    the shot's frames of the layout, placed where the reel has the shot (a recut shot shows its head)."""
+    planned: dict[str, bool] = {}
+    marker_frames = {m.name: m.frame for m in layout_scene.timeline_markers}
+    placed = 0
+    for item in plan:
+        if item.kind != "board" or item.shot not in cameras or item.shot in planned:
+            continue
+        planned[item.shot] = True
+        layout_start = marker_frames.get(item.shot, item.start)  # Build Layout marks each shot's first frame
+        strip = strips.new_scene(f"{item.shot} layout", layout_scene, LAYOUT_CHANNEL,
+                                 item.start - (layout_start - layout_scene.frame_start))
+        strip.scene_input = "CAMERA"
+        strip.scene_camera = cameras[item.shot]
+        end = min(item.start + item.duration, strip.frame_final_end)  # a layout scene that ends early shows less
+        strip.frame_final_start = item.start
+        strip.frame_final_end = max(item.start + 1, end)
+        strip[TAG] = {"shot": item.shot, "kind": "layout", "take": ""}
+        strip.select = False
+        placed += 1
+    return placed
+
+
+def _place_markers(scene: bpy.types.Scene, markers: Iterable[ReelMarker]) -> int:
+    """Replace the timeline markers shotreel made in ``scene`` with ``markers`` (the artist's own stay)."""
+    made = set(scene.get(MARKERS, []))
+    for marker in list(scene.timeline_markers):
+        if f"{marker.name}@{marker.frame}" in made:
+            scene.timeline_markers.remove(marker)
+    names = []
+    for marker in markers:
+        scene.timeline_markers.new(marker.name, frame=marker.frame)
+        names.append(f"{marker.name}@{marker.frame}")
+    scene[MARKERS] = names
+    return len(names)
 
 
 def _board(strips, item: ReelStrip):
@@ -89,8 +192,8 @@ def _board(strips, item: ReelStrip):
     return strip
 
 
-def _take(strips, item: ReelStrip):
-    strip = strips.new_movie(f"{item.shot} {item.take}", item.path, item.channel, item.start - item.offset,
+def _take(strips, item: ReelStrip, lift: int = 0):
+    strip = strips.new_movie(f"{item.shot} {item.take}", item.path, item.channel + lift, item.start - item.offset,
                              fit_method="FIT")
     strip.frame_final_start = item.start
     strip.frame_final_end = min(item.start + item.duration, strip.frame_final_end)  # a short take ends early

@@ -130,3 +130,84 @@ def test_the_edit_made_in_blender_goes_back_to_the_project_as_selects(film_with_
     assert [t.name for t in cut.tracks] == ["Video 1", "Video 2", "Video 3"]
     assert cut.global_start_time.to_timecode() == "01:00:00:00"
     assert len(list(cut.tracks[0].find_clips())) == 12
+
+
+def _render(scene, path) -> tuple[int, int, int]:
+    """Render the scene's current frame (the sequencer's picture) and return its centre pixel."""
+    from PIL import Image
+
+    scene.render.filepath = str(path)
+    scene.render.image_settings.file_format = "PNG"
+    bpy.ops.render.render(write_still=True, scene=scene.name)
+    with Image.open(path) as image:
+        return image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+
+
+@pytest.fixture
+def small_film(scene, example_dir):
+    from PIL import Image
+
+    from .conftest import set_yaml
+
+    set_yaml(example_dir, "resolution: 1920x1080", "resolution: 64x36")
+    (example_dir / "boards").mkdir(exist_ok=True)
+    Image.new("RGB", (64, 36), (64, 64, 64)).save(example_dir / "boards" / "sh010.png")
+    scene.shotreel.project = str(example_dir)
+    return example_dir
+
+
+def test_the_reel_shows_a_board_pixel_as_it_is_and_has_the_beats_as_markers(small_film, tmp_path):
+    from shotreel.reel import build_reel
+    from shotreel.sequencer import reel_markers
+
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    film = load_project(small_film)
+    reel = bpy.data.scenes[f"{film.title} reel"]
+    assert reel.view_settings.view_transform == "Standard"
+    reel.frame_set(1)
+    assert _render(reel, tmp_path / "frame.png") == (64, 64, 64), "AgX renders a board's 64 as 59"
+    beats = reel_markers(build_reel(film), film.fps)
+    assert len(beats) == len(film.beats) > 1
+    assert sorted((m.name, m.frame) for m in reel.timeline_markers) == sorted((b.name, b.frame) for b in beats)
+    assert beats[0].frame == 1 and beats[0].name == (film.beats[0].title or film.beats[0].id)
+    mine = reel.timeline_markers.new("call the composer", frame=50)
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}  # loading again replaces its markers, keeps the artist's
+    assert len(reel.timeline_markers) == len(beats) + 1 and mine.name in [m.name for m in reel.timeline_markers]
+
+
+def test_load_reel_leaves_nothing_selected(film_with_takes):
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    reel = bpy.data.scenes[f"{load_project(film_with_takes).title} reel"]
+    assert tagged(reel) and not any(s.select for s in tagged(reel).values())
+
+
+def test_the_layout_cameras_play_live_in_the_edit_as_scene_strips(small_film, tmp_path):
+    layout_scene = bpy.context.scene
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    add_take(small_film, "sh030", "t001")
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    film = load_project(small_film)
+    reel = bpy.data.scenes[f"{film.title} reel"]
+    strips = tagged(reel)
+    cameras = {obj["shotreel_shot"]: obj for obj in layout_scene.objects if "shotreel_shot" in obj}
+    for shot in layout_plan(film).shots:
+        live = strips[("layout", shot.id, "")]
+        assert (live.type, live.channel, live.scene, live.scene_camera) == ("SCENE", 2, layout_scene,
+                                                                          cameras[shot.id])
+        assert (live.frame_final_start, live.frame_final_end) == (shot.start, shot.end)
+        assert live.frame_final_start == strips[("board", shot.id, "")].frame_final_start
+    assert strips[("take", "sh030", "t001")].channel == 3, "takes stay movie strips, above the layout"
+    editor = reel.sequence_editor
+    assert [editor.channels[n].name for n in (1, 2, 3)] == ["Boards", "Layout", "Takes"]
+    # something in front of sh010's camera; moving the camera in the layout changes the edit at once
+    layout_scene.render.engine = "BLENDER_WORKBENCH"
+    mesh = bpy.data.meshes.new("wall")
+    mesh.from_pydata([(-3, 0, -2), (3, 0, -2), (3, 0, 5), (-3, 0, 5)], [], [(0, 1, 2, 3)])
+    wall = bpy.data.objects.new("wall", mesh)
+    layout_scene.collection.objects.link(wall)
+    reel.frame_set(1)
+    seen = _render(reel, tmp_path / "before.png")
+    assert seen != (64, 64, 64), "the layout shows over the board"
+    cameras["sh010"].location.x += 100
+    moved = _render(reel, tmp_path / "after.png")
+    assert moved != seen, (seen, moved)

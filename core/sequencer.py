@@ -1,0 +1,253 @@
+"""What a host's sequencer shows and does with a film, without the host (the Blender extension builds from it).
+
+- :func:`reel_markers` and :func:`cut_markers`: the beat markers of a reel, or the markers of a cut read back,
+  as named timeline markers on the host timeline (``FIRST_FRAME`` is the film's first frame);
+- :func:`cut_strips`: a cut read back from any editor (OTIO, FCP7 XML, EDL; :func:`shotreel.cuts.read_cut`)
+  as the same strips :func:`shotreel.layout.reel_strips` makes of the reel, placed where the cut has them:
+  each shot's board for its run in the cut, every take of the shot above it, the one the cut plays active
+  with the cut's trims, so importing ``shotreel reel``'s output gives Load Reel's strips frame for frame;
+- :func:`quote`: what a generation would send and cost (a dry run: nothing sent, nothing recorded), for the
+  confirm a paid provider always needs;
+- :func:`provider_options`: the keys and settings a host keeps (its preferences) as provider options, where
+  the environment variable still wins;
+- :func:`ledger_lines` and :func:`ledger_action`: the jobs that need the artist (waiting, failed, unknown),
+  each with why, and the ledger's actions on them (forget, resubmit, release);
+- :func:`project_lines`: what ``shotreel check`` finds, and listed boards that are gone, one line per problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from . import palette, timing
+from .cuts import Cut
+from .errors import ShotreelError
+from .generation import ledger as L
+from .generation.base import Provider
+from .layout import FIRST_FRAME, ReelStrip
+from .model import Film
+from .reel import default_board
+from .sync import match_cut
+from .takes import find_takes
+
+
+@dataclass(frozen=True)
+class ReelMarker:
+    """A named marker at a host timeline frame (``FIRST_FRAME`` is the film's first frame)."""
+
+    name: str
+    frame: int
+    color: str = ""
+
+
+def reel_markers(timeline: otio.schema.Timeline, fps: Fraction) -> list[ReelMarker]:
+    """The beat markers of a reel :func:`shotreel.reel.build_reel` made (its stack markers), in order."""
+    return [ReelMarker(m.name, FIRST_FRAME + timing.to_frames(m.marked_range.start_time, fps), str(m.color or ""))
+            for m in timeline.tracks.markers]
+
+
+def cut_markers(cut: Cut) -> list[ReelMarker]:
+    """The markers of a cut read back, without shotreel's red check markers (those are the project's own
+    warnings, shown again by the next check, not the editor's notes)."""
+    warning = palette.WARNING_COLOUR.otio.upper()
+    return [ReelMarker(m.name, FIRST_FRAME + m.frame, m.color) for m in cut.markers
+            if m.color.upper() != warning or not m.name.startswith("check:")]
+
+
+@dataclass
+class CutPlan:
+    """A cut as sequencer strips (:class:`~shotreel.layout.ReelStrip`), its markers, and what was noticed."""
+
+    strips: list[ReelStrip]
+    markers: list[ReelMarker]
+    notes: list[str] = field(default_factory=list)
+
+
+def cut_strips(film: Film, cut: Cut) -> CutPlan:
+    """The cut as the reel's strips, where the cut places them (see the module doc). Clips that match no
+    shot are reported and left out; a shot the cut shows twice keeps its first run."""
+    takes = find_takes(film)
+    matches = match_cut(film, cut, takes)
+    plan = CutPlan([], cut_markers(cut), list(cut.notes))
+    seen: set[str] = set()
+    index = 0
+    while index < len(matches):
+        match = matches[index]
+        if match.shot is None:
+            plan.notes.append(f"{match.clip.name}: matches no shot of the film; left out")
+            index += 1
+            continue
+        run = [match]  # the clips of one shot back to back (a take, and its board showing after it)
+        while index + len(run) < len(matches) and matches[index + len(run)].shot == match.shot \
+                and matches[index + len(run)].clip.record_in == run[-1].clip.record_out:
+            run.append(matches[index + len(run)])
+        index += len(run)
+        shot_id = match.shot
+        if shot_id in seen:
+            plan.notes.append(f"shot {shot_id}: in the cut more than once; its first use is shown")
+            continue
+        seen.add(shot_id)
+        shot = film.shot(shot_id)
+        assert shot is not None
+        start = FIRST_FRAME + run[0].clip.record_in
+        length = run[-1].clip.record_out - run[0].clip.record_in
+        board = default_board(film, shot)
+        plan.strips.append(ReelStrip(shot_id, "board", None, str(board.resolve()) if board else None, 1, start,
+                                     length))
+        played = next((m for m in run if m.take is not None), None)
+        plan.notes.extend(f"shot {shot_id}: {note}" for m in run for note in m.notes)
+        duration = played.clip.duration if played is not None else length
+        for n, take in enumerate(sorted(takes.get(shot_id, []), key=lambda t: t.id), 1):
+            active = played is not None and take.id == played.take
+            offset = (played.clip.source_in or 0) if active else 0
+            take_start = played.clip.record_in + FIRST_FRAME if active else start
+            plan.strips.append(ReelStrip(shot_id, "take", take.id, str(Path(film.path(take.path)).resolve()),
+                                         1 + n, take_start, duration, offset, active))
+    return plan
+
+
+# -- generation ------------------------------------------------------------------------------------
+
+PROVIDER_KEY_OPTIONS = {"KLING_ACCESS_KEY": "access_key", "KLING_SECRET_KEY": "secret_key"}
+"""The provider option each key's environment variable fills where it is not ``api_key``."""
+
+
+def provider_key_variables(name: str) -> tuple[str, ...]:
+    """The environment variables holding provider ``name``'s keys (none for the offline and local ones)."""
+    import importlib
+
+    module = importlib.import_module(f"{__package__}.generation.providers.{name}")
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, Provider) and getattr(value, "name", "") == name:
+            return tuple(getattr(value, "env_keys", ()) or ())
+    return ()
+
+
+def provider_options(name: str, keys: Mapping[str, str], *, comfyui_address: str = "", workflow: str = "",
+                     environ: Mapping[str, str] | None = None) -> dict:
+    """Provider options from a host's settings: each key (by its environment variable's name) only where the
+    environment does not set it (the environment wins), ComfyUI's address and workflow. The keys go to the
+    provider in memory only; nothing here is written anywhere."""
+    environ = os.environ if environ is None else environ
+    options: dict = {}
+    for variable in provider_key_variables(name):
+        value = (keys.get(variable) or "").strip()
+        if value and not environ.get(variable):
+            options[PROVIDER_KEY_OPTIONS.get(variable, "api_key")] = value
+    if name == "comfyui":
+        if comfyui_address.strip() and not environ.get("SHOTREEL_COMFYUI_BASE_URL"):
+            options["base_url"] = comfyui_address.strip()
+        if workflow.strip():
+            options["workflow"] = workflow.strip()
+    return options
+
+
+def is_paid(provider: Provider) -> bool:
+    """Whether ``provider`` bills an account: a hosted service (not the offline one, not a local server)."""
+    return bool(provider.needs_network and not getattr(provider, "local_server", False))
+
+
+@dataclass
+class Quote:
+    """What a generation would send: ``count`` requests costing ``total`` US dollars (an estimate), one
+    ``lines`` entry per request with the reason, the keys missing, and whether the provider bills."""
+
+    provider: str
+    count: int
+    total: float
+    paid: bool
+    lines: list[str] = field(default_factory=list)
+    missing_keys: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def headline(self) -> str:
+        """One line for a confirm: ``runway: 3 takes to send, estimated $1.50``."""
+        what = f"{self.count} take{'s' if self.count != 1 else ''} to send"
+        cost = f", estimated ${self.total:.2f}" if self.paid else " (nothing is billed)"
+        return f"{self.provider}: {what}{cost}"
+
+
+def quote(film: Film, provider: Provider, shots: Iterable[str], new_takes: bool = False) -> Quote:
+    """Price what generating ``shots`` with ``provider`` would send (a dry run: nothing is sent or recorded)."""
+    from .generation.scheduler import generate
+
+    summary = generate(film, shots=list(shots), provider=provider, dry_run=True, new_takes=new_takes)
+    requests = summary.requests
+    lines = [f"{r.shot_id}/{r.take_id}  {c.explanation}" for r, c in zip(requests, summary.costs, strict=True)]
+    return Quote(provider.name, len(requests), sum(c.amount for c in summary.costs), is_paid(provider), lines,
+                 list(summary.missing_keys), [f"{o.key}: {o.message}" for o in summary.invalid])
+
+
+# -- the ledger ------------------------------------------------------------------------------------
+
+ACTIONS = ("forget", "resubmit", "release")
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """A job that needs the artist: ``key`` (``shot/take``), its state, why, and the actions it allows."""
+
+    key: str
+    shot: str
+    state: str
+    note: str
+    actions: tuple[str, ...]
+
+    def text(self) -> str:
+        return f"{self.key} {self.state}" + (f": {self.note}" if self.note else "")
+
+
+def ledger_lines(root: str | os.PathLike) -> list[JobLine]:
+    """The ledger's jobs that are not done (waiting, failed, refused, unknown), each with its last note."""
+    ledger = L.Ledger.open_readonly(Path(root))
+    if ledger is None:
+        return []
+    lines = []
+    with ledger:
+        released = ledger.released()
+        for record in ledger.jobs():
+            if record.state in (L.DONE, L.CANCELED):
+                continue
+            note = f"{record.failure_kind}: {record.failure_message}" if record.failure_kind else ""
+            if not note:
+                events = ledger.events(record.shot, record.take)
+                note = next((str(detail) for _, _, detail in reversed(events) if detail), "")
+            actions: tuple[str, ...] = ()
+            if record.state == L.UNKNOWN_SUBMIT:
+                actions = ("forget", "resubmit")
+            elif record.failure_kind in L.REFUSALS and record.key not in released:
+                actions = ("release",)
+            lines.append(JobLine(record.key, record.shot, record.state, note, actions))
+    return lines
+
+
+def ledger_action(root: str | os.PathLike, action: str, key: str) -> str:
+    """Forget, resubmit or release the job ``key`` (as ``shotreel jobs --forget …``); returns what happened."""
+    if action not in ACTIONS:
+        raise ShotreelError(f"unknown ledger action {action!r} (known: {', '.join(ACTIONS)})")
+    with L.Ledger.open(Path(root)) as ledger:
+        record = getattr(ledger, action)(key)
+    return {"forget": f"forgot {record.key}: the next run makes a new take for shot {record.shot}",
+            "resubmit": f"{record.key} is pending again: the next run sends it (it may be billed twice)",
+            "release": f"released {record.key}: the next run asks for shot {record.shot} again"}[action]
+
+
+# -- problems --------------------------------------------------------------------------------------
+
+def project_lines(film: Film) -> list[str]:
+    """What stands in the way, one line each naming the shot: ``check`` errors and warnings, and boards
+    ``shotreel.yaml`` lists that are not on disk (the reel shows a grey placeholder for them)."""
+    from .checks import run_checks
+
+    lines = [str(finding) for finding in run_checks(film).findings]
+    for shot in film.shots():
+        for board in shot.boards:
+            if not film.path(board.path).is_file():
+                lines.append(f"shot {shot.id}: board {board.path} is not there (a grey placeholder shows)")
+    return lines
