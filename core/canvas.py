@@ -79,7 +79,7 @@ class ImageCanvas:
         return text_width(text, size, bold)
 
     def lines(self, text: str, size: int, width: float, most: int) -> list[str]:
-        return clamp_lines(wrap(text, size, width), most, size, width)
+        return clamp_lines(wrap(text, size, width, max_lines=most), most, size, width)
 
     def rect(self, box: Box, fill: RGB | None = None, outline: RGB | None = None, width: float = 1) -> None:
         x0, y0, x1, y1 = box
@@ -162,7 +162,8 @@ class PdfCanvas:
     def lines(self, text: str, size: int, width: float, most: int) -> list[str]:
         self._font(size, False)
         measure = self.pdf.get_string_width
-        return clamp_lines(wrap(text, size, width, measure=measure), most, size, width, measure=measure)
+        return clamp_lines(wrap(text, size, width, measure=measure, max_lines=most), most, size, width,
+                           measure=measure)
 
     def rect(self, box: Box, fill: RGB | None = None, outline: RGB | None = None, width: float = 1) -> None:
         x0, y0, x1, y1 = box

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from . import palette, timing
 from .drawing import (
+    MAX_DRAWN_CHARS,
     RGB,
     arrow,
     cap_height,
@@ -169,7 +170,7 @@ def board_card(film: Film, shot: Shot) -> Card:
     if camera_text:  # under the frame: aligned with it beside the words, centred above them
         room = frame[2] - frame[0] if aspect >= 1.25 else width - 2 * margin
         x, anchor = (frame[0], "ls") if aspect >= 1.25 else (width / 2, "ms")
-        for line in clamp_lines(wrap(camera_text, camera_size, room), 2, camera_size, room):
+        for line in clamp_lines(wrap(camera_text, camera_size, room, max_lines=2), 2, camera_size, room):
             y += line_height(camera_size)
             draw_text(draw, (x, y - round(0.3 * camera_size)), line, camera_size, MUTED, anchor=anchor)
     if aspect < 1.25:
@@ -198,14 +199,15 @@ class _Block:
 
 
 def _word_blocks(shot: Shot) -> list[_Block]:
+    cut = MAX_DRAWN_CHARS  # a card shows a few hundred characters; the rest is never looked at
     blocks = []
     if shot.action:
-        blocks.append(_Block(printable(shot.action), 4.4, INK))
+        blocks.append(_Block(printable(shot.action[:cut]), 4.4, INK))
     for line in shot.dialogue:
-        who = printable(f"{line.character} {line.parenthetical}".strip()).upper()
+        who = printable(f"{line.character[:cut]} {line.parenthetical[:cut]}".strip()).upper()
         if who:
             blocks.append(_Block(who, 3.7, MUTED, bold=True, gap=2.2, keep=1))
-        blocks.append(_Block(f"“{printable(line.text)}”", 4.2, INK, indent=2.5, gap=0.6 if who else 2.2))
+        blocks.append(_Block(f"“{printable(line.text[:cut])}”", 4.2, INK, indent=2.5, gap=0.6 if who else 2.2))
     return blocks
 
 
@@ -220,9 +222,10 @@ def _draw_words(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float
     x0, y0, x1, y1 = box
     if not blocks or x1 - x0 < 6 * u:
         return
-    for scale in _SCALES:
-        laid = [(b, round(b.size * u * scale), wrap(b.text, round(b.size * u * scale),
-                                                    x1 - x0 - b.indent * u, b.bold)) for b in blocks]
+    for scale in _SCALES:  # no block needs more lines than the box holds: wrapping stops there
+        laid = [(b, round(b.size * u * scale), wrap(b.text, round(b.size * u * scale), x1 - x0 - b.indent * u,
+                                                    b.bold, max_lines=_lines_in(y1 - y0, b.size * u * scale)))
+                for b in blocks]
         heights = [(b.gap * u * scale, line_height(size)) for b, size, _ in laid]
         if sum(gap + len(lines) * lh for (gap, lh), (_, _, lines) in zip(heights, laid)) <= y1 - y0:
             counts = [len(lines) for _, _, lines in laid]
@@ -238,6 +241,11 @@ def _draw_words(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float
             y += lh
             x = x0 + block.indent * u
             draw_text(draw, (x, y - round(0.26 * size)), line, size, block.fill, block.bold)
+
+
+def _lines_in(room: float, size: float) -> int:
+    """How many lines of text ``size`` pixels tall fit in ``room`` pixels (at least one)."""
+    return max(1, int(room // max(1, line_height(round(size)))) + 1)
 
 
 def _allot(lengths: list[int], keep: list[int], heights: list[tuple[float, int]], room: float) -> list[int]:

@@ -144,57 +144,101 @@ def cap_height(size: int) -> int:
     return -font(size).getbbox("H", anchor="ls")[1]
 
 
+MAX_DRAWN_CHARS = 100_000
+"""Text longer than this is cut before it is measured (no card shows a thousandth of it; Pillow refuses
+strings of a million characters)."""
+
+
+def _overflowing_prefix(text: str, width: float, measure: Callable[[str], float]) -> str:
+    """The shortest of ``text[:64]``, ``text[:128]``, ``text[:256]`` … that is wider than ``width``, else
+    all of ``text``: no longer prefix can fit, so nothing after it needs measuring. Costs a few
+    measures of at most twice what fits, whatever the length of ``text``."""
+    n = 64
+    while n < len(text):
+        if measure(text[:n]) > width:
+            return text[:n]
+        n *= 2
+    return text
+
+
+def _fits(text: str, width: float, measure: Callable[[str], float]) -> bool:
+    head = _overflowing_prefix(text, width, measure)
+    return len(head) == len(text) and measure(text) <= width
+
+
+def _longest_fitting(text: str, width: float, measure: Callable[[str], float], suffix: str = "") -> int:
+    """The length of the longest prefix of ``text`` that fits ``width`` with ``suffix`` after it (0 when
+    none does), by binary search over a prefix found by :func:`_overflowing_prefix`."""
+    low, high = 0, len(_overflowing_prefix(text, width, measure))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if measure(text[:mid].rstrip() + suffix if suffix else text[:mid]) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
 def ellipsise(text: str, size: int, width: float, bold: bool = False, force: bool = False,
               measure: Callable[[str], float] | None = None) -> str:
     """``text`` cut to fit ``width`` pixels, ending in ``…`` when it had to be cut ("" if nothing fits).
 
     With ``force`` the result ends in ``…`` even when ``text`` fits (to mark text left out after it).
     ``measure(text)`` gives a width in the units of ``width`` (another renderer's, e.g. a PDF's);
-    by default the board font at ``size`` pixels.
+    by default the board font at ``size`` pixels. Bounded whatever the length of ``text``: the cut is
+    found by measuring prefixes of at most twice what fits.
     """
     measure = measure or (lambda s: text_width(s, size, bold))
+    if len(text) > MAX_DRAWN_CHARS:
+        text, force = text[:MAX_DRAWN_CHARS], True
     text = " ".join(text.split())
     if text.endswith(ELLIPSIS):
         text, force = text[:-1].rstrip(), True
-    if not force and measure(text) <= width:
+    if not force and _fits(text, width, measure):
         return text
-    low, high = 0, len(text)
-    while low < high:  # the longest prefix that fits with an ellipsis after it
-        mid = (low + high + 1) // 2
-        if measure(text[:mid].rstrip() + ELLIPSIS) <= width:
-            low = mid
-        else:
-            high = mid - 1
+    low = _longest_fitting(text, width, measure, ELLIPSIS)  # the longest prefix that fits with … after it
     if low == 0:
         return ELLIPSIS if measure(ELLIPSIS) <= width else ""
     return text[:low].rstrip(" ,;:-·") + ELLIPSIS
 
 
 def wrap(text: str, size: int, width: float, bold: bool = False,
-         measure: Callable[[str], float] | None = None) -> list[str]:
+         measure: Callable[[str], float] | None = None, max_lines: int | None = None) -> list[str]:
     """``text`` broken into lines no wider than ``width`` pixels; words too long for a line are split.
-    ``measure`` as for :func:`ellipsise`."""
+    ``measure`` as for :func:`ellipsise`.
+
+    With ``max_lines``, stops after ``max_lines + 1`` lines (one more than asked, so the caller knows
+    text was left out): the time is then bounded by what can be shown, not by the length of ``text``.
+    """
     measure = measure or (lambda s: text_width(s, size, bold))
+    limit = None if max_lines is None else max(0, max_lines) + 1
+    if len(text) > MAX_DRAWN_CHARS:
+        text = text[:MAX_DRAWN_CHARS]
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
+        if limit is not None and len(lines) >= limit:
+            break
         line = ""
         for word in paragraph.split():
+            if limit is not None and len(lines) >= limit:
+                break
             candidate = f"{line} {word}" if line else word
-            if measure(candidate) <= width:
+            if _fits(candidate, width, measure):
                 line = candidate
                 continue
             if line:
                 lines.append(line)
-            while measure(word) > width and len(word) > 1:
-                cut = max(1, next((i for i in range(len(word), 0, -1)
-                                   if measure(word[:i]) <= width), 1))
+            while len(word) > 1 and not _fits(word, width, measure):
+                if limit is not None and len(lines) >= limit:
+                    break
+                cut = max(1, _longest_fitting(word, width, measure))
                 lines.append(word[:cut])
                 word = word[cut:]
             line = word
         lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
-    return lines
+    return lines if limit is None else lines[:limit]
 
 
 def clamp_lines(lines: list[str], max_lines: int, size: int, width: float, bold: bool = False,
