@@ -137,6 +137,38 @@ class Scene:
 
 
 @dataclass
+class Titles:
+    """The title card (``titles:``): ``title`` (the film's when empty), ``subtitle``, ``duration`` in frames
+    (0: the default length)."""
+
+    title: str = ""
+    subtitle: str = ""
+    duration: int = 0
+    line: int | None = None
+
+
+@dataclass
+class CreditRole:
+    """One credit: a ``role`` (``Written and directed by``) and the ``names`` under it."""
+
+    role: str
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Credits:
+    """The end credits (``credits:``): the people by role, ``thanks``, ``duration`` in frames (0: the default).
+
+    The generation models and the AI-use disclosure are added from the takes, never typed here.
+    """
+
+    roles: list[CreditRole] = field(default_factory=list)
+    thanks: str = ""
+    duration: int = 0
+    line: int | None = None
+
+
+@dataclass
 class Film:
     """A whole project: settings, story, beats, assets and scenes, as loaded from one folder.
 
@@ -157,6 +189,8 @@ class Film:
     scenes: list[Scene] = field(default_factory=list)
     root: Path | None = None
     source: str = "shotreel.yaml"
+    titles: Titles | None = None
+    credits: Credits | None = None
 
     def shots(self) -> Iterator[Shot]:
         """Every shot in story order (scene by scene)."""

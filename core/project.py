@@ -35,17 +35,20 @@ from .model import (
     Beat,
     Board,
     Camera,
+    CreditRole,
+    Credits,
     DialogueLine,
     Film,
     Scene,
     Shot,
     Story,
+    Titles,
 )
 
 PROJECT_FILE = "shotreel.yaml"
 
 FILM_KEYS = ("title", "fps", "resolution", "start_timecode", "target_runtime", "style", "story", "beats",
-             "assets", "scenes")
+             "assets", "scenes", "titles", "credits")
 BEAT_KEYS = ("id", "title", "summary")
 ASSET_KEYS = ("id", "kind", "description", "references")
 SCENE_KEYS = ("id", "heading", "location", "shots")
@@ -54,6 +57,9 @@ SHOT_KEYS = ("id", "beat", "duration", "action", "camera", "sound", "dialogue", 
 CAMERA_KEYS = ("size", "angle", "movement", "lens")
 DIALOGUE_KEYS = ("character", "line", "parenthetical")
 BOARD_KEYS = ("path", "role")
+TITLES_KEYS = ("title", "subtitle", "duration")
+CREDITS_KEYS = ("roles", "thanks", "duration")
+CREDIT_KEYS = ("role", "names")
 
 
 class _Map(dict):
@@ -295,6 +301,7 @@ class _Reader:
         film = Film(title=title, fps=fps, resolution=resolution, start_timecode=start_tc,
                     start_frame=start_frame, target_runtime=target, style=self.style(data),
                     story=self.story(data), root=root, source=self.source)
+        film.titles, film.credits = self.titles(data, fps), self.credits(data, fps)
         for item, line in self.items(data.get("beats"), "beats", data.line_of("beats")):
             if m := self.mapping(item, "a beat", line, BEAT_KEYS):
                 film.beats.append(Beat(self.ident(m, "a beat"), self.text(m, "title", "beat"),
@@ -364,6 +371,44 @@ class _Reader:
             return self.bounded("; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "")),
                                 "the film 'style'", data.line_of("style"))
         return self.text(data, "style", "the film")
+
+    def titles(self, data: _Map, fps: Fraction) -> Titles | None:
+        """The optional ``titles:`` section: the title card's title, subtitle and length."""
+        m = self.mapping(data.get("titles"), "titles", data.line_of("titles"), TITLES_KEYS)
+        if m is None:
+            return None
+        return Titles(self.text(m, "title", "titles"), self.text(m, "subtitle", "titles"),
+                      self.frames_of(m, fps, "titles"), m.line)
+
+    def credits(self, data: _Map, fps: Fraction) -> Credits | None:
+        """The optional ``credits:`` section: roles with their names, thanks, the credits' length."""
+        m = self.mapping(data.get("credits"), "credits", data.line_of("credits"), CREDITS_KEYS)
+        if m is None:
+            return None
+        credits = Credits(thanks=self.text(m, "thanks", "credits"), duration=self.frames_of(m, fps, "credits"),
+                          line=m.line)
+        for item, line in self.items(m.get("roles"), "credits 'roles'", m.line_of("roles")):
+            if r := self.mapping(item, "a credit", line, CREDIT_KEYS):
+                role = self.text(r, "role", "a credit")
+                names = self.text_list(r, "names", "a credit")
+                if not role or not names:
+                    self.problem("a credit needs a 'role' and its 'names' (e.g. {role: Music, names: [Ana]})",
+                                 r.line)
+                    continue
+                credits.roles.append(CreditRole(role, names))
+            elif item is None:
+                self.problem("a credit is empty", line)
+        return credits
+
+    def frames_of(self, m: _Map, fps: Fraction, what: str) -> int:
+        if m.get("duration") is None:
+            return 0
+        frames = self.duration(m["duration"], fps, m.line_of("duration"), None, f"{what} duration")
+        if frames > fps * 600:
+            self.problem(f"{what} duration is {frames} frames; a card runs at most 10 minutes",
+                         m.line_of("duration"))
+            return 0
+        return frames
 
     def story(self, data: _Map) -> Story:
         m = self.mapping(data.get("story"), "the story", data.line_of("story"), STORY_FIELDS)
