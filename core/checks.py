@@ -167,6 +167,7 @@ class _Checker:
         self.runtime()
         self.cut()
         self.coverage()
+        self.dialogue_timing()
         for shot in self.film.shots():
             self.shot_advice(shot)
         self.report.findings.sort(key=lambda f: (f.level != ERROR, f.line or 0))
@@ -278,6 +279,21 @@ class _Checker:
             return
         self.report.cut_frames = cut.length
         self.report.recut = [(c.shot.id, c.planned, c.length) for c in cut.shots if c.length != c.planned]
+
+    def dialogue_timing(self) -> None:
+        """A line that runs past its shot's end, or over the line before it, from the scratch voices'
+        lengths (estimated where they are not made yet; :mod:`shotreel.finishing.voices`)."""
+        shots = {s.id: s for s in self.film.shots() if s.dialogue}
+        if not shots:
+            return
+        from .finishing.voices import placement_warnings
+        try:
+            found = placement_warnings(self.film)
+        except ProjectError:
+            return  # an unreadable selects.yaml: reported by cut()
+        for shot_id, message in found:
+            code = "dialogue-overlap" if " overlaps " in message else "dialogue-overrun"
+            self.add(WARNING, code, message, shots[shot_id].line, shot_id)
 
     def coverage(self) -> None:
         used = Counter(s.beat for s in self.film.shots())

@@ -55,6 +55,11 @@ class Asset:
     description: str = ""
     references: list[str] = field(default_factory=list)
     line: int | None = None
+    voice: str = ""
+    pitch: int | None = None
+    rate: int | None = None
+    """A character's scratch voice (:mod:`shotreel.finishing.voices`): an eSpeak NG voice name
+    (``en-us``, ``en-gb+f3`` …), pitch 0–100 and rate in words a minute; unset: a distinct default."""
 
 
 @dataclass
@@ -78,6 +83,8 @@ class DialogueLine:
     text: str
     character: str = ""
     parenthetical: str = ""
+    at: int | None = None
+    """Where the line starts, in frames from its shot's start (``None``: after the previous line)."""
 
     def describe(self) -> str:
         """``ASTRA (V.O.): Hello?`` style, for boards and reports."""
@@ -85,6 +92,29 @@ class DialogueLine:
         if self.parenthetical:
             who = f"{who} {self.parenthetical}".strip()
         return f"{who}: {self.text}" if who else self.text
+
+
+@dataclass
+class Sfx:
+    """A sound effect file placed in a shot: ``offset`` frames from its start, ``level`` in dB."""
+
+    path: str
+    offset: int = 0
+    level: float = 0.0
+    line: int | None = None
+
+
+@dataclass
+class Music:
+    """The film's music bed: a file starting ``start`` frames into the film, faded in and out over
+    ``fade_in`` / ``fade_out`` frames, at ``level`` dB (ducked under dialogue by the mix)."""
+
+    path: str
+    start: int = 0
+    fade_in: int = 0
+    fade_out: int = 0
+    level: float = 0.0
+    line: int | None = None
 
 
 @dataclass
@@ -119,6 +149,7 @@ class Shot:
     duration_text: str = ""
     scene: str = ""
     line: int | None = None
+    sfx: list[Sfx] = field(default_factory=list)
 
     def board(self, role: str = "start") -> Board | None:
         """The first board with ``role``, else ``None``."""
@@ -189,6 +220,7 @@ class Film:
     scenes: list[Scene] = field(default_factory=list)
     root: Path | None = None
     source: str = "shotreel.yaml"
+    music: Music | None = None
     titles: Titles | None = None
     credits: Credits | None = None
 

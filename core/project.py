@@ -39,7 +39,9 @@ from .model import (
     Credits,
     DialogueLine,
     Film,
+    Music,
     Scene,
+    Sfx,
     Shot,
     Story,
     Titles,
@@ -48,14 +50,16 @@ from .model import (
 PROJECT_FILE = "shotreel.yaml"
 
 FILM_KEYS = ("title", "fps", "resolution", "start_timecode", "target_runtime", "style", "story", "beats",
-             "assets", "scenes", "titles", "credits")
+             "assets", "scenes", "titles", "credits", "music")
 BEAT_KEYS = ("id", "title", "summary")
-ASSET_KEYS = ("id", "kind", "description", "references")
+ASSET_KEYS = ("id", "kind", "description", "references", "voice", "pitch", "rate")
 SCENE_KEYS = ("id", "heading", "location", "shots")
 SHOT_KEYS = ("id", "beat", "duration", "action", "camera", "sound", "dialogue", "continuity", "assets",
-             "prompt", "boards")
+             "prompt", "boards", "sfx")
 CAMERA_KEYS = ("size", "angle", "movement", "lens")
-DIALOGUE_KEYS = ("character", "line", "parenthetical")
+DIALOGUE_KEYS = ("character", "line", "parenthetical", "at")
+MUSIC_KEYS = ("file", "start", "fade_in", "fade_out", "level")
+SFX_KEYS = ("file", "offset", "level")
 BOARD_KEYS = ("path", "role")
 TITLES_KEYS = ("title", "subtitle", "duration")
 CREDITS_KEYS = ("roles", "thanks", "duration")
@@ -300,7 +304,7 @@ class _Reader:
                                    "target_runtime")
         film = Film(title=title, fps=fps, resolution=resolution, start_timecode=start_tc,
                     start_frame=start_frame, target_runtime=target, style=self.style(data),
-                    story=self.story(data), root=root, source=self.source)
+                    story=self.story(data), root=root, source=self.source, music=self.music(data, fps))
         film.titles, film.credits = self.titles(data, fps), self.credits(data, fps)
         for item, line in self.items(data.get("beats"), "beats", data.line_of("beats")):
             if m := self.mapping(item, "a beat", line, BEAT_KEYS):
@@ -410,6 +414,77 @@ class _Reader:
             return 0
         return frames
 
+    def number(self, owner: _Map, key: str, what: str, low: float, high: float, shot: str | None = None
+               ) -> float | None:
+        """A number between ``low`` and ``high`` (``None`` when absent or wrong, with a problem)."""
+        value = owner.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.problem(f"{what} '{key}' must be a number from {low:g} to {high:g}, not {_kind(value)}",
+                         owner.line_of(key), shot)
+            return None
+        return value
+
+    def frames_in(self, owner: _Map, key: str, fps: Fraction, shot: str | None = None) -> int:
+        """A time (``2s``, ``12f``, ``00:00:01:00``) as frames; 0 when absent."""
+        value = owner.get(key)
+        if value is None or re.fullmatch(r"0+(?:\.0*)?[sf]?", str(value).strip()):
+            return 0
+        return self.duration(value, fps, owner.line_of(key), shot, key)
+
+    def level(self, owner: _Map, what: str, shot: str | None = None) -> float:
+        """A level in dB, ``-6`` or ``-6dB``; 0 when absent."""
+        value = owner.get("level")
+        if isinstance(value, str) and value.strip().lower().endswith("db"):
+            try:
+                value = float(value.strip()[:-2])
+            except ValueError:
+                pass
+        if value is None:
+            return 0.0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -60 <= value <= 24:
+            self.problem(f"{what} 'level' must be a level in dB from -60 to 24 (e.g. -12 or -12dB), "
+                         f"not {_kind(value)}", owner.line_of("level"), shot)
+            return 0.0
+        return float(value)
+
+    def music(self, data: _Map, fps: Fraction) -> Music | None:
+        value = data.get("music")
+        if isinstance(value, str):
+            path = self.bounded(value.strip(), "the music file", data.line_of("music"))
+            return Music(path, line=data.line_of("music")) if path else None
+        m = self.mapping(value, "music", data.line_of("music"), MUSIC_KEYS)
+        if m is None:
+            return None
+        path = self.text(m, "file", "music")
+        if not path:
+            self.problem("music has no 'file'", m.line)
+            return None
+        return Music(path, self.frames_in(m, "start", fps), self.frames_in(m, "fade_in", fps),
+                     self.frames_in(m, "fade_out", fps), self.level(m, "music"), m.line)
+
+    def sfx(self, m: _Map, fps: Fraction, shot: str | None) -> list[Sfx]:
+        value = m.get("sfx")
+        if isinstance(value, str):
+            value = [value]
+        effects: list[Sfx] = []
+        for item, line in self.items(value, "sfx", m.line_of("sfx")):
+            if isinstance(item, str) and item.strip():
+                if path := self.bounded(item.strip(), "an sfx file", line, shot):
+                    effects.append(Sfx(path, line=line))
+            elif e := self.mapping(item, "an sfx", line, SFX_KEYS, shot):
+                path = self.text(e, "file", "sfx", shot)
+                if not path:
+                    self.problem("an sfx has no 'file'", e.line, shot)
+                    continue
+                effects.append(Sfx(path, self.frames_in(e, "offset", fps, shot), self.level(e, "sfx", shot),
+                                   e.line))
+            else:
+                self.problem(f"an sfx must be a file or a mapping of file, offset and level, not {_kind(item)}",
+                             line, shot)
+        return effects
+
     def story(self, data: _Map) -> Story:
         m = self.mapping(data.get("story"), "the story", data.line_of("story"), STORY_FIELDS)
         if m is None:
@@ -422,8 +497,11 @@ class _Reader:
         if kind not in ASSET_KINDS:
             self.problem(f"asset {asset_id}: kind {kind or 'missing'!r} must be one of {', '.join(ASSET_KINDS)}",
                          m.line_of("kind"))
+        pitch = self.number(m, "pitch", f"asset {asset_id}", 0, 100)
+        rate = self.number(m, "rate", f"asset {asset_id}", 80, 450)
         return Asset(asset_id, kind, self.text(m, "description", "asset"),
-                     self.text_list(m, "references", "asset"), m.line)
+                     self.text_list(m, "references", "asset"), m.line, voice=self.text(m, "voice", "asset"),
+                     pitch=None if pitch is None else int(pitch), rate=None if rate is None else int(rate))
 
     def scene(self, m: _Map, fps: Fraction) -> Scene:
         scene = Scene(self.ident(m, "a scene"), self.text(m, "heading", "scene"),
@@ -454,10 +532,11 @@ class _Reader:
         return Shot(
             id=shot_id, beat=self.text(m, "beat", "shot", sid), duration=duration,
             action=self.text(m, "action", "shot", sid), camera=camera,
-            sound=self.text(m, "sound", "shot", sid), dialogue=self.dialogue(m, sid),
+            sound=self.text(m, "sound", "shot", sid), dialogue=self.dialogue(m, sid, fps),
             continuity=self.text(m, "continuity", "shot", sid),
             assets=self.text_list(m, "assets", "shot", sid), prompt=self.text(m, "prompt", "shot", sid),
-            boards=self.boards(m, sid), duration_text=duration_text, scene=scene_id, line=m.line)
+            boards=self.boards(m, sid), duration_text=duration_text, scene=scene_id, line=m.line,
+            sfx=self.sfx(m, fps, sid))
 
     def duration(self, value: Any, fps: Fraction, line: int, shot: str | None, key: str) -> int:
         try:
@@ -471,7 +550,7 @@ class _Reader:
             return 0
         return frames
 
-    def dialogue(self, m: _Map, shot: str | None) -> list[DialogueLine]:
+    def dialogue(self, m: _Map, shot: str | None, fps: Fraction = Fraction(24)) -> list[DialogueLine]:
         value = m.get("dialogue")
         if value is None or value == "":
             return []
@@ -487,8 +566,9 @@ class _Reader:
                 text = self.text(d, "line", "dialogue", shot)
                 if not text:
                     self.problem("a dialogue line has no 'line'", d.line, shot)
+                at = self.frames_in(d, "at", fps, shot) if d.get("at") is not None else None
                 lines.append(DialogueLine(text, self.text(d, "character", "dialogue", shot),
-                                          self.text(d, "parenthetical", "dialogue", shot)))
+                                          self.text(d, "parenthetical", "dialogue", shot), at))
             else:
                 self.problem(f"a dialogue line must be text or a mapping, not {_kind(item)}", line, shot)
         return lines
