@@ -70,8 +70,8 @@ def test_a_take_whose_provenance_names_no_model_is_credited_with_a_warning(tmp_p
     generation = generation_used(load_project(folder))
     assert ("fal", "unnamed model", ["sh030"]) in generation.models()
     assert generation.warnings == [
-        "takes/sh030/t001.json: warning: shot sh030: take t001's provenance names no model; "
-        "credited as 'unnamed model'"]
+        ("takes/sh030/t001.json: warning: shot sh030: take t001's provenance names no model; "
+         "credited as 'unnamed model'")]
 
 
 @pytest.mark.parametrize("section, message", [
