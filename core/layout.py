@@ -12,6 +12,14 @@ resolution. Everything that is not about the host lives here, so it is tested wi
   gets ``DEFAULT_LENS_MM``, the normal lens of a full-frame still camera, and says so (``lens_given``);
 - names are the shot ids, so a camera, a marker and a board file are found by the same word.
 
+Building again must keep what the artist did in the host. The host remembers, per shot, what shotreel
+wrote last (:func:`written_record`: lens, first and end frame, board distance) and :func:`update_shot`
+applies the three-way rule to it: a value the artist changed since is theirs, a value still as shotreel
+wrote it follows the shot list, and a shot whose first frame moved carries its keys, marker and
+drawings with it (``shift``). New cameras go where no camera stands (:func:`free_places`); a shot's
+board is drawn at the distance where its camera's frame is one unit wide (:func:`board_distance`), and
+the sidebar shows the shot as a board artist reads it (:func:`shot_sheet`, :func:`wrap_sheet`).
+
 The timeline starts at frame 1 (a host's convention; the reel's timecode is the film's
 ``start_timecode``): ``frame_of_timecode`` and ``timecode_of_frame`` convert between the two.
 
@@ -24,9 +32,13 @@ goes the other way: an editor's strips, however they were moved, trimmed or mute
 
 from __future__ import annotations
 
+import math
 import re
+import textwrap
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 import opentimelineio as otio
 
@@ -58,6 +70,14 @@ class LayoutShot:
     camera: str
     """What the camera frames, as a compact line (``MCU · low angle · push in · 35mm``)."""
     action: str
+    dialogue: tuple[str, ...] = ()
+    """Each spoken line as ``MARA (whispering): That bay's been dead for months.``"""
+    continuity: str = ""
+    sound: str = ""
+    timecode: str = ""
+    """The record timecode of the shot's first frame."""
+    end_timecode: str = ""
+    """The record timecode just after its last frame (an EDL's record out)."""
 
     @property
     def duration(self) -> int:
@@ -102,7 +122,11 @@ def layout_plan(film: Film) -> Layout:
         focal = lens_mm(shot.camera.lens)
         shots.append(LayoutShot(id=shot.id, scene=shot.scene, beat=shot.beat, start=position,
                                 end=position + shot.duration, lens_mm=focal or DEFAULT_LENS_MM,
-                                lens_given=focal is not None, camera=shot.camera.describe(), action=shot.action))
+                                lens_given=focal is not None, camera=shot.camera.describe(), action=shot.action,
+                                dialogue=tuple(line.describe() for line in shot.dialogue),
+                                continuity=shot.continuity, sound=shot.sound,
+                                timecode=timecode_of_frame(film, position),
+                                end_timecode=timecode_of_frame(film, position + shot.duration)))
         position += shot.duration
     return Layout(title=film.title, fps=film.fps, resolution=film.resolution, start=FIRST_FRAME, end=position,
                   start_timecode=timing.format_timecode(film.start_frame, film.fps), shots=tuple(shots))
@@ -116,6 +140,135 @@ def timecode_of_frame(film: Film, frame: int) -> str:
 def frame_of_timecode(film: Film, timecode: str) -> int:
     """The layout timeline frame of a record ``timecode`` of the film."""
     return timing.parse_timecode(timecode, film.fps) - film.start_frame + FIRST_FRAME
+
+
+SENSOR_MM = 36.0
+"""Full-frame width: the focal lengths in a shot list are full-frame equivalents."""
+CAMERA_SPACING = 3.0
+"""Metres between new cameras on their row (x = spacing × slot, looking down +Y)."""
+CAMERA_ROW = (-10.0, 1.6)
+"""The row's y and height (eye height) in metres."""
+_TOLERANCE = 1e-4  # hosts store lenses and distances as float32
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(float(a) - float(b)) <= _TOLERANCE * max(1.0, abs(float(b)))
+
+
+def follow(last: float | None, current: float, planned: float) -> float:
+    """The three-way rule for a value shotreel set in a host: ``current`` when the artist changed it since
+    shotreel wrote ``last`` (theirs to keep), else ``planned`` (what the project asks now). ``last`` None:
+    shotreel never wrote it, so it takes ``planned``."""
+    if last is None or _same(current, last):
+        return planned
+    return current
+
+
+def board_distance(lens: float, sensor_mm: float = SENSOR_MM) -> float:
+    """How far in front of a camera of focal length ``lens`` (mm) its frame is exactly one unit wide: the
+    board's plane, so a drawing one unit wide fills the frame whatever the lens."""
+    return float(lens) / sensor_mm
+
+
+def written_record(shot: LayoutShot, lens: float, distance: float) -> dict[str, float | int]:
+    """What shotreel wrote for ``shot`` in the host (kept there, read back by :func:`update_shot`)."""
+    return {"start": shot.start, "end": shot.end, "lens": float(lens), "board_distance": float(distance)}
+
+
+@dataclass(frozen=True)
+class ShotUpdate:
+    """What building the layout again does to a shot the host already has.
+
+    ``shift``: frames its camera keys, marker and drawings move by (its first frame moved); ``end``: where its
+    board's closing blank frame goes; ``lens``: the lens it gets (the artist's when they changed it);
+    ``lens_kept``: the shot list changed the lens but the artist's wins (to report); ``board_distance``: the
+    board's distance (None: the artist moved the board, leave it); ``record``: what to remember as written
+    (a value the artist owns keeps shotreel's last one, so the artist's stays theirs next time too)."""
+
+    shift: int
+    end: int
+    lens: float
+    lens_kept: bool
+    board_distance: float | None
+    record: dict[str, float | int]
+
+
+def update_shot(shot: LayoutShot, written: Mapping[str, float] | None, lens_now: float,
+                distance_now: float | None = None) -> ShotUpdate:
+    """Apply :func:`follow` to ``shot`` against what shotreel ``written`` last (``None`` or missing keys: never
+    written; a new camera) and what the host holds now (``lens_now``, the board's ``distance_now``)."""
+    written = written or {}
+    last_lens = written.get("lens")
+    lens = follow(last_lens, lens_now, shot.lens_mm)
+    # the artist's, unless it is what the shot list asks now: then the two agree, and it follows again
+    artist_lens = last_lens is not None and not _same(lens_now, last_lens) and not _same(lens_now, shot.lens_mm)
+    kept = artist_lens and not _same(shot.lens_mm, last_lens)
+    last_distance = written.get("board_distance")
+    artist_board = distance_now is not None and last_distance is not None and not _same(distance_now, last_distance)
+    distance = None if artist_board else board_distance(lens)
+    start = written.get("start")
+    record = written_record(shot, last_lens if artist_lens else shot.lens_mm,
+                            last_distance if artist_board else distance)
+    return ShotUpdate(shift=0 if start is None else shot.start - int(start), end=shot.end, lens=lens,
+                      lens_kept=kept, board_distance=distance, record=record)
+
+
+def free_places(taken: Iterable[tuple[float, float, float]], count: int,
+                spacing: float = CAMERA_SPACING) -> list[tuple[float, float, float]]:
+    """``count`` places for new cameras on the camera row, each ``spacing`` apart and none within half a
+    spacing of a camera already ``taken`` (where the artist moved one, its slot is free again)."""
+    y, z = CAMERA_ROW
+    used = set()
+    for position in taken:
+        slot = round(position[0] / spacing)
+        if math.dist(position, (slot * spacing, y, z)) < spacing / 2:
+            used.add(slot)
+    places: list[tuple[float, float, float]] = []
+    slot = 0
+    while len(places) < count:
+        if slot not in used:
+            places.append((slot * spacing, y, z))
+        slot += 1
+    return places
+
+
+class SheetLine(NamedTuple):
+    """A line of the shot sheet: ``heading`` lines name a field, the others hold its words."""
+
+    text: str
+    heading: bool = False
+
+
+def _seconds(frames: int, fps: Fraction) -> str:
+    return f"{round(float(Fraction(frames) / fps), 2):g}s"
+
+
+def shot_sheet(shot: LayoutShot, fps: Fraction) -> list[tuple[str, str]]:
+    """The shot as a board artist reads it, field by field (empty fields left out): shot, beat, scene,
+    duration (seconds and frames), record timecode in and out, action, each dialogue line, camera, sound and
+    continuity."""
+    rows = [("Shot", shot.id), ("Beat", shot.beat), ("Scene", shot.scene),
+            ("Duration", f"{_seconds(shot.duration, fps)} · {shot.duration} frames"),
+            ("Timecode", f"{shot.timecode} – {shot.end_timecode}" if shot.timecode else ""),
+            ("Action", shot.action)]
+    rows += [("Dialogue", line) for line in shot.dialogue]
+    rows += [("Camera", shot.camera), ("Sound", shot.sound), ("Continuity", shot.continuity)]
+    return [(label, " ".join(str(text).split())) for label, text in rows if str(text).strip()]
+
+
+def wrap_sheet(rows: Iterable[tuple[str, str]], width: int) -> list[SheetLine]:
+    """``rows`` as lines of at most ``width`` characters (at least 12): a field that fits is one line
+    (``Beat: sign``); a longer one is its name, then its words wrapped."""
+    width = max(12, int(width))
+    lines: list[SheetLine] = []
+    for label, text in rows:
+        if len(label) + 2 + len(text) <= width:
+            lines.append(SheetLine(f"{label}: {text}", heading=True))
+            continue
+        lines.append(SheetLine(label, heading=True))
+        lines += [SheetLine(part) for part in textwrap.wrap(text, width, break_long_words=True,
+                                                            break_on_hyphens=False)]
+    return lines
 
 
 @dataclass(frozen=True)

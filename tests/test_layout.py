@@ -181,3 +181,58 @@ def test_a_short_take_left_alone_records_no_out_point_and_a_recut_shot_places_la
     after = {(s.shot, s.kind): s for s in reel_strips(build_reel(film), film.fps)}
     assert after[("sh040", "board")].duration == 150
     assert after[("sh050", "board")].start == strips[("sh050", "board")].start + 30  # later shots follow
+
+
+def test_building_again_follows_the_shot_list_only_where_the_artist_left_shotreels_value():
+    from shotreel.layout import follow
+
+    assert follow(None, 50.0, 85.0) == 85.0  # never written: the shot list's
+    assert follow(50.0, 50.0, 85.0) == 85.0  # as shotreel left it: follows the shot list
+    assert follow(50.0, 40.0, 85.0) == 40.0  # set by hand: the artist's
+    assert follow(35.0, 35.000001, 28.0) == 28.0  # a float32 read back is the same value
+
+
+def test_a_shot_that_moved_carries_its_keys_and_a_hand_set_lens_stays_recorded_as_shotreels(example_film):
+    from shotreel.layout import board_distance, update_shot, written_record
+
+    sh030 = next(s for s in layout_plan(example_film).shots if s.id == "sh030")  # 85mm, frames 265-360
+    first = update_shot(sh030, None, 50.0)
+    assert (first.shift, first.lens, first.lens_kept) == (0, 85.0, False)
+    assert first.record == written_record(sh030, 85.0, board_distance(85.0)) == {
+        "start": 265, "end": 361, "lens": 85.0, "board_distance": 85.0 / 36.0}
+    moved = update_shot(sh030, {**first.record, "start": 241, "end": 337}, 85.0, board_distance(85.0))
+    assert moved.shift == 24 and moved.end == 361 and moved.lens == 85.0
+    by_hand = update_shot(sh030, {**first.record, "lens": 50.0}, 40.0, first.record["board_distance"])
+    assert (by_hand.lens, by_hand.lens_kept, by_hand.record["lens"]) == (40.0, True, 50.0)
+    assert by_hand.board_distance == board_distance(40.0), "the board keeps filling the frame at the artist's lens"
+    agreed = update_shot(sh030, {**first.record, "lens": 50.0}, 85.0)
+    assert (agreed.lens, agreed.lens_kept, agreed.record["lens"]) == (85.0, False, 85.0)
+    board_moved = update_shot(sh030, first.record, 85.0, 5.0)
+    assert board_moved.board_distance is None and board_moved.record["board_distance"] == 85.0 / 36.0
+
+
+def test_new_cameras_stand_on_free_places_of_the_row():
+    from shotreel.layout import CAMERA_ROW, CAMERA_SPACING, free_places
+
+    y, z = CAMERA_ROW
+    assert free_places([], 3) == [(0.0, y, z), (CAMERA_SPACING, y, z), (2 * CAMERA_SPACING, y, z)]
+    taken = [(0.0, y, z), (3.0, y, z), (9.4, y, z), (6.0, 20.0, z)]  # slot 2's camera was moved far away
+    assert free_places(taken, 2) == [(6.0, y, z), (12.0, y, z)]
+
+
+def test_the_shot_sheet_has_what_a_board_artist_reads_wrapped_to_the_panel(example_film):
+    from shotreel.layout import shot_sheet, wrap_sheet
+
+    sh040 = next(s for s in layout_plan(example_film).shots if s.id == "sh040")
+    rows = dict(shot_sheet(sh040, example_film.fps))
+    assert rows["Shot"] == "sh040" and rows["Beat"] == "sign" and rows["Scene"] == "sc02"
+    assert rows["Duration"] == "5s · 120 frames" and rows["Timecode"] == "01:00:15:00 – 01:00:20:00"
+    assert rows["Dialogue"] == "MARA (whispering): That bay's been dead for months."
+    assert rows["Camera"] == "MCU · over the shoulder · pull out · 50mm"
+    assert rows["Continuity"].startswith("Same light as sh020")
+    assert rows["Action"].startswith("Mara turns.")
+    lines = wrap_sheet(shot_sheet(sh040, example_film.fps), 30)
+    assert all(len(line.text) <= 30 for line in lines)
+    assert lines[0] == ("Shot: sh040", True) and ("Action", True) in lines
+    words = " ".join(line.text for line in lines[lines.index(("Action", True)) + 1:]).split()
+    assert words[:3] == ["Mara", "turns.", "At"]

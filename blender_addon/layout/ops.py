@@ -38,10 +38,18 @@ class SHOTREEL_OT_build_layout(bpy.types.Operator):
         result = build_layout(scene, layout)
         message = (f"{layout.title}: {len(layout.shots)} shots, {layout.duration} frames; "
                    f"{len(result.created)} cameras made, {len(result.updated)} updated")
+        if result.moved:
+            message += f"; moved with their shots (keys, marker, drawings): {_few(result.moved)}"
+        if result.kept_lenses:
+            message += f"; lens set by hand kept over the shot list's: {_few(result.kept_lenses)}"
         if result.stale:
             message += f"; not in the film any more (left as they are): {', '.join(result.stale)}"
         self.report({"INFO"}, message)
         return {"FINISHED"}
+
+
+def _few(shots: list[str]) -> str:
+    return ", ".join(shots[:8]) + (f" and {len(shots) - 8} more" if len(shots) > 8 else "")
 
 
 register, unregister = registration.classes((SHOTREEL_OT_build_layout,))

@@ -88,3 +88,91 @@ def test_the_manifest_passes_blenders_own_extension_validator(tmp_path):
     names = zipfile.ZipFile(package).namelist()
     assert "blender_manifest.toml" in names and "layout/core.py" in names and "boards/ops.py" in names
     assert not [n for n in names if "__pycache__" in n]
+
+
+def boards(scene) -> dict:
+    return {obj["shotreel_board"]: obj for obj in scene.objects if "shotreel_board" in obj}
+
+
+def frames(board) -> dict[int, int]:
+    """A board's drawing frames: frame number → strokes."""
+    layer = board.data.layers[0]
+    return {f.frame_number: len((f.drawing if hasattr(f, "drawing") else f).strokes) for f in layer.frames}
+
+
+def draw(board, frame: int, points=((-0.3, -0.15), (0.3, -0.15), (0.3, 0.15), (-0.3, 0.15))) -> None:
+    """A filled stroke on ``board`` at ``frame``, as the artist would draw one (a new drawing frame if needed)."""
+    layer = board.data.layers[0]
+    found = next((f for f in layer.frames if f.frame_number == frame), None) or layer.frames.new(frame)
+    drawing = found.drawing
+    drawing.add_strokes([len(points)])
+    stroke = drawing.strokes[len(drawing.strokes) - 1]
+    for point, (x, y) in zip(stroke.points, points, strict=True):
+        point.position, point.radius, point.opacity = (x, y, 0.0), 0.02, 1.0
+    stroke.cyclic, stroke.fill_opacity = True, 1.0
+
+
+def keyed_frames(obj) -> list[float]:
+    from bl_ext.shotreel_dev.shotreel import compat
+
+    return sorted({point.co[0] for curve in compat.fcurves(obj) for point in curve.keyframe_points})
+
+
+def test_a_lens_set_by_hand_survives_building_again_even_when_the_shot_list_changes_it(scene, example_dir):
+    assert bpy.ops.shotreel.build_layout(directory=str(example_dir)) == {"FINISHED"}
+    cameras = shot_cameras(scene)
+    cameras["sh030"].data.lens = 40.0  # the artist frames sh030 wider than the shot list's 85mm
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    assert cameras["sh030"].data.lens == 40.0, "a rerun with nothing changed keeps the artist's lens"
+    set_yaml(example_dir, "lens: 85mm}", "lens: 100mm}")  # the shot list changes sh030's lens too: theirs wins
+    set_yaml(example_dir, "lens: 35mm}", "lens: 28mm}")  # and sh020's, which nobody touched: it follows
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    assert cameras["sh030"].data.lens == 40.0 and cameras["sh020"].data.lens == 28.0
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    assert cameras["sh030"].data.lens == 40.0, "still theirs the time after"
+    cameras["sh030"].data.lens = 100.0  # the artist comes round to the shot list's lens: it follows it again
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    set_yaml(example_dir, "lens: 100mm}", "lens: 90mm}")
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    assert cameras["sh030"].data.lens == 90.0
+
+
+def test_retiming_a_shot_moves_the_later_shots_keys_markers_and_drawings_with_them(scene, example_dir):
+    assert bpy.ops.shotreel.build_layout(directory=str(example_dir)) == {"FINISHED"}
+    cameras, sheets = shot_cameras(scene), boards(scene)
+    sh010, sh040 = cameras["sh010"], cameras["sh040"]
+    assert scene.timeline_markers["sh040"].frame == 361
+    for frame, y in ((361, -10.0), (400, -8.0)):  # the artist animates sh040's push in, and sh010 too
+        sh040.location.y = y
+        sh040.keyframe_insert("location", frame=frame)
+    sh040.data.keyframe_insert("lens", frame=380)
+    sh010.keyframe_insert("location", frame=20)
+    draw(sheets["sh040"], 361)
+    draw(sheets["sh040"], 370)  # a second drawing in the shot
+    assert frames(sheets["sh040"]) == {361: 1, 370: 1, 481: 0}  # shows on the shot's frames only
+    set_yaml(example_dir, "duration: 5s\n", "duration: 6s\n")  # sh020 gets a second longer: everything after moves
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    assert scene.timeline_markers["sh040"].frame == 385 and scene.timeline_markers["sh030"].frame == 289
+    assert keyed_frames(sh040) == [385.0, 424.0] and keyed_frames(sh040.data) == [404.0]
+    assert keyed_frames(sh010) == [20.0], "a shot that did not move keeps its keys"
+    assert frames(sheets["sh040"]) == {385: 1, 394: 1, 505: 0}
+    assert frames(sheets["sh020"]) == {145: 0, 289: 0}, "sh020's board now ends where sh020 does"
+    scene.frame_set(384)
+    assert scene.camera == cameras["sh030"]
+    scene.frame_set(385)
+    assert scene.camera == sh040 and sh040.location.y == -10.0  # its animation starts with it
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}  # and again: nothing moves twice
+    assert keyed_frames(sh040) == [385.0, 424.0] and frames(sheets["sh040"]) == {385: 1, 394: 1, 505: 0}
+
+
+def test_a_new_shots_camera_stands_apart_from_every_camera_there(scene, example_dir):
+    assert bpy.ops.shotreel.build_layout(directory=str(example_dir)) == {"FINISHED"}
+    set_yaml(example_dir, "      - id: sh020\n", "      - id: sh015\n        beat: alone\n        duration: 2s\n"
+             "        action: A new insert.\n      - id: sh020\n")
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    cameras = shot_cameras(scene)
+    new = cameras.pop("sh015")
+    nearest = min((new.location - camera.location).length for camera in cameras.values())
+    assert nearest >= 3.0, nearest
+    assert scene.timeline_markers["sh015"].camera == new and scene.timeline_markers["sh015"].frame == 145
+    assert scene.timeline_markers["sh020"].frame == 193
