@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import bpy
 from shotreel.errors import ShotreelError
-from shotreel.generation.registry import get_provider
+from shotreel.generation.base import Provider
 from shotreel.generation.scheduler import GenerationSummary, generate
 from shotreel.model import Film
+from shotreel.sequencer import ledger_lines
 
 from ..takes.core import load_reel, reel_scene
 
@@ -39,14 +40,24 @@ class Run:
 _RUNS: dict[str, Run] = {}  # by scene name: one run at a time per scene
 
 
-def start(scene: bpy.types.Scene, film: Film, provider: str, shots: list[str] | None, new_takes: bool) -> Run:
-    """Start generating takes for ``shots`` (all when None) of ``film`` with ``provider``; returns at once."""
+def check_online(provider: Provider, shots: list[str]) -> None:
+    """Refuse a provider that needs the network while Blender is offline, naming the shots it would make."""
+    if provider.needs_network and not bpy.app.online_access:
+        raise ShotreelError(f"{provider.name} needs the network and Blender is offline: allow online access in "
+                            "Preferences ▸ System, or use the animatic provider (shots not sent: "
+                            f"{', '.join(shots) or 'none'})")
+
+
+def start(scene: bpy.types.Scene, film: Film, made: Provider, shots: list[str], new_takes: bool,
+          concurrency: int | None = None) -> Run:
+    """Start generating takes for ``shots`` of ``film`` with the provider ``made`` (created on the main thread,
+    with its keys in memory); returns at once."""
     if scene.name in _RUNS:
         raise ShotreelError("a generation is already running for this scene: stop it or wait for it")
-    made = get_provider(provider)  # on the main thread: an unknown provider or a missing key is said at once
-    if made.needs_network and not bpy.app.online_access:
-        raise ShotreelError(f"{provider} needs the network and Blender is offline: allow online access in "
-                            "Preferences ▸ System, or use the animatic provider")
+    if not shots:
+        raise ShotreelError("no shots chosen: put the playhead on a shot, or tick shots in the list")
+    check_online(made, shots)
+    provider = made.name
     run = Run(scene.name, film)
 
     def work() -> None:
@@ -55,7 +66,7 @@ def start(scene: bpy.types.Scene, film: Film, provider: str, shots: list[str] | 
 
         try:
             summary = generate(film, shots=shots, provider=made, progress=progress, stop=run.stop,
-                               new_takes=new_takes)
+                               new_takes=new_takes, concurrency=concurrency)
             run.events.put(("done", summary))
         except ShotreelError as exc:
             run.events.put(("error", str(exc)))
@@ -93,8 +104,10 @@ def tick() -> float | None:
                     load_reel(reel_scene(run.film), run.film)
                 except ShotreelError as exc:
                     props.generation_status += f"; the reel was not reloaded: {exc}"
+                refresh_jobs(scene, run.film)
             else:
                 props.generation_status = event[1]
+                refresh_jobs(scene, run.film)
         if run.thread is not None and not run.thread.is_alive() and run.events.empty():
             del _RUNS[name]
     for window in getattr(bpy.context.window_manager, "windows", []):
@@ -113,6 +126,16 @@ def _summary_line(summary: GenerationSummary) -> str:
     if summary.spent:
         line += f", ${summary.spent:.2f} spent"
     return line + (f" ({summary.stopped})" if summary.stopped else "")
+
+
+def refresh_jobs(scene: bpy.types.Scene, film: Film) -> None:
+    """The ledger's jobs that need the artist, each with why, into the scene's job list for the panel."""
+    scene.shotreel.jobs.clear()
+    if film.root is None:
+        return
+    for line in ledger_lines(film.root):
+        item = scene.shotreel.jobs.add()
+        item.name, item.text, item.actions = line.key, line.text(), " ".join(line.actions)
 
 
 def running(scene: bpy.types.Scene) -> Run | None:

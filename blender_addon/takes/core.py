@@ -52,7 +52,14 @@ class ReelLoad(NamedTuple):
 def reel_scene(film: Film) -> bpy.types.Scene:
     """The scene the film's reel is edited in (``<title> reel``), made once with the film's rate and size."""
     name = f"{film.title} reel"
-    scene = bpy.data.scenes.get(name) or bpy.data.scenes.new(name)
+    scene = bpy.data.scenes.get(name)
+    if scene is None:
+        scene = bpy.data.scenes.new(name)
+        from ..props import preferences
+
+        prefs = preferences()
+        if prefs is not None and prefs.default_provider:
+            scene.shotreel.provider = prefs.default_provider
     layout = layout_plan(film)
     compat.set_rate(scene, layout.fps)
     scene.render.resolution_x, scene.render.resolution_y = layout.resolution
@@ -62,6 +69,22 @@ def reel_scene(film: Film) -> bpy.types.Scene:
     if film.root is not None:
         scene.shotreel.project = str(film.root)
     return scene
+
+
+def show_problems(scene: bpy.types.Scene, lines: Iterable[str]) -> None:
+    """Put ``lines`` (one problem each, naming the shot) in the scene's panel, in place of the last ones."""
+    scene.shotreel.problems.clear()
+    for line in lines:
+        scene.shotreel.problems.add().text = line
+
+
+def list_shots(scene: bpy.types.Scene, film: Film) -> None:
+    """The film's shots into the scene's tick list, keeping the ticks of shots that are still there."""
+    ticked = {item.name for item in scene.shotreel.shot_list if item.chosen}
+    scene.shotreel.shot_list.clear()
+    for shot in film.shots():
+        item = scene.shotreel.shot_list.add()
+        item.name, item.chosen = shot.id, shot.id in ticked
 
 
 def shotreel_strips(scene: bpy.types.Scene) -> list:

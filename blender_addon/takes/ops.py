@@ -7,7 +7,7 @@ from shotreel.errors import ShotreelError
 
 from .. import compat, registration
 from ..props import SCENE_NAME, project_film, target_scene
-from .core import EDIT_FILE, load_reel, reel_scene, send_edit, use_take
+from .core import EDIT_FILE, list_shots, load_reel, reel_scene, send_edit, show_problems, use_take
 
 
 class SHOTREEL_OT_load_reel(bpy.types.Operator):
@@ -19,18 +19,25 @@ class SHOTREEL_OT_load_reel(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads it as a plain class attribute
 
     def execute(self, context):
+        here = compat.edit_scene(context)
         try:
-            film = project_film(compat.edit_scene(context))
+            film = project_film(here)
             scene = reel_scene(film)
             result = load_reel(scene, film)
-        except ShotreelError as exc:
+        except ShotreelError as exc:  # a project that does not load: every problem in the panel, one a line
+            problems = getattr(exc, "problems", None) or [exc]
+            show_problems(here, [str(problem) for problem in problems])
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        show_problems(scene, result.notes)
+        list_shots(scene, film)
         if context.window is not None:
             context.window.scene = scene
         for note in result.notes:
             self.report({"WARNING"}, note)
-        self.report({"INFO"}, f"{scene.name}: {result.boards} boards, {result.takes} takes")
+        layout = f", {result.layout} layout shots" if result.layout else ""
+        self.report({"INFO"}, f"{scene.name}: {result.boards} boards, {result.takes} takes{layout}, "
+                              f"{result.markers} markers")
         return {"FINISHED"}
 
 

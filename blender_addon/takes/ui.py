@@ -1,4 +1,5 @@
-"""The Shotreel panel in the sequencer's sidebar: load the reel, see the active take, use it."""
+"""The Shotreel panel in the sequencer's sidebar: load or import the reel, what is wrong (a line a problem, naming
+the shot), the active take and its provenance, use it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ class SHOTREEL_PT_reel(bpy.types.Panel):
         layout.prop(scene.shotreel, "project")
         layout.operator("shotreel.load_reel", icon="SEQUENCE")
         layout.operator("shotreel.send_edit", icon="EXPORT")
+        layout.operator("shotreel.import_cut", icon="IMPORT")
+        if scene.shotreel.problems:
+            box = layout.box()
+            box.label(text=f"{len(scene.shotreel.problems)} to look at", icon="ERROR")
+            for line in scene.shotreel.problems:
+                box.label(text=line.text)
         editor = scene.sequence_editor
         strip = editor.active_strip if editor is not None else None
         found = take_of(strip)
