@@ -51,6 +51,10 @@ def _error_line(stderr: str, path: Path) -> str:
     return "ffmpeg could not read it"
 
 
+_DAMAGED = re.compile(r"misdetection possible|header missing|invalid|corrupt|error while decoding|damaged",
+                      re.IGNORECASE)
+
+
 def read_sound(path: str | Path, channels: int = 2) -> tuple[np.ndarray, int]:
     """The sound in ``path`` as float32 samples at 48 kHz, shape ``(n, channels)``, and the file's own
     sample rate (``0`` when ffmpeg does not say). Any rate is resampled; any format ffmpeg reads is read.
@@ -59,7 +63,7 @@ def read_sound(path: str | Path, channels: int = 2) -> tuple[np.ndarray, int]:
     path = Path(path)
     if not path.is_file():
         raise SoundError("no such sound file", file=path)
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-xerror", "-err_detect", "explode",
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "warning", "-xerror", "-err_detect", "explode",
            "-i", str(path), "-map", "0:a:0", "-vn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
            "-f", "f32le", "-"]
     try:
@@ -72,6 +76,9 @@ def read_sound(path: str | Path, channels: int = 2) -> tuple[np.ndarray, int]:
         if "matches no streams" in stderr or not run.stdout and run.returncode == 0:
             why = "has no sound ffmpeg can read"
         raise SoundError(f"cannot be read as sound: {why}", file=path)
+    damage = [ln for ln in stderr.splitlines() if _DAMAGED.search(ln)]
+    if damage:  # ffmpeg read on past a broken header or frame: refused rather than half-read
+        raise SoundError(f"is damaged: {_error_line(damage[0], path)}", file=path)
     samples = np.frombuffer(run.stdout, dtype="<f4").reshape(-1, channels)
     return samples, _source_rate(path)
 
