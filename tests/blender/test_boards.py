@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from shotreel.board_renders import RECORD
 from shotreel.boards import draw_boards
+from shotreel.layout import layout_plan
 from shotreel.project import load_project
 
 from .conftest import set_yaml
@@ -92,3 +93,49 @@ def test_the_board_render_benchmark_runs_small(capsys):
     assert bench.main(["--size", "64x36", "--runs", "1", "--max-ratio", "100"]) == 0
     out = capsys.readouterr().out
     assert "shotreel render_boards" in out and "(12 boards in boards/)" in out and "ratio:" in out
+
+
+def test_every_shot_has_a_grease_pencil_board_in_front_of_its_camera_on_its_frames_ready_to_draw(laid_out, scene):
+    from .test_layout import boards, frames
+
+    cameras = {obj["shotreel_shot"]: obj for obj in scene.objects if "shotreel_shot" in obj}
+    film = load_project(laid_out)
+    plan = {shot.id: shot for shot in layout_plan(film).shots}
+    sheets = boards(scene)
+    assert sorted(sheets) == sorted(plan)
+    for shot_id, board in sheets.items():
+        camera = cameras[shot_id]
+        assert board.type == ("GREASEPENCIL" if bpy.app.version >= (4, 3) else "GPENCIL")
+        assert board.parent == camera and tuple(board.location)[:2] == (0.0, 0.0)
+        assert abs(-board.location.z - camera.data.lens / 36.0) < 1e-6  # where the frame is one unit wide
+        assert frames(board) == {plan[shot_id].start: 0, plan[shot_id].end: 0}  # empty, and only on its frames
+        assert board.data.layers.active.name == "Board" and board.data.materials[0].name == "Shotreel ink"
+    scene.frame_set(plan["sh020"].start + 10)
+    assert bpy.ops.shotreel.draw_board() == {"FINISHED"}
+    assert bpy.context.object == sheets["sh020"] and bpy.context.object.mode in ("PAINT_GREASE_PENCIL",
+                                                                                 "PAINT_GPENCIL")
+    assert scene.camera == cameras["sh020"]
+    bpy.ops.object.mode_set(mode="OBJECT")
+
+
+def test_a_drawn_board_is_rendered_as_the_shots_board_and_fills_its_frame(laid_out, scene):
+    from .test_layout import boards, draw
+
+    board = boards(scene)["sh020"]
+    green = bpy.data.materials.new("green")
+    bpy.data.materials.create_gpencil_data(green)
+    green.grease_pencil.color = green.grease_pencil.fill_color = (0.0, 1.0, 0.0, 1.0)
+    green.grease_pencil.show_fill = True
+    board.data.materials.append(green)
+    draw(board, 145, ((-0.5, -0.2), (0.5, -0.2), (0.5, 0.2), (-0.5, 0.2)))  # the frame's whole width
+    drawing = next(f for f in board.data.layers[0].frames if f.frame_number == 145).drawing
+    drawing.strokes[0].material_index = 1
+    assert bpy.ops.shotreel.render_boards() == {"FINISHED"}
+    with Image.open(laid_out / "boards" / "sh020.png") as image:
+        rgb = image.convert("RGB")
+        for x in (2, 160, 317):  # edge to edge
+            r, g, b = rgb.getpixel((x, 90))
+            assert g > 200 and r < 60 and b < 60, (x, (r, g, b))
+        assert rgb.getpixel((160, 10))[1] < 100, "above the drawing the view shows through"
+    for other in ("sh010", "sh030"):  # its drawing is sh020's alone
+        assert centre(laid_out / "boards" / f"{other}.png")[1] < 100
