@@ -224,6 +224,75 @@ class _Graph:
             return self.font_size * 6
 
 
+@dataclass
+class ReelGraph:
+    """The reel's picture as ffmpeg inputs and filter chains, before any sound or encoding.
+
+    ``inputs`` are ``-i`` arguments (numbered from 0), ``chains`` the filter graph's chains for each shot;
+    :meth:`concat` joins them into one stream labelled as asked, with the timecode burnt in when
+    ``burn_in`` was asked. ``next_input`` is the index the caller's next ``-i`` gets. Scratch files
+    (cards, labels, the font) are in the ``folder`` ffmpeg must run in.
+    """
+
+    graph: _Graph
+    inputs: list[str]
+    chains: list[str]
+    shots: int
+    start_frame: int
+
+    @property
+    def next_input(self) -> int:
+        return len(self.inputs) // 2
+
+    def concat(self, label: str) -> str:
+        joined = "".join(f"[s{i}]" for i in range(self.shots))
+        return (f"{joined}concat=n={self.shots}:v=1:a=0,settb=expr={self.graph.tb},setpts=N"
+                f"{self.graph.timecode(self.start_frame)}[{label}]")
+
+
+def reel_graph(film: Film, plan: list[AnimaticShot], folder: Path, burn_in: bool, notes: list[str]
+               ) -> ReelGraph:
+    """The filter graph of the reel as ``plan`` cuts it (:func:`plan_animatic`), its scratch files written
+    into ``folder``; a note is added to ``notes`` when burn-in is impossible. Used by the animatic and
+    by :mod:`shotreel.finishing.export`, so both show exactly the same frames."""
+    width, height = film.resolution
+    font = None
+    if burn_in and (data := _font_bytes()) is not None:
+        atomic_write_bytes(folder / "font.ttf", data)
+        font = "font.ttf"
+    elif burn_in:
+        notes.append("no font to burn in with (Pillow without FreeType): rendered without burn-in")
+    pad = max(4, height // 40)
+    graph = _Graph(width, height, film.fps, font, max(10, height // 26), pad)
+    inputs: list[str] = []
+    extra: list[str] = []  # the boards shown after takes that run short, as inputs after the shots'
+    chains: list[str] = []
+    shots = {s.id: s for s in film.shots()}
+    for index, entry in enumerate(plan):
+        if entry.source == "card" or (entry.held and entry.board is None):
+            card = _card(film, shots[entry.shot], folder / f"card{index}.png")
+            if entry.source == "card":
+                entry.path = card
+            else:
+                entry.board = card
+        label = None
+        if font is not None:
+            label = f"label{index}.txt"
+            atomic_write_bytes(folder / label, f"{entry.shot}  {entry.take or entry.source}".encode())
+        inputs += ["-i", str(Path(entry.path).resolve())]  # type: ignore[arg-type]
+        if entry.source == "take":
+            board_input = None
+            if entry.held:
+                extra.append(str(Path(entry.board).resolve()))  # type: ignore[arg-type]
+                board_input = len(plan) + len(extra) - 1
+            chains.append(graph.take(index, entry, label, board_input))
+        else:
+            chains.append(graph.still(index, entry, label))
+    for path in extra:
+        inputs += ["-i", path]
+    return ReelGraph(graph, inputs, chains, len(plan), film.start_frame)
+
+
 # -- rendering ------------------------------------------------------------------------------------
 
 def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
@@ -257,41 +326,9 @@ def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
     notes = [f"shot {e.shot}: {n}" for e in plan for n in e.notes]
     with tempfile.TemporaryDirectory(prefix="shotreel-animatic-") as scratch:
         folder = Path(scratch)
-        font = None
-        if burn_in and (data := _font_bytes()) is not None:
-            atomic_write_bytes(folder / "font.ttf", data)
-            font = "font.ttf"
-        elif burn_in:
-            notes.append("no font to burn in with (Pillow without FreeType): rendered without burn-in")
-        pad = max(4, height // 40)
-        graph = _Graph(width, height, film.fps, font, max(10, height // 26), pad)
-        inputs: list[str] = []
-        extra: list[str] = []  # the boards shown after takes that run short, as inputs after the shots'
-        chains: list[str] = []
-        shots = {s.id: s for s in film.shots()}
-        for index, entry in enumerate(plan):
-            if entry.source == "card" or (entry.held and entry.board is None):
-                card = _card(film, shots[entry.shot], folder / f"card{index}.png")
-                if entry.source == "card":
-                    entry.path = card
-                else:
-                    entry.board = card
-            label = None
-            if font is not None:
-                label = f"label{index}.txt"
-                atomic_write_bytes(folder / label, f"{entry.shot}  {entry.take or entry.source}".encode())
-            inputs += ["-i", str(Path(entry.path).resolve())]  # type: ignore[arg-type]
-            if entry.source == "take":
-                board_input = None
-                if entry.held:
-                    extra.append(str(Path(entry.board).resolve()))  # type: ignore[arg-type]
-                    board_input = len(plan) + len(extra) - 1
-                chains.append(graph.take(index, entry, label, board_input))
-            else:
-                chains.append(graph.still(index, entry, label))
-        for path in extra:
-            inputs += ["-i", path]
-        audio_index = len(plan) + len(extra)
+        reel = reel_graph(film, plan, folder, burn_in, notes)
+        inputs, chains = reel.inputs, reel.chains
+        audio_index = reel.next_input
         samples = round(Fraction(total) / film.fps * SAMPLE_RATE)
         if audio_path is not None:
             inputs += ["-i", str(audio_path.resolve())]
@@ -299,9 +336,7 @@ def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
                           f"atrim=end_sample={samples}[aout]")
         else:
             chains.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={samples}[aout]")
-        joined = "".join(f"[s{i}]" for i in range(len(plan)))
-        chains.append(f"{joined}concat=n={len(plan)}:v=1:a=0,settb=expr={graph.tb},setpts=N"
-                      f"{graph.timecode(film.start_frame)}[vout]")
+        chains.append(reel.concat("vout"))
         script = folder / "graph.txt"
         atomic_write_bytes(script, ";\n".join(chains).encode())
         with atomic_output(output, suffix=".mp4") as tmp:
