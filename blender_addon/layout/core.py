@@ -16,7 +16,16 @@ import math
 from typing import NamedTuple
 
 import bpy
-from shotreel.layout import SENSOR_MM, Layout, LayoutShot, free_places, shot_sheet, update_shot
+from shotreel.layout import (
+    SENSOR_MM,
+    Layout,
+    LayoutShot,
+    SheetLine,
+    free_places,
+    shot_sheet,
+    update_shot,
+    wrap_sheet,
+)
 
 from .. import compat
 
@@ -254,3 +263,20 @@ def sheet_of(camera: bpy.types.Object) -> list[tuple[str, str]]:
     with contextlib.suppress(KeyError, TypeError, ValueError):
         return [(str(label), str(text)) for label, text in json.loads(camera[SHEET_KEY])]
     return []
+
+
+def sidebar_lines(scene: bpy.types.Scene, width: int) -> list[SheetLine]:
+    """What the sidebar shows at the scene's current frame: the sheet of the shot on screen wrapped to
+    ``width`` characters, after a line placing the frame in the shot (``frame 12 of 120``); empty off the
+    layout."""
+    camera = shot_on_screen(scene)
+    if camera is None:
+        return []
+    written = written_of(camera)
+    lines = wrap_sheet(sheet_of(camera), width)
+    if "start" in written and "end" in written:
+        marker = next((m for m in scene.timeline_markers if m.camera == camera), None)
+        start = marker.frame if marker is not None else int(written["start"])
+        length = int(written["end"]) - int(written["start"])
+        lines.insert(1, SheetLine(f"frame {scene.frame_current - start + 1} of {length}"))
+    return lines

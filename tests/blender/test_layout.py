@@ -176,3 +176,28 @@ def test_a_new_shots_camera_stands_apart_from_every_camera_there(scene, example_
     assert nearest >= 3.0, nearest
     assert scene.timeline_markers["sh015"].camera == new and scene.timeline_markers["sh015"].frame == 145
     assert scene.timeline_markers["sh020"].frame == 193
+
+
+def test_the_sidebar_follows_the_current_frame_with_the_shot_as_a_board_artist_reads_it(scene, example_dir):
+    from bl_ext.shotreel_dev.shotreel.layout import core, ui
+
+    assert bpy.ops.shotreel.build_layout(directory=str(example_dir)) == {"FINISHED"}
+    assert ui.redraw_sidebar in bpy.app.handlers.frame_change_post  # a new frame redraws the sidebar
+    scene.frame_set(372)  # inside sh040 (frames 361-480)
+    lines = core.sidebar_lines(scene, 34)
+    text = [line.text for line in lines]
+    assert text[:2] == ["Shot: sh040", "frame 12 of 120"]
+    assert "Beat: sign" in text and "Duration: 5s · 120 frames" in text
+    assert all(len(t) <= 34 for t in text), "wrapped to the sidebar"
+    words = " ".join(text)
+    for said in ("01:00:15:00 – 01:00:20:00", "Mara turns. At the corridor's end", "MARA (whispering): That bay's",
+                 "MCU · over the shoulder · pull out · 50mm", "Same light as sh020"):
+        assert said in words, said
+    scene.frame_set(144)  # sh010's last frame
+    assert [line.text for line in core.sidebar_lines(scene, 34)][:2] == ["Shot: sh010", "frame 144 of 144"]
+    set_yaml(example_dir, "      - id: sh040\n        beat: sign\n", "      - id: sh040\n        beat: reveal\n")
+    assert bpy.ops.shotreel.build_layout() == {"FINISHED"}
+    scene.frame_set(400)
+    assert "Beat: reveal" in [line.text for line in core.sidebar_lines(scene, 34)]
+    scene.frame_set(0)
+    assert core.sidebar_lines(scene, 34) == [], "before the film: no shot"
