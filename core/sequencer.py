@@ -25,7 +25,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from . import palette, timing
+from . import timing
 from .cuts import Cut
 from .errors import ShotreelError
 from .generation import ledger as L
@@ -53,11 +53,10 @@ def reel_markers(timeline: otio.schema.Timeline, fps: Fraction) -> list[ReelMark
 
 
 def cut_markers(cut: Cut) -> list[ReelMarker]:
-    """The markers of a cut read back, without shotreel's red check markers (those are the project's own
-    warnings, shown again by the next check, not the editor's notes)."""
-    warning = palette.WARNING_COLOUR.otio.upper()
+    """The markers of a cut read back, without shotreel's check markers (``check: …``: the project's own
+    warnings, which the panel lists from the next check, not the editor's notes)."""
     return [ReelMarker(m.name, FIRST_FRAME + m.frame, m.color) for m in cut.markers
-            if m.color.upper() != warning or not m.name.startswith("check:")]
+            if not m.name.lower().startswith("check:")]
 
 
 @dataclass
