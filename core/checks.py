@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import limits, timing
 from .conform import conform
-from .errors import ProjectError
+from .errors import ProjectError, one_line
 from .model import STORY_FIELDS, Film, Shot
 from .project import load_project, project_file
 from .takes import SELECTS_FILE, TAKES_DIR
@@ -88,7 +88,7 @@ class Finding:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
         who = f"shot {self.shot}: " if self.shot else ""
-        return f"{where}{self.level}: {who}{self.message}"
+        return one_line(f"{where}{self.level}: {who}{self.message}")
 
 
 @dataclass

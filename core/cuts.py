@@ -20,9 +20,12 @@ level compositions reads as a ``SerializableCollection`` (its first timeline is 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 import re
 import zipfile
+from collections.abc import Iterator
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -170,7 +173,8 @@ def read_cut(path: str | Path, rate: Any = None, track: int | None = None,
         kwargs["rate"] = timing.otio_rate(wanted)
     progress(0, edl["events"] if edl else 0, f"reading the {_KIND[SUFFIXES[suffix]]}")
     try:
-        result = otio.adapters.read_from_file(str(path), adapter_name=SUFFIXES[suffix], **kwargs)
+        with _adapter_logs_quiet():
+            result = otio.adapters.read_from_file(str(path), adapter_name=SUFFIXES[suffix], **kwargs)
     except Exception as exc:  # noqa: BLE001 - any adapter failure means "not a cut we can read"
         at = f" (read at {timing.fps_label(wanted)} fps)" if edl is not None and wanted else ""
         raise CutError(_reader_failure(SUFFIXES[suffix], exc) + at, file=path) from None
@@ -184,6 +188,18 @@ def read_cut(path: str | Path, rate: Any = None, track: int | None = None,
 
 
 # -- reading ---------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _adapter_logs_quiet() -> Iterator[None]:
+    """Silence what adapters log while they read (pyaaf2 logs a damaged AAF's details as warnings on the
+    root logger, which would print before shotreel's own one-line answer)."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+_LINE_BREAKS = {ord(ch): repr(ch)[1:-1] for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that would break a line (``\\n``, ``\\r``, U+2028 …) written as
+    its escape, so that a message quoting a user's text stays one line."""
+    return text.translate(_LINE_BREAKS)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, located as precisely as the input allows."""
@@ -25,7 +34,7 @@ class Problem:
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         who = f"shot {self.shot}: " if self.shot else ""
-        return f"{where}{who}{self.message}"
+        return one_line(f"{where}{who}{self.message}")
 
 
 class ShotreelError(Exception):

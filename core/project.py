@@ -117,7 +117,10 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
         if _INT.match(value):
             return int(value.replace("_", ""))
         if _FLOAT.match(value):
-            return float(value.replace("_", ""))
+            number = value.replace("_", "")
+            if number.lstrip("+-").lower() in (".inf", ".nan"):  # YAML's spelling; Python's has no dot
+                number = number.replace(".", "", 1)
+            return float(number)
     return value
 
 
