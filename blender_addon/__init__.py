@@ -6,6 +6,6 @@ its project and ``compat`` the differences between Blender 4.2, 4.5 and 5.0. Eve
 about Blender (the timeline, lenses, which board may be replaced) is in the ``shotreel`` core.
 """
 
-from . import boards, generate, layout, otio, props, registration, takes
+from . import boards, generate, layout, otio, props, registration, takes, wheels
 
-register, unregister = registration.modules(props, layout, boards, takes, generate, otio)
+register, unregister = registration.modules(wheels, props, layout, boards, takes, generate, otio)
