@@ -1,6 +1,6 @@
 """Boards: a still per shot camera, rendered into the project's ``boards/`` for generation to start from."""
 
 from .. import registration
-from . import ops
+from . import ops, props
 
-register, unregister = registration.modules(ops)
+register, unregister = registration.modules(props, ops)

@@ -25,7 +25,13 @@ class SHOTREEL_PT_project(bpy.types.Panel):
         row = layout.row(align=True)
         row.operator("shotreel.build_layout", icon="OUTLINER_OB_CAMERA")
         row.operator("shotreel.draw_board", icon="GREASEPENCIL")
-        layout.operator("shotreel.render_boards", icon="RENDER_STILL")
+        boards = layout.column(align=True)
+        boards.operator("shotreel.render_boards", icon="RENDER_STILL").which = "ALL"
+        row = boards.row(align=True)
+        row.operator("shotreel.render_boards", text="This Shot").which = "CURRENT"
+        row.operator("shotreel.render_boards", text="Selected").which = "SELECTED"
+        if hasattr(scene, "shotreel_boards"):
+            boards.prop(scene.shotreel_boards, "burn_in")
         scale = context.preferences.view.ui_scale
         width = int((context.region.width if context.region else 300) / (CHAR_PX * scale)) - 3
         lines = sidebar_lines(scene, width)

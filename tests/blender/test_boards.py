@@ -139,3 +139,70 @@ def test_a_drawn_board_is_rendered_as_the_shots_board_and_fills_its_frame(laid_o
         assert rgb.getpixel((160, 10))[1] < 100, "above the drawing the view shows through"
     for other in ("sh010", "sh030"):  # its drawing is sh020's alone
         assert centre(laid_out / "boards" / f"{other}.png")[1] < 100
+
+
+def boards_core():
+    import importlib
+
+    return importlib.import_module("bl_ext.shotreel_dev.shotreel.boards.core")
+
+
+def written(folder) -> list[str]:
+    return sorted(p.stem for p in (folder / "boards").glob("*.png"))
+
+
+def test_render_boards_renders_the_current_shot_or_the_selected_shots_only(laid_out, scene):
+    scene.frame_set(300)  # inside sh030
+    assert bpy.ops.shotreel.render_boards(which="CURRENT") == {"FINISHED"}
+    assert written(laid_out) == ["sh030"]
+    cameras = {obj["shotreel_shot"]: obj for obj in scene.objects if "shotreel_shot" in obj}
+    board = next(obj for obj in scene.objects if obj.get("shotreel_board") == "sh070")
+    for obj in scene.objects:
+        obj.select_set(obj in (cameras["sh010"], board))  # a camera, and a shot's board
+    assert bpy.ops.shotreel.render_boards(which="SELECTED") == {"FINISHED"}
+    assert written(laid_out) == ["sh010", "sh030", "sh070"]
+    for obj in scene.objects:
+        obj.select_set(False)
+    with pytest.raises(RuntimeError, match="select a shot's camera or board"):
+        bpy.ops.shotreel.render_boards(which="SELECTED")
+    assert written(laid_out) == ["sh010", "sh030", "sh070"]
+
+
+def test_every_board_is_stamped_with_its_shot_and_lens_and_burned_in_on_request(laid_out, scene):
+    shots = {"sh020", "sh030"}
+    assert bpy.ops.shotreel.render_boards(which="ALL") == {"FINISHED"}
+    with Image.open(laid_out / "boards" / "sh030.png") as image:
+        assert image.text["Note"] == "sh030 85mm" and float(image.text["Lens"]) == 85.0
+        clean = image.convert("RGB")
+    scene.shotreel_boards.burn_in = True
+    film = load_project(laid_out)
+    boards_core().render_boards(scene, film, layout_plan(film), shots, burn_in=True)
+    with Image.open(laid_out / "boards" / "sh030.png") as image:
+        stamped = image.convert("RGB")
+    corner = [(x, y) for x in range(80) for y in range(16)]  # the note, top left
+    assert max(sum(stamped.getpixel(p)) for p in corner) > 600, "the shot and lens are drawn on the board"
+    assert max(sum(clean.getpixel(p)) for p in corner) < 100, "and only there when asked"
+    assert stamped.getpixel((160, 90)) == clean.getpixel((160, 90))
+    assert not scene.render.use_stamp and scene.render.use_stamp_date, "the scene's own stamp is put back"
+
+
+def test_a_batch_renders_one_board_per_step_with_its_progress_and_cancels_cleanly(laid_out, scene):
+    scene.render.engine = "CYCLES"
+    scene.frame_set(700)
+    film = load_project(laid_out)
+    batch = boards_core().BoardBatch(scene, film, layout_plan(film))
+    assert (batch.total, batch.progress, batch.status()) == (12, 0.0, "Rendering boards 1/12: sh010 (Esc to cancel)")
+    assert batch.step() is True
+    assert written(laid_out) == ["sh010"] and batch.progress == 1 / 12  # one board per event: Blender stays live
+    assert batch.status() == "Rendering boards 2/12: sh020 (Esc to cancel)"
+    assert batch.step() is True and batch.step() is True
+    assert written(laid_out) == ["sh010", "sh020", "sh030"]
+    batch.cancel()
+    assert batch.finished and batch.status() == "Render Boards cancelled: 3 of 12 rendered"
+    assert batch.step() is False and written(laid_out) == ["sh010", "sh020", "sh030"]
+    assert (scene.render.engine, scene.frame_current) == ("CYCLES", 700), "the scene is the artist's again"
+    assert not list((laid_out / "boards").glob(".*")), "no render left half-way"
+    rest = boards_core().BoardBatch(scene, load_project(laid_out), layout_plan(film))
+    while rest.step():
+        pass
+    assert rest.done == 12 and len(written(laid_out)) == 12 and rest.status() == "12 boards rendered"
