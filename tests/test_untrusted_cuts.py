@@ -124,7 +124,7 @@ def test_a_long_edl_reports_progress_and_reads_in_linear_time(tmp_path):
     heard = []
     started = time.perf_counter()
     cut = read_cut(edl(tmp_path / "long.edl", 20_000), progress=lambda d, t, m: heard.append((d, t, m)))
-    assert time.perf_counter() - started < 15  # about 3.5 s here; each clip's place is found in one pass
+    assert time.perf_counter() - started < 40  # about 3.5 s alone (quadratic before); generous for busy CI
     assert len(cut.clips) == 20_000
     assert heard[0] == (0, 20_000, "reading the EDL")
     placed = [d for d, t, m in heard if m == "clips placed"]
