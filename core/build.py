@@ -7,8 +7,11 @@ errors is never boarded or cut):
 2. draw board cards for shots without boards, and the contact sheet;
 3. generate a take for every shot that has none, with the offline ``animatic`` provider (no
    account, no network, no money: paid providers are only ever used by ``shotreel generate``);
-4. write the reel into ``edit/`` as OTIO, EDL and FCP7 XML;
-5. render ``edit/animatic.mp4``.
+4. make the scratch voices and the mix (``edit/voices/``, ``edit/mix.wav``, at -14 LUFS) and the
+   captions (``edit/captions.srt`` and ``.vtt``): :mod:`shotreel.finishing`;
+5. write the reel into ``edit/`` as OTIO, EDL and FCP7 XML (its Dialogue, Music and Effects tracks
+   holding the voices and sound files);
+6. render ``edit/animatic.mp4`` with the mix as its sound.
 
 Each stage reports progress through its own callback, obtained from ``stage_progress(stage)``, so a
 terminal can draw one bar per stage and Blender can show the stage in its status bar.
@@ -24,6 +27,8 @@ from .animatic import AnimaticResult, render_animatic
 from .boards import BoardsResult, ContactSheetResult, contact_sheet, draw_boards, shot_board_image
 from .checks import Report, run_checks
 from .errors import Problem, ProjectError
+from .finishing.captions import CaptionsResult, write_captions
+from .finishing.mix import MixResult, mix_film
 from .interchange import write_reel
 from .model import Film
 from .progress import ProgressCallback, no_progress
@@ -33,6 +38,7 @@ from .reel import build_reel, reel_notes
 BUILD_PROVIDER = "animatic"
 """The provider ``build`` fills missing takes with: offline and free."""
 ANIMATIC_FILE = "animatic.mp4"
+MIX_FILE = "mix.wav"
 
 EDIT_DIR = "edit"
 REEL_FILES = ("reel.otio", "reel.edl", "reel.xml")
@@ -54,11 +60,14 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
     generated: list[Path] = field(default_factory=list)
     animatic: AnimaticResult | None = None
+    mix: MixResult | None = None
+    captions: CaptionsResult | None = None
 
     @property
     def written(self) -> list[Path]:
         movie = [self.animatic.path] if self.animatic else []
-        return [*self.boards.written, self.sheet.png, self.sheet.pdf, *self.generated, *self.reels, *movie]
+        sound = [self.mix.path, self.captions.srt, self.captions.vtt] if self.mix and self.captions else []
+        return [*self.boards.written, self.sheet.png, self.sheet.pdf, *self.generated, *sound, *self.reels, *movie]
 
 
 def _no_stage_progress(stage: str) -> ProgressCallback:
@@ -72,10 +81,11 @@ def refuse_errors(report: Report) -> None:
 
 
 def build(project: str | Path, stage_progress: StageProgress | None = None, *, generate: bool = True,
-          animatic: bool = True) -> BuildResult:
+          animatic: bool = True, sound: bool = True) -> BuildResult:
     """Check, draw boards and the contact sheet, fill missing takes, write the reels, render the animatic.
 
-    ``generate=False`` skips the takes, ``animatic=False`` the movie. Raises :class:`ProjectError`
+    ``generate=False`` skips the takes, ``sound=False`` the voices, mix and captions, ``animatic=False``
+    the movie. A music or sfx file that cannot be read stops the build with one line naming it. Raises :class:`ProjectError`
     (every error of the check, each naming its line) before anything is written when the project has
     errors. Returns what was written and the notes on what a take or a format could not carry.
     """
@@ -89,10 +99,15 @@ def build(project: str | Path, stage_progress: StageProgress | None = None, *, g
     generated: list[Path] = []
     if generate:
         generated = _missing_takes(film, progress_for("takes"), notes)
+    edit = film.path(EDIT_DIR)
+    mix = captions = None
+    if sound:
+        mix = mix_film(film, edit / MIX_FILE, progress=progress_for("sound"))
+        captions = write_captions(film, edit, mix.voices)
+        notes += mix.warnings + captions.warnings
     # checked again: the boards and takes just made answer some of the first check's warnings
     timeline = build_reel(film, board_for=shot_board_image, findings=run_checks(film).findings)
     notes += reel_notes(timeline)
-    edit = film.path(EDIT_DIR)
     reels = []
     reel_progress = progress_for("reel")
     for index, name in enumerate(REEL_FILES):
@@ -102,9 +117,10 @@ def build(project: str | Path, stage_progress: StageProgress | None = None, *, g
     reel_progress(len(REEL_FILES), len(REEL_FILES), "reels written")
     movie = None
     if animatic:
-        movie = render_animatic(film, edit / ANIMATIC_FILE, progress=progress_for("animatic"))
+        movie = render_animatic(film, edit / ANIMATIC_FILE, audio=mix.path if mix else None,
+                                progress=progress_for("animatic"))
         notes += [f"{ANIMATIC_FILE}: {note}" for note in movie.notes]
-    return BuildResult(film, report, boards, sheet, reels, notes, generated, movie)
+    return BuildResult(film, report, boards, sheet, reels, notes, generated, movie, mix, captions)
 
 
 def _missing_takes(film: Film, progress: ProgressCallback, notes: list[str]) -> list[Path]:

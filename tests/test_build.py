@@ -1,10 +1,12 @@
 """`shotreel build`: the main job on the example film, end to end, with real Pillow, real OTIO
 adapters and real ffmpeg (the example is rendered at 320x180 to keep the test quick)."""
 
+import subprocess
+
 import opentimelineio as otio
 import pytest
 from shotreel.cli import main
-from shotreel.media import probe
+from shotreel.media import ffmpeg_exe, probe
 from shotreel.project import load_project
 
 
@@ -21,8 +23,10 @@ def test_build_writes_boards_takes_reels_and_animatic(small_example, capsys):
     film = load_project(small_example)
     shots = list(film.shots())
     edit = small_example / "edit"
-    assert sorted(p.name for p in edit.iterdir()) == ["animatic.mp4", "contact_sheet.pdf", "contact_sheet.png",
-                                                      "reel.edl", "reel.otio", "reel.xml"]
+    assert sorted(p.name for p in edit.iterdir()) == ["animatic.mp4", "captions.srt", "captions.vtt",
+                                                      "contact_sheet.pdf", "contact_sheet.png", "mix.wav",
+                                                      "reel.edl", "reel.otio", "reel.xml", "voices"]
+    assert sorted(p.name for p in (edit / "voices").iterdir()) == ["sh040-01.wav", "sh090-01.wav", "voices.json"]
     assert sorted(p.stem for p in (small_example / "boards").iterdir()) == [s.id for s in shots]
     for shot in shots:  # one offline take per shot, exactly the shot's length
         take = small_example / "takes" / shot.id / "t001.mp4"
@@ -37,6 +41,11 @@ def test_build_writes_boards_takes_reels_and_animatic(small_example, capsys):
     assert [round(c.duration().value) for c in edl.video_tracks()[0]] == [s.duration for s in shots]
     movie = probe(edit / "animatic.mp4")
     assert (movie.frames, movie.width, movie.height) == (film.runtime(), 320, 180)
+    # the animatic carries the mix: exactly the film's length in samples at 48 kHz
+    sound = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(edit / "animatic.mp4"), "-map", "0:a:0",
+                            "-f", "s16le", "-ac", "1", "-ar", "48000", "-"], capture_output=True, check=True).stdout
+    assert len(sound) // 2 == film.runtime() * 2000
+    assert "sound: 2 voices (2 spoken), mix.wav: 1440 frames, " in out
     assert "takes: 12 generated offline (animatic provider)" in out
     assert "done: 12 shots, 1m 00.0s at 24 fps, starting 01:00:00:00" in out
     # a second build pays for nothing and redraws nothing: every shot already has its take

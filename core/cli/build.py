@@ -45,6 +45,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     if result.generated:
         print(f"takes: {len(result.generated)} generated offline (animatic provider)")
+    if result.mix:
+        print(f"sound: {len(result.mix.voices.clips)} voices ({result.mix.voices.built} spoken), "
+              f"{result.mix.summary()}")
+    if result.captions:
+        print(f"captions: {result.captions.srt.name}, {result.captions.vtt.name} "
+              f"({len(result.captions.captions)} captions)")
     for path in result.reels:
         print(f"wrote {path}")
     if result.animatic:
