@@ -98,13 +98,15 @@ def load_reel(scene: bpy.types.Scene, film: Film) -> ReelLoad:
     editor's own strips stay): boards on channel 1 (a grey placeholder where a shot has no board yet), the
     layout's cameras as scene strips, each shot's takes above, the chosen one playing with its trim in, the
     others muted to switch to; the reel's beat markers as timeline markers."""
-    timeline = build_reel(film)
+    takes = find_takes(film)  # once: the reel and the strips' provenance read the same takes
+    timeline = build_reel(film, takes=takes)
     notes = reel_notes(timeline) + project_lines(film)
-    return place_reel(scene, film, reel_strips(timeline, film.fps), reel_markers(timeline, film.fps), notes)
+    return place_reel(scene, film, reel_strips(timeline, film.fps), reel_markers(timeline, film.fps), notes,
+                      takes)
 
 
 def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], markers: Iterable[ReelMarker],
-               notes: list[str]) -> ReelLoad:
+               notes: list[str], takes: dict | None = None) -> ReelLoad:
     """Put ``plan``'s strips and ``markers`` in ``scene`` in place of shotreel's earlier ones (see
     :func:`load_reel`); a board that was there and is gone, and a take Blender cannot open, are notes naming
     the shot (the take is left out, the board shows as a placeholder), never a failed load."""
@@ -115,7 +117,8 @@ def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], marker
         strips.remove(strip)
     layout_scene, cameras = layout_cameras(exclude=scene)
     lift = 1 if cameras else 0  # takes go above the Layout channel when there is one
-    provenance = {(t.shot, t.id): t.provenance for shot_takes in find_takes(film).values() for t in shot_takes}
+    takes = find_takes(film) if takes is None else takes
+    provenance = {(t.shot, t.id): t.provenance for shot_takes in takes.values() for t in shot_takes}
     boards = takes = 0
     notes = list(notes)
     for item in plan:
