@@ -120,7 +120,10 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
             number = value.replace("_", "")
             if number.lstrip("+-").lower() in (".inf", ".nan"):  # YAML's spelling; Python's has no dot
                 number = number.replace(".", "", 1)
-            return float(number)
+            try:
+                return float(number)
+            except ValueError:  # what the pattern lets through and Python cannot read: ".", "-._"
+                return value
     return value
 
 

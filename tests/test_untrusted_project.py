@@ -160,3 +160,12 @@ def test_the_board_finder_never_hands_out_a_file_outside_that_is_not_an_image(ex
     edit(example_dir, EXAMPLE_SHOT, EXAMPLE_SHOT + "        boards: [../secret.txt]\n")
     film = load_project(example_dir)
     assert shot_board_image(film, film.shot("sh010")) is None
+
+
+@pytest.mark.parametrize("value", [".", "-.", "._", ".inf", "-.INF", ".NaN", "1e400", "0.5e-3"])
+def test_odd_yaml_numbers_are_values_or_messages(example_dir, capsys, value):
+    """Found by the fuzz test: YAML's `.inf` and a bare `.` crashed the loader."""
+    path = edit(example_dir, "        duration: 6s\n", f"        duration: {value}\n")
+    code, out, err = run(capsys, "check", example_dir)
+    assert code == 1 and "Traceback" not in out + err
+    assert f"{path}:{line_of(path, f'duration: {value}')}: error: shot sh010: duration" in out
