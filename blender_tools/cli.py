@@ -25,11 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "default: every platform the manifest lists)")
     pkg.add_argument("-o", "--output", metavar="DIR", default="dist", help="where the zips go (default: dist)")
     pkg.add_argument("--source", metavar="DIR", help="the shotreel checkout (default: the one shotreel runs from)")
+    pkg.add_argument("--wheel-cache", metavar="DIR", default=str(package.WHEEL_CACHE),
+                     help="the downloaded wheels, reused by the next build (default: %(default)s)")
+    pkg.add_argument("--refresh", action="store_true", help="ask PyPI for the newest wheels, not the cache first")
     pkg.add_argument("--blender", metavar="PATH", help="a Blender executable to build and validate with "
                      "(default: the bpy wheel's tool, else blender on PATH)")
 
 
 def run(args: argparse.Namespace) -> int:
     source = Path(args.source) if args.source else package.checkout()
-    package.build_packages(source, Path(args.output), args.platform, blender=args.blender)  # says what it built
+    package.build_packages(source, Path(args.output), args.platform, blender=args.blender,
+                           cache=Path(args.wheel_cache), refresh=args.refresh)  # says what it built
     return 0

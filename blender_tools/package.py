@@ -52,6 +52,9 @@ BLENDER_BUNDLES = {"numpy": "<2", "requests": "", "certifi": "", "urllib3": "", 
 since Blender's copy comes first on ``sys.path`` and a second numpy would only shadow or clash. The
 dependencies are resolved within these bounds (numpy 1.26 in Blender 4.2 to 4.5)."""
 
+WHEEL_CACHE = Path.home() / ".cache" / "shotreel" / "blender-wheels"
+"""Where ``shotreel blender package`` keeps the wheels it downloaded, one folder per platform."""
+
 ADDON = "blender_addon"
 MANIFEST = "blender_manifest.toml"
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", "tests", "test_*.py", "wheels", "*.zip", "*.whl")
@@ -81,12 +84,14 @@ def manifest_platforms(source: Path) -> list[str]:
 
 
 def build_packages(source: Path, output: Path, platforms: Sequence[str] | None = None, *,
-                   blender: str | None = None, log: Callable[[str], None] = print) -> list[Package]:
+                   blender: str | None = None, cache: Path | None = None, refresh: bool = False,
+                   log: Callable[[str], None] = print) -> list[Package]:
     """Build one extension zip per platform from the checkout ``source`` into ``output``; return them.
 
     ``platforms`` are Blender's names (``linux-x64`` …), by default every one the manifest lists.
     ``blender`` is a Blender executable to build and validate with, when the ``bpy`` wheel is not installed.
-    Needs PyPI (or the configured index) for the wheels; pip's cache makes a second build quick.
+    The wheels come from PyPI (or the configured index) through the ``cache`` folder, if given (see
+    :func:`download_wheels`; ``refresh`` asks PyPI first).
     Caveat: the zips hold the checkout as it is on disk, uncommitted edits included.
     """
     source = Path(source).resolve()
@@ -113,7 +118,7 @@ def build_packages(source: Path, output: Path, platforms: Sequence[str] | None =
         per_platform: dict[str, list[str]] = {}
         for platform in platforms:
             log(f"{platform}: downloading wheels for Python {PYTHON}")
-            wheels = download_wheels(core, platform, work / "download" / platform)
+            wheels = download_wheels(core, platform, work / "download" / platform, cache, refresh)
             for wheel in wheels:
                 if not (stage / "wheels" / wheel.name).exists():
                     shutil.copy2(wheel, stage / "wheels" / wheel.name)
@@ -169,17 +174,38 @@ def core_wheel(source: Path, into: Path) -> Path:
     return wheels[0]
 
 
-def download_wheels(core: Path, platform: str, into: Path) -> list[Path]:
+def download_wheels(core: Path, platform: str, into: Path, cache: Path | None = None,
+                    refresh: bool = False) -> list[Path]:
     """The core wheel and every wheel it needs on ``platform`` for Blender's Python, as published on PyPI,
-    less what Blender bundles (:data:`BLENDER_BUNDLES`)."""
+    less what Blender bundles (:data:`BLENDER_BUNDLES`), copied into ``into``.
+
+    With a ``cache`` folder the wheels are first resolved from it alone (no network; a repeat build takes
+    seconds) and fetched from PyPI into it only when it lacks one; ``refresh`` asks PyPI first, for the
+    newest releases.
+    """
     platform_args = [arg for tag in PLATFORM_TAGS[platform] for arg in ("--platform", tag)]
     into.mkdir(parents=True, exist_ok=True)
-    constraints = into / "blender-bundles.txt"
+    constraints = into.parent / f"{platform}-blender-bundles.txt"
     constraints.write_text("".join(f"{name}{bound}\n" for name, bound in BLENDER_BUNDLES.items() if bound))
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", *platform_args,
+               "--python-version", PYTHON, "--implementation", "cp", "--constraint", str(constraints)]
+    shelf = cache / platform if cache else None
     try:
-        _run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", *platform_args,
-              "--python-version", PYTHON, "--implementation", "cp", "--constraint", str(constraints),
-              "--dest", str(into), str(core)])
+        if shelf is not None:
+            shelf.mkdir(parents=True, exist_ok=True)
+            offline = command + ["--no-index", "--find-links", str(shelf), "--dest", str(into), str(core)]
+            try:
+                if refresh:
+                    raise ShotreelError("refresh")
+                _run(offline)
+            except ShotreelError:
+                _run(command + ["--dest", str(shelf), str(core)])
+                (shelf / core.name).unlink(missing_ok=True)  # this build's core, never a cached one
+                for stale in into.glob("*.whl"):
+                    stale.unlink()
+                _run(offline)
+        else:
+            _run(command + ["--dest", str(into), str(core)])
     except ShotreelError as exc:
         missing = re.search(r"No matching distribution found for (\S+)", exc.message)
         if missing:
