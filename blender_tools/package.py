@@ -4,8 +4,9 @@ Blender installs an extension's Python dependencies only from wheels listed in i
 (``wheels = ["./wheels/….whl"]``); it never runs pip. So the zip carries the shotreel core itself as a
 wheel (built from this checkout: it also holds ``shotreel_otio``, ``shotreel_resolve`` and this package)
 and every wheel the core's ``dependencies`` need at runtime (OpenTimelineIO and its adapters, PyYAML,
-Pillow, fpdf2, fonttools, defusedxml, certifi, imageio-ffmpeg with its ffmpeg binary), resolved by
-``pip download`` for Blender's Python (3.11 in Blender 4.2 to 5.0) on each platform. The pyproject is
+Pillow, fpdf2, fonttools, defusedxml, imageio-ffmpeg with its ffmpeg binary …) but what Blender ships
+itself (numpy, certifi, requests), resolved by ``pip download`` for Blender's Python (3.11 in Blender 4.2
+to 5.0) on each platform. The pyproject is
 the one place the dependencies and the version are written: the manifest's version is the core wheel's.
 
 The zip itself is made and checked by Blender's own tool (``blender --command extension build
@@ -80,7 +81,7 @@ def checkout() -> Path:
 def manifest_platforms(source: Path) -> list[str]:
     """The platforms the checkout's extension manifest lists (``platforms = [...]``)."""
     manifest = _read_manifest(source / ADDON / MANIFEST)
-    return list(manifest.get("platforms") or ["linux-x64", "windows-x64", "macos-arm64", "macos-x64"])
+    return list(manifest.get("platforms") or ["linux-x64", "windows-x64", "macos-arm64"])
 
 
 def build_packages(source: Path, output: Path, platforms: Sequence[str] | None = None, *,
