@@ -113,7 +113,8 @@ def bare_reel(data: dict, out: str) -> None:
     boards = otio.schema.Track(name="Boards", kind="Video")
     takes = otio.schema.Track(name="Takes", kind="Video")
     dialogue = otio.schema.Track(name="Dialogue", kind="Audio")
-    sound = otio.schema.Track(name="Sound", kind="Audio")
+    music = otio.schema.Track(name="Music", kind="Audio")
+    sound = otio.schema.Track(name="Effects", kind="Audio")
     first_of_beat: dict[str, tuple[int, str]] = {}
     position = 0
     for s in data["shots"]:
@@ -145,13 +146,14 @@ def bare_reel(data: dict, out: str) -> None:
                                            role: text}}))
             else:
                 track.append(otio.schema.Gap(source_range=span))
+        music.append(otio.schema.Gap(source_range=span))
         first_of_beat.setdefault(s["beat"], (position, s["id"]))
         position += s["frames"]
     timeline = otio.schema.Timeline(name=data["title"], global_start_time=RT(data["start"], rate), metadata={
         "shotreel": {"reel": 1, "film": data["title"], "fps": "24", "rate": "24/1", "start_timecode": "01:00:00:00",
                      "start_frame": data["start"], "resolution": "1920x1080", "runtime_frames": position,
                      "project": root, "shotreel_version": "0.1.0", "notes": []}})
-    timeline.tracks.extend([boards, takes, dialogue, sound])
+    timeline.tracks.extend([boards, takes, dialogue, music, sound])
     for index, beat in enumerate(data["beats"]):
         if beat["id"] in first_of_beat:
             at, shot = first_of_beat[beat["id"]]

@@ -12,8 +12,12 @@
   ``media_references`` (key = take id), the chosen take active with the select's trims; shots
   without takes are gaps of the shot's length, so the board shows through, and so is the end of a
   shot whose take runs short (no source range ever leaves its take's media);
-- audio tracks ``Dialogue`` and ``Sound``: placeholder clips (``MissingReference``) where a shot
-  has dialogue or sound notes, gaps elsewhere;
+- audio tracks ``Dialogue``, ``Music`` and ``Effects``: on Dialogue, one clip per line at its record
+  frame whose media is its scratch voice (``edit/voices/``, :mod:`shotreel.finishing.voices`) once it is
+  made, else one placeholder clip (``MissingReference``) over the shot; on Music, the ``music:`` file
+  from its start to the film's end; on Effects, each ``sfx:`` file at its shot's record frame plus its
+  offset, and a placeholder over a shot with ``sound:`` notes but no files. A sound clip is cut short
+  where the next one on its track starts (OTIO tracks do not overlap) and at the film's end;
 - one marker per beat at its first shot, on the top-level stack (hosts import stack markers as
   timeline markers), coloured by beat;
 - where ``shotreel check`` warns about a shot, a red marker on that shot's board clip (one per shot,
@@ -33,8 +37,11 @@ media a real length, unlike Resolve's own exports (one frame).
 
 from __future__ import annotations
 
+import math
 import os
+import wave
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +59,12 @@ NAMESPACE = "shotreel"
 BOARDS_TRACK = "Boards"
 TAKES_TRACK = "Takes"
 DIALOGUE_TRACK = "Dialogue"
-SOUND_TRACK = "Sound"
+MUSIC_TRACK = "Music"
+EFFECTS_TRACK = "Effects"
+SOUND_TRACK = EFFECTS_TRACK
+"""The track of the shots' ``sound:`` notes and ``sfx:`` files (called Sound before it held files)."""
 BOARDS_DIR = "boards"
+VOICES_DIR = "edit/voices"
 
 BEAT_COLORS: tuple[tuple[str, str], ...] = tuple((c.otio, c.resolve) for c in palette.BEAT_COLOURS)
 """Beat marker colours in beat order, (OTIO colour, Resolve marker colour), from :mod:`shotreel.palette`:
@@ -63,6 +74,34 @@ BoardFinder = Callable[[Film, Shot], "Path | None"]
 """``board_for(film, shot) -> Path | None``: the still that stands for a shot in the reel."""
 
 _INT64 = 2 ** 63
+
+
+def _voice_clips(film: Film) -> dict[tuple[str, int], dict]:
+    """The scratch voices on disk that still match their lines, keyed (shot id, line number)."""
+    from .finishing.voices import line_hash, line_voice, read_manifest, voices_for
+
+    manifest = read_manifest(film)
+    if not manifest:
+        return {}
+    voices = voices_for(film)
+    found = {}
+    for shot in film.shots():
+        for index, line in enumerate(shot.dialogue, start=1):
+            name = f"{shot.id}-{index:02d}.wav"
+            entry = manifest.get(name)
+            if entry and entry.get("hash") == line_hash(line, line_voice(film, line, voices)):
+                found[(shot.id, index)] = {**entry, "file": name}
+    return found
+
+
+def _sound_frames(film: Film, relative: str) -> int | None:
+    """A sound file's length in film frames when it is a WAV whose header says (rounded up), else None."""
+    try:
+        with wave.open(str(film.path(relative)), "rb") as src:
+            seconds = Fraction(src.getnframes(), src.getframerate())
+    except (OSError, EOFError, wave.Error, ZeroDivisionError):
+        return None
+    return math.ceil(seconds * film.fps)
 
 
 def default_board(film: Film, shot: Shot) -> Path | None:
@@ -187,7 +226,14 @@ class _Builder:
         boards = otio.schema.Track(name=BOARDS_TRACK, kind=otio.schema.TrackKind.Video)
         takes = otio.schema.Track(name=TAKES_TRACK, kind=otio.schema.TrackKind.Video)
         dialogue = otio.schema.Track(name=DIALOGUE_TRACK, kind=otio.schema.TrackKind.Audio)
-        sound = otio.schema.Track(name=SOUND_TRACK, kind=otio.schema.TrackKind.Audio)
+        music = otio.schema.Track(name=MUSIC_TRACK, kind=otio.schema.TrackKind.Audio)
+        sound = otio.schema.Track(name=EFFECTS_TRACK, kind=otio.schema.TrackKind.Audio)
+        voices = _voice_clips(film) if any(s.dialogue for s in film.shots()) else {}
+        talk: list[tuple[int, int, Callable[[int], otio.schema.Clip]]] = []
+        effects: list[tuple[int, int, Callable[[int], otio.schema.Clip]]] = []
+        # without files, each track keeps one item per shot (a placeholder or a gap), as hosts expect
+        per_shot: dict[str, list[otio.core.Item]] = {DIALOGUE_TRACK: [], MUSIC_TRACK: [], EFFECTS_TRACK: []}
+        files = {DIALOGUE_TRACK: False, EFFECTS_TRACK: False}
         first_shot_of_beat: dict[str, tuple[int, Shot]] = {}
         for cut in self.cuts:
             shot = cut.shot
@@ -198,12 +244,36 @@ class _Builder:
                 takes.append(take_clip)
             if cut.covered < cut.length:  # no take, or one that runs short: the board shows through
                 takes.append(otio.schema.Gap(source_range=self.span(cut.length - cut.covered)))
-            dialogue.append(self.audio_clip(shot, span, "dialogue") if shot.dialogue
-                            else otio.schema.Gap(source_range=span))
-            sound.append(self.audio_clip(shot, span, "sound") if shot.sound else otio.schema.Gap(source_range=span))
+            per_shot[DIALOGUE_TRACK].append(self.audio_clip(shot, span, "dialogue") if shot.dialogue
+                                            else otio.schema.Gap(source_range=span))
+            per_shot[EFFECTS_TRACK].append(self.audio_clip(shot, span, "sound") if shot.sound
+                                           else otio.schema.Gap(source_range=span))
+            per_shot[MUSIC_TRACK].append(otio.schema.Gap(source_range=span))
+            files[EFFECTS_TRACK] = files[EFFECTS_TRACK] or bool(shot.sfx)
+            lines = [voices.get((shot.id, i)) for i in range(1, len(shot.dialogue) + 1)]
+            if shot.dialogue and all(lines):
+                files[DIALOGUE_TRACK] = True
+                talk += [(c["record_in"], c["frames"], self.voice_clip(shot, c)) for c in lines]  # type: ignore[index]
+            elif shot.dialogue:
+                talk.append((cut.record_in, cut.length, lambda n, shot=shot: self.audio_clip(shot, self.span(n), "dialogue")))
+            if shot.sfx:
+                effects += [(cut.record_in + e.offset, _sound_frames(film, e.path) or cut.length - e.offset,
+                             self.file_clip(shot, e.path, "sfx", e.level)) for e in shot.sfx]
+            elif shot.sound:
+                effects.append((cut.record_in, cut.length, lambda n, shot=shot: self.audio_clip(shot, self.span(n), "sound")))
             first_shot_of_beat.setdefault(shot.beat, (cut.record_in, shot))
+        total = self.cuts[-1].record_out if self.cuts else 0
+        bed = film.music
+        for track, events, has_files in (
+                (dialogue, talk, files[DIALOGUE_TRACK]), (sound, effects, files[EFFECTS_TRACK]),
+                (music, [] if bed is None else [(bed.start, total - bed.start,
+                                                 self.file_clip(None, bed.path, "music", bed.level))], bed is not None)):
+            if has_files:
+                self.lay(track, events, total)
+            else:
+                track.extend(per_shot[track.name])
         # OTIO names a Timeline's own stack "tracks"; the reel's stack is unnamed.
-        stack = otio.schema.Stack(name="", children=[boards, takes, dialogue, sound],
+        stack = otio.schema.Stack(name="", children=[boards, takes, dialogue, music, sound],
                                   markers=self.markers(first_shot_of_beat))
         timeline = otio.schema.Timeline(name=film.title,
                                         global_start_time=timing.rational_time(film.start_frame, film.fps),
@@ -261,6 +331,53 @@ class _Builder:
         if self.film.root is not None:
             return os.path.join(os.path.abspath(self.film.root), BOARDS_DIR, f"{shot.id}.png")
         return None
+
+    def lay(self, track: otio.schema.Track, events: list, total: int) -> None:
+        """Place ``(start, frames, make_clip)`` events on ``track`` in order, gaps between them, each cut
+        short where the next starts and at the film's end (``total`` frames)."""
+        events = sorted((e for e in events if e[0] < total and e[1] > 0), key=lambda e: e[0])
+        cursor = 0
+        for index, (start, frames, make) in enumerate(events):
+            start = max(start, cursor)
+            end = min(start + frames, total, events[index + 1][0] if index + 1 < len(events) else total)
+            if end <= start:
+                continue
+            if start > cursor:
+                track.append(otio.schema.Gap(source_range=self.span(start - cursor)))
+            track.append(make(end - start))
+            cursor = end
+        if cursor < total and len(track):
+            track.append(otio.schema.Gap(source_range=self.span(total - cursor)))
+        elif not len(track) and total:
+            track.append(otio.schema.Gap(source_range=self.span(total)))
+
+    def voice_clip(self, shot: Shot, entry: dict) -> Callable[[int], otio.schema.Clip]:
+        """A Dialogue clip of ``n`` frames playing a line's scratch voice from its first sample."""
+        def make(n: int) -> otio.schema.Clip:
+            path = os.path.abspath(self.film.path(VOICES_DIR) / entry["file"])
+            ref = otio.schema.ExternalReference(target_url=path, available_range=self.span(entry["frames"]))
+            ref.name = os.path.basename(path)
+            block = {"shot": shot.id, "scene": shot.scene, "beat": shot.beat, "role": "dialogue",
+                     "line": entry["line"], "character": entry.get("character", ""), "text": entry.get("text", ""),
+                     "record_in": entry["record_in"], "samples": entry["samples"], "sample_rate": 48000}
+            return otio.schema.Clip(name=f"{shot.id} line {entry['line']}", media_reference=ref,
+                                    source_range=self.span(n), metadata={NAMESPACE: block})
+        return make
+
+    def file_clip(self, shot: Shot | None, relative: str, role: str, level: float) -> Callable[[int], otio.schema.Clip]:
+        """A Music or Effects clip of ``n`` frames playing ``relative`` (a project path) from its start."""
+        def make(n: int) -> otio.schema.Clip:
+            path = os.path.abspath(self.film.path(relative))
+            known = _sound_frames(self.film, relative) or 0
+            ref = otio.schema.ExternalReference(target_url=path, available_range=self.span(max(n, known)))
+            ref.name = os.path.basename(path)
+            block: dict[str, Any] = {"role": role, "file": relative, "level_db": level}
+            if shot is not None:
+                block.update(shot=shot.id, scene=shot.scene, beat=shot.beat, sound=shot.sound)
+            name = f"{shot.id} {os.path.basename(relative)}" if shot else os.path.basename(relative)
+            return otio.schema.Clip(name=name, media_reference=ref, source_range=self.span(n),
+                                    metadata={NAMESPACE: block})
+        return make
 
     @staticmethod
     def audio_clip(shot: Shot, span: otio.opentime.TimeRange, role: str) -> otio.schema.Clip:

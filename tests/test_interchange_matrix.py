@@ -129,7 +129,7 @@ def test_every_rate_in_every_format_reads_back_frame_exact(tmp_path, fps, suffix
         assert got_markers == markers
 
     if suffix in (".otio", ".otioz"):
-        assert read.is_equivalent_to(reel) if suffix == ".otio" else len(read.tracks) == 4
+        assert read.is_equivalent_to(reel) if suffix == ".otio" else len(read.tracks) == 5
         assert [(m.color, m.comment) for m in read.tracks.markers] == [
             (m.color, m.comment) for m in reel.tracks.markers]
     if suffix == ".xml":
@@ -190,7 +190,7 @@ def test_the_resolve_variant_has_the_shape_resolve_imports(tmp_path):
     assert doc["metadata"]["Resolve_OTIO"] == {"Resolve OTIO Meta Version": "1.0"}
     assert doc["global_start_time"] == {"OTIO_SCHEMA": "RationalTime.1", "rate": 24.0, "value": 86400.0}
     tracks = doc["tracks"]["children"]
-    assert [t["name"] for t in tracks] == ["Video 1", "Video 2", "Audio 1", "Audio 2"]
+    assert [t["name"] for t in tracks] == ["Video 1", "Video 2", "Audio 1", "Audio 2", "Audio 3"]
     assert all("Resolve_OTIO" in t["metadata"] for t in tracks)
     stock = {"Timeline.1", "Stack.1", "Track.1", "Clip.2", "Gap.1", "Marker.2", "ExternalReference.1",
              "MissingReference.1", "RationalTime.1", "TimeRange.1"}
@@ -228,7 +228,7 @@ def test_the_resolve_variant_has_the_shape_resolve_imports(tmp_path):
     assert [m["name"] for m in markers] == [b.title for b in film.beats]
     assert all(m["metadata"]["Resolve_OTIO"]["Note"] for m in markers)
     # OTIO reads it; the reel it came from is untouched
-    assert len(otio.adapters.read_from_file(str(out)).tracks) == 4
+    assert len(otio.adapters.read_from_file(str(out)).tracks) == 5
     assert len(reel.tracks[1].find_clips()[0].media_references()) == 2
 
 

@@ -66,7 +66,8 @@ def test_boards_track_has_one_clip_per_shot_in_story_order_with_exact_durations(
     reel = build_reel(example_film)
     assert reel.name == "Green Hours"
     assert [(t.name, t.kind) for t in reel.tracks] == [
-        ("Boards", "Video"), ("Takes", "Video"), ("Dialogue", "Audio"), ("Sound", "Audio")]
+        ("Boards", "Video"), ("Takes", "Video"), ("Dialogue", "Audio"), ("Music", "Audio"),
+        ("Effects", "Audio")]
     shots = list(example_film.shots())
     boards = track(reel, "Boards")
     assert [c.name for c in boards] == [s.id for s in shots]
@@ -283,7 +284,7 @@ def test_audio_placeholders_where_shots_have_dialogue_or_sound(example_film):
     reel = build_reel(example_film)
     dialogue = [c.name for c in track(reel, "Dialogue").find_clips()]
     assert dialogue == ["sh040 dialogue", "sh090 dialogue"]
-    assert len(track(reel, "Sound").find_clips()) == sum(1 for s in example_film.shots() if s.sound) == 12
+    assert len(track(reel, "Effects").find_clips()) == sum(1 for s in example_film.shots() if s.sound) == 12
     clip = track(reel, "Dialogue").find_clips()[1]
     assert isinstance(clip.media_reference, otio.schema.MissingReference)
     assert shot_block(clip)["dialogue"] == ["MARA: Nobody's coming."]
