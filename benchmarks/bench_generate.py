@@ -18,17 +18,22 @@ For context each run also times a bare client (``--baseline``): the same provide
 ledger, no probe, no sidecar), which shows what the machine allows at that moment. Module
 imports happen before the clock starts, as in ``shotreel generate`` (whose CLI has imported them).
 
+``--busy`` runs a CPU-bound process beside the benchmark for all of it (one busy loop, as a render or a
+compile beside ``shotreel generate`` would be) and reports ``busy`` in the figures: on a 2-core machine it
+takes one core, and the scheduler, the server and the busy loop share the other.
+
 ``--http`` instead measures what one API call (a poll) costs the client in CPU through
 ``requests``, urllib3 and shotreel's own HTTP layer (``http.client``), on 1 and 16 threads — the
 figures behind the choice of transport in ``shotreel.generation.providers._http``.
 
-    /work/venv/bin/python benchmarks/bench_generate.py [--jobs 400] [--concurrency 16] [--service 0.1]
+    /work/venv/bin/python benchmarks/bench_generate.py [--jobs 400] [--concurrency 16] [--service 0.1] [--busy]
     /work/venv/bin/python benchmarks/bench_generate.py --http
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -37,6 +42,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,6 +81,22 @@ def make_project(folder: Path, shots: int) -> Path:
                   f"        action: Shot {n}, the camera pushes in.", f"        boards: [boards/sh{n:04d}.png]"]
     (folder / "shotreel.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
+
+
+BUSY = "while True:\n    pass\n"  # a CPU-bound process: one core, all the time
+
+
+class _Busy:
+    """A CPU-bound process beside the benchmark (``--busy``), stopped at the end."""
+
+    def __enter__(self) -> Self:
+        self.process = subprocess.Popen([sys.executable, "-c", BUSY])
+        time.sleep(0.2)  # scheduled and spinning before the first run starts
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.kill()
+        self.process.wait(10)
 
 
 class _Server:
@@ -172,7 +194,7 @@ def _child(mode: str, folder: Path, server: _Server, concurrency: int, poll_inte
 
 
 def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: float,
-        baseline: bool = False, queue_ahead: int | None = None, runs: int = 3) -> dict:
+        baseline: bool = False, queue_ahead: int | None = None, runs: int = 3, busy: bool = False) -> dict:
     """Run the benchmark ``runs`` times, each in a fresh process on a fresh copy of the project (as a new
     ``shotreel generate`` would: nothing cached from the run before), against one server, and return the
     figures of the fastest run with every run's ratio (noise on a shared machine only ever adds time)."""
@@ -183,7 +205,8 @@ def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: 
     results = []
     server = _Server(service, limit)
     try:
-        with tempfile.TemporaryDirectory(prefix="shotreel-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="shotreel-bench-") as tmp, \
+                (_Busy() if busy else contextlib.nullcontext()):
             pristine = make_project(Path(tmp) / "pristine", jobs)
             for n in range(runs):
                 folder = Path(tmp) / f"film{n}"
@@ -205,7 +228,7 @@ def run(jobs: int, concurrency: int, service: float, limit: int, poll_interval: 
     bares = [r["bare"] for r in results if r["bare"] is not None]
     ahead = default_queue_ahead(RunwayProvider, concurrency) if queue_ahead is None else queue_ahead
     return {**best, "jobs": jobs, "queue_ahead": ahead, "concurrency": concurrency, "service": service,
-            "limit": limit, "ideal": ideal, "runs": [r["ratio"] for r in results],
+            "limit": limit, "ideal": ideal, "busy": busy, "runs": [r["ratio"] for r in results],
             "bare": min(bares) if bares else None,
             "all_ok": all(r["takes"] == r["done"] == r["creates"] == r["probed"] == jobs
                           and not r["duplicates"] and not r["server_errors"] for r in results)}
@@ -276,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-ratio", type=float, default=1.15)
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                         help="also time a bare client in the same run, for context (default: on)")
+    parser.add_argument("--busy", action="store_true",
+                        help="run a CPU-bound process beside the benchmark (a busy machine)")
     parser.add_argument("--http", action="store_true", help="measure the CPU cost of one API call per HTTP client")
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":  # one run, in its own process
         mode, folder, url, key, concurrency, poll, ahead = sys.argv[2:9]
@@ -288,9 +313,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:24s} {threads:2d} thread(s): {wall:.3f} ms per poll, client CPU {cpu:.3f} ms")
         return 0
     result = run(args.jobs, args.concurrency, args.service, args.limit or args.concurrency, args.poll_interval,
-                 args.baseline, args.queue_ahead, args.runs)
+                 args.baseline, args.queue_ahead, args.runs, args.busy)
     print(f"generate: {result['jobs']} jobs, {result['limit']} at once (+{result['queue_ahead']} queued ahead), "
-          f"{result['service'] * 1000:.0f} ms each: makespan {result['makespan']:.3f} s vs ideal "
+          f"{result['service'] * 1000:.0f} ms each{', beside a CPU-bound process' if result['busy'] else ''}: makespan {result['makespan']:.3f} s vs ideal "
           f"{result['ideal']:.3f} s -> ratio {result['ratio']:.3f} (limit {args.max_ratio}; fastest of "
           f"{len(result['runs'])} runs: {', '.join(f'{r:.3f}' for r in result['runs'])})")
     print(f"  takes landed {result['takes']}/{result['jobs']} ({result['probed']} distinct clips probed), "

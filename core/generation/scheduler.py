@@ -22,6 +22,10 @@
    the worker's next job is already at the provider), probed, and moved with its sidecar into
    ``takes/<shot>/`` atomically.
 
+Every job is served by one :class:`_Driver`: a job's steps are a generator (:meth:`_Run.run_job`) whose
+``yield`` is the pause before its next step, and a fixed pool of ``STEPPERS`` threads runs whichever step
+is due from one heap, so no thread sleeps per job (a busy machine wakes a few threads, not one per job).
+
 A ``stop`` event ends a run cleanly: nothing new is submitted, jobs at the provider stay in the ledger
 for the next run. Progress is reported through ``progress(done, total, message)`` from worker threads.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import heapq
 import inspect
 import json
 import math
@@ -40,11 +45,12 @@ import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import ShotreelError
 from ..fsutil import atomic_write_text
@@ -76,17 +82,24 @@ from .base import (
 from .ledger import JobRecord, Ledger, project_lock, request_from_summary
 from .registry import DEFAULT_PROVIDER, get_provider
 
+T = TypeVar("T")
 STAGING_DIR = "staging"
 MAX_SUBMIT_ATTEMPTS = 8
 MAX_RETRY_AFTER = 600.0
 MAX_POLL_ERRORS = 30
 MAX_FETCH_ATTEMPTS = 5
-DOWNLOAD_THREADS = 4  # downloads at once, at most (a worker hands one over after its next submit)
+DOWNLOAD_THREADS = 4  # downloads at once, at most (landing a take waits on fsyncs; more threads do not make the disk faster)
 DEFAULT_POLL_INTERVAL = 2.0  # seconds, for a provider that does not advise one (``provider.poll_interval``)
 LOCAL_POLL_INTERVAL = 0.1  # seconds, the same for a provider without network (renders on this machine)
 _TAKE_ID = re.compile(r"^t(\d+)$")
 SHAPING = "provider_fingerprint"  # key of a request's ``extra``: :meth:`Provider.fingerprint`
 PAID_LOST = frozenset({"expired", "download_refused"})  # failures of a paid job whose take never landed
+
+
+Steps = Generator[float, bool, T]
+"""A job's steps: each ``yield`` is a pause in seconds before the next step, answered with whether the run
+goes on (False: it was stopped meanwhile); the return value is the job's result."""
+JobSteps = Steps["tuple[JobRecord, JobStatus] | None"]
 
 
 class GenerationStopped(ShotreelError):
@@ -491,10 +504,13 @@ class _Run:
     # -- one job --------------------------------------------------------------------------
 
     def run_job(self, record: JobRecord, request: GenerationRequest,
-                sent: Callable[[], None] | None = None) -> tuple[JobRecord, JobStatus] | None:
+                sent: Callable[[], None] | None = None) -> JobSteps:
         """Submit (if pending) and follow one job until the provider finishes it; every step is in the
-        ledger first. Returns a succeeded job and its status, to be recorded as downloading and downloaded
-        (:meth:`download_job`). ``sent`` is called once, when the submit is done (or was not needed)."""
+        ledger first. A generator of steps (:data:`JobSteps`): each ``yield`` is a pause in seconds, answered
+        with whether the run goes on, so one :class:`_Driver` serves every job from a few threads, none of
+        them asleep per job. Returns a succeeded job and its status, to be recorded as downloading and
+        downloaded (:meth:`download_job`). ``sent`` is called once, when the submit is done (or was not
+        needed)."""
         called = False
 
         def once() -> None:
@@ -504,12 +520,12 @@ class _Run:
                 sent()
 
         try:
-            return self._run_job(record, request, once)
+            return (yield from self._run_job(record, request, once))
         finally:
             once()  # the job ended before (or at) its submit
 
     def _run_job(self, record: JobRecord, request: GenerationRequest,
-                 sent: Callable[[], None]) -> tuple[JobRecord, JobStatus] | None:
+                 sent: Callable[[], None]) -> JobSteps:
         try:
             if self.stop.is_set() or (record.state == L.PENDING and self.no_submit):
                 reason = "stopped before it was submitted" if record.state == L.PENDING else \
@@ -523,12 +539,12 @@ class _Run:
                 self._outcome(record, "failed", "not sent: another take of the same request was just refused")
                 return None
             if record.state == L.PENDING:
-                submitted = self._submit(record, request)
+                submitted = yield from self._submit(record, request)
                 if submitted is None or submitted.state not in L.AT_PROVIDER:
                     return None
                 record = submitted
             sent()
-            return self._follow(record)
+            return (yield from self._follow(record))
         except ShotreelError as exc:
             self._unexpected(record, exc)
             return None
@@ -572,7 +588,7 @@ class _Run:
             self.no_submit = self.no_submit or str(error)
         self.stop.set()
 
-    def _submit(self, record: JobRecord, request: GenerationRequest) -> JobRecord | None:
+    def _submit(self, record: JobRecord, request: GenerationRequest) -> Steps[JobRecord | None]:
         for attempt in range(MAX_SUBMIT_ATTEMPTS):
             if self.stop.is_set() or self.no_submit:
                 self._outcome(record, "waiting", self.no_submit or "stopped before it was submitted")
@@ -595,7 +611,7 @@ class _Run:
                 if delay > MAX_RETRY_AFTER:
                     self._outcome(record, "waiting", f"the provider asks to wait {delay:.0f} s; run again later")
                     return None
-                if not self._wait(delay):
+                if not (yield delay):
                     self._outcome(record, "waiting", "stopped before it was submitted")
                     return None
                 continue
@@ -603,7 +619,7 @@ class _Run:
                 found = self._ambiguous(record, str(exc.message), answered=exc.answered, request=request)
                 if found is not None and found.state == L.PENDING:  # answered, and certainly not made
                     record = found
-                    if not self._wait(_backoff(attempt)):
+                    if not (yield _backoff(attempt)):
                         self._outcome(record, "waiting", "stopped before it was submitted")
                         return None
                     continue
@@ -668,7 +684,7 @@ class _Run:
         self._outcome(record, "unknown", f"{message}; {dashboard_hint(record, record.updated)}")
         return None
 
-    def _follow(self, record: JobRecord) -> tuple[JobRecord, JobStatus] | None:
+    def _follow(self, record: JobRecord) -> JobSteps:
         """Poll until the job finishes; the job (now ``downloading``) and its status when it succeeded.
 
         The first poll comes when the job is expected to have finished (:class:`PollSchedule`), counted
@@ -689,7 +705,7 @@ class _Run:
                 delay, targeted = self.schedule.backoff(polls, left), False
             else:
                 delay, targeted = self.schedule.first_delay(time.time() - start, left)
-            if not self._wait(delay):
+            if not (yield delay):
                 self._outcome(record, "waiting", "stopped while at the provider; run again to finish")
                 return None
             asked = time.time()  # what the poll finds is the job's state about now
@@ -710,7 +726,7 @@ class _Run:
                 if errors > MAX_POLL_ERRORS:
                     self._outcome(record, "waiting", f"the provider keeps failing ({exc}); run again to finish")
                     return None
-                if not self._wait(exc.retry_after if exc.retry_after is not None else _backoff(errors, 0.5)):
+                if not (yield exc.retry_after if exc.retry_after is not None else _backoff(errors, 0.5)):
                     self._outcome(record, "waiting", "stopped while at the provider; run again to finish")
                     return None
                 continue
@@ -1268,22 +1284,21 @@ def dashboard_hint(record: JobRecord, sent: float) -> str:
 
 def _execute(run: _Run, work: list[tuple[JobRecord, GenerationRequest]], limit: int,
              more: Callable[[], list[tuple[JobRecord, GenerationRequest]]] | None = None) -> None:
-    """Run ``work`` with ``limit`` workers, each driving one job at the provider at a time, in order;
-    ``more`` (called here once the workers run) gives the jobs that come after.
+    """Run ``work`` with ``limit`` jobs at the provider at once, in order; ``more`` (called here once the
+    jobs run) gives the jobs that come after.
 
+    Every job is served by one :class:`_Driver`: a few threads take whichever job's next step (submit,
+    poll) is due, so nothing sleeps per job and a busy machine wakes a few threads, not one per job.
     Succeeded jobs are downloaded by a pool of up to ``DOWNLOAD_THREADS`` more threads, so a download
-    never holds a provider slot; a worker hands its finished job over once it has sent the next one, so the
-    download does not compete with that submit (a few milliseconds later, it starts at once). Ctrl-C
-    (KeyboardInterrupt in the calling thread) stops the run like ``stop``: the workers finish their current
-    step and every job stays in the ledger for the next run.
+    never holds a provider slot; a finished job is handed over once the job that takes its slot has been
+    sent, so the download does not compete with that submit (a few milliseconds later, it starts at once).
+    Ctrl-C (KeyboardInterrupt in the calling thread) stops the run like ``stop``: each job finishes its
+    current step and every job stays in the ledger for the next run.
     """
     if not work and more is None:
         return
     downloads = ThreadPoolExecutor(max_workers=max(1, min(limit, DOWNLOAD_THREADS)),
                                    thread_name_prefix="shotreel-download")
-    queue = deque((record, request) for record, request in work if record.state != L.DOWNLOADING)
-    taking = threading.Condition()
-    coming = [more is not None]  # jobs still to be added to the queue
     errors: list[BaseException] = []
 
     def guarded(function: Callable[..., object], *args: object) -> None:
@@ -1293,61 +1308,182 @@ def _execute(run: _Run, work: list[tuple[JobRecord, GenerationRequest]], limit: 
             errors.append(exc)
             run.stop.set()
 
-    def worker() -> None:
-        finished: list[tuple[JobRecord, JobStatus]] = []
-
-        def hand_over() -> None:  # the previous job's download, once the next job is at the provider
-            while finished:
-                downloads.submit(guarded, run.download_job, *finished.pop())
-
-        try:
-            while True:
-                with taking:
-                    while not queue and coming[0]:
-                        taking.wait()
-                    if not queue:
-                        return
-                    record, request = queue.popleft()
-                succeeded = run.run_job(record, request, hand_over)
-                if succeeded is not None:
-                    finished.append(succeeded)
-        finally:
-            hand_over()
-
     for record, _ in work:
         if record.state == L.DOWNLOADING:
             downloads.submit(guarded, run.download_job, record, None)
-    threads = [threading.Thread(target=guarded, args=(worker,), name=f"shotreel-job-{n}", daemon=True)
-               for n in range(limit if more is not None else min(limit, len(queue)))]
-    for thread in threads:
-        thread.start()
+    driver = _Driver(run, limit, lambda *finished: downloads.submit(guarded, run.download_job, *finished), errors)
+    driver.add([(record, request) for record, request in work if record.state != L.DOWNLOADING],
+               more_coming=more is not None)
+    driver.start()
     try:
         if more is not None:
+            added: list[tuple[JobRecord, GenerationRequest]] = []
             try:
                 if not run.stop.is_set():
                     added = more()
                     run.add(added)
-                    with taking:
-                        queue.extend(added)
             except Exception as exc:  # noqa: BLE001 - not recorded, so not sent: stop the run and report it
                 errors.append(exc)
                 run.stop.set()
             finally:
-                with taking:
-                    coming[0] = False
-                    taking.notify_all()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+                driver.add(added, more_coming=False)
+        while not driver.finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
         run.stop.set()
         with run.lock:
             run.summary.stopped = run.summary.stopped or "interrupted"
-        for thread in threads:
-            thread.join()
+        driver.wake()
+        driver.finished.wait()
     finally:
+        driver.join()
         downloads.shutdown(wait=True)
     if run.stop.is_set() and not run.summary.stopped:
         run.summary.stopped = "stopped"
     if errors:
         raise errors[0]
+
+
+STEPPERS = 16  # threads that run the jobs' steps (submits, polls), whatever the number of jobs: each blocks only
+# for one HTTP call or the fsync of the record made before a submit (several at once share one fsync)
+STOP_CHECK = 0.2  # seconds: how often a waiting driver looks at a ``stop`` set from outside
+
+
+class _Task:
+    """One job in the driver: its steps, the value to send them next, and a finished job's download that
+    waits for this job's submit (``hand_over``)."""
+
+    __slots__ = ("hand_over", "key", "send", "steps")
+
+    def __init__(self, steps: JobSteps, key: str):
+        self.steps, self.key = steps, key
+        self.send: bool | None = None
+        self.hand_over: list[tuple[JobRecord, JobStatus]] = []
+
+
+class _Driver:
+    """Serves every job of a run from ``STEPPERS`` threads: a job's next step waits in a heap (by when it
+    is due) instead of in a sleeping thread. At most ``limit`` jobs are started (at the provider) at once,
+    in order; when one ends the next starts, and the ended job's download (``download(record, status)``)
+    is handed over once the next job's submit is done."""
+
+    def __init__(self, run: _Run, limit: int, download: Callable[..., object], errors: list[BaseException]):
+        self.run, self.limit, self.download, self.errors = run, limit, download, errors
+        self.queue: deque[tuple[JobRecord, GenerationRequest]] = deque()
+        self.coming = False
+        self.active = 0  # jobs started and not yet ended
+        self.due: list[tuple[float, int, _Task]] = []  # (when, order, task): a heap
+        self.order = 0
+        self.waiting_hand_over: list[tuple[JobRecord, JobStatus]] = []  # ended with no next job to wait for
+        self.cond = threading.Condition()
+        self.finished = threading.Event()
+        self.threads = [threading.Thread(target=self._serve, name=f"shotreel-jobs-{n}", daemon=True)
+                        for n in range(max(1, min(STEPPERS, limit)))]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def join(self) -> None:
+        self.wake()
+        for thread in self.threads:
+            thread.join()
+
+    def wake(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def add(self, jobs: list[tuple[JobRecord, GenerationRequest]], more_coming: bool) -> None:
+        """Queue ``jobs`` (started in order as slots come free); ``more_coming``: more will be added."""
+        with self.cond:
+            self.queue.extend(jobs)
+            self.coming = more_coming
+            self._fill()
+            self._check_done()
+            self.cond.notify_all()
+
+    # -- under self.cond ------------------------------------------------------------------
+    def _fill(self, previous: list[tuple[JobRecord, JobStatus]] | None = None) -> None:
+        """Start queued jobs while there are free slots; ``previous``: a download to hand over after the
+        first started job's submit (at once if none starts)."""
+        while self.active < self.limit and self.queue:
+            record, request = self.queue.popleft()
+            task = _Task(iter(()), record.key)  # type: ignore[arg-type]
+            hand = list(previous or ()) + self.waiting_hand_over
+            previous, self.waiting_hand_over = None, []
+            task.hand_over = hand
+            task.steps = self.run.run_job(record, request, lambda t=task: self._handed(t))
+            self.active += 1
+            self._schedule(task, 0.0)
+        if previous:
+            if self.queue or self.coming:
+                self.waiting_hand_over.extend(previous)  # the next job to start sends it on
+            else:
+                for finished in previous:
+                    self.download(*finished)
+        if not self.queue and not self.coming and self.waiting_hand_over:
+            for finished in self.waiting_hand_over:
+                self.download(*finished)
+            self.waiting_hand_over = []
+
+    def _schedule(self, task: _Task, delay: float) -> None:
+        self.order += 1
+        heapq.heappush(self.due, (time.monotonic() + max(0.0, delay), self.order, task))
+
+    def _check_done(self) -> None:
+        if not self.active and not self.queue and not self.coming:
+            self.finished.set()
+            self.cond.notify_all()
+
+    # -- the threads ----------------------------------------------------------------------
+    def _handed(self, task: _Task) -> None:
+        """The job's submit is done (or was not needed): send on the download handed to it."""
+        hand, task.hand_over = task.hand_over, []
+        for finished in hand:
+            self.download(*finished)
+
+    def _next(self) -> _Task | None:
+        """The next task whose step is due (waiting for it), or None when the run is over."""
+        with self.cond:
+            while True:
+                if self.finished.is_set():
+                    return None
+                now = time.monotonic()
+                stopped = self.run.stop.is_set()
+                if self.due and (stopped or self.due[0][0] <= now):
+                    task = heapq.heappop(self.due)[2]
+                    if task.send is not None:
+                        task.send = task.send and not stopped
+                    return task
+                wait = STOP_CHECK if not self.due else min(STOP_CHECK, self.due[0][0] - now)
+                self.cond.wait(wait)
+
+    def _serve(self) -> None:
+        while True:
+            task = self._next()
+            if task is None:
+                return
+            try:
+                delay = task.steps.send(task.send) if task.send is not None else next(task.steps)
+            except StopIteration as end:
+                self._ended(task, end.value)
+                continue
+            except BaseException as exc:  # noqa: BLE001 - a bug: stop the run; the ledger keeps every job
+                self.errors.append(exc)
+                self.run.stop.set()
+                self._ended(task, None)
+                continue
+            with self.cond:
+                task.send = True
+                self._schedule(task, delay)
+                if self.due[0][2] is task:
+                    self.cond.notify()
+
+    def _ended(self, task: _Task, result: tuple[JobRecord, JobStatus] | None) -> None:
+        with self.cond:
+            self.active -= 1
+            leftover, task.hand_over = task.hand_over, []
+            previous = leftover + ([result] if result is not None else [])
+            self._fill(previous)
+            self._check_done()
+            self.cond.notify_all()
