@@ -1,12 +1,14 @@
 """Board renders from the Blender layout vs. bare ``bpy`` renders of the same cameras (DESIGN §8).
 
-The example film is laid out in real Blender (the PyPI ``bpy`` wheel, headless) at ``--size``; then, in
-the same process and alternating, (a) shotreel's ``render_boards`` renders every shot's board (targets
-checked, Workbench settings swapped in and back, each still moved into ``boards/`` and recorded) and
-(b) a bare loop does only ``scene.camera = …; frame_set; render(write_still=True)`` per camera into a
-scratch folder. Prints the best of ``--runs`` for each and their ratio; exit 1 above ``--max-ratio``.
+The example film is laid out in real Blender (the PyPI ``bpy`` wheel, headless) at ``--size``, with its
+Grease Pencil boards; then, in the same process and alternating, (a) shotreel's Render Boards as the
+operator runs it, one :class:`BoardBatch` step per board (targets checked, Workbench and the stamp swapped
+in and back, each still moved into ``boards/`` and recorded) and (b) a bare ``scene.camera = …; frame_set;
+render(write_still=True)`` of the same camera into a scratch folder, board by board, so a machine busy with
+other work slows both alike. Prints every run's times and ratio; exit 1 when any run is above
+``--max-ratio``.
 
-    /work/venv/bin/python benchmarks/bench_blender_boards.py [--size 960x540] [--runs 3] [--max-ratio 1.2]
+    .venv/bin/python benchmarks/bench_blender_boards.py [--size 960x540] [--runs 3] [--max-ratio 1.1]
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="960x540", help="board size WxH (default 960x540)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--max-ratio", type=float, default=1.2)
+    parser.add_argument("--max-ratio", type=float, default=1.1)
     args = parser.parse_args(argv)
 
     import bpy
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from shotreel.layout import layout_plan
     from shotreel.project import load_project
 
-    from blender_addon.boards.core import ENGINE, render_boards
+    from blender_addon.boards.core import ENGINE, BoardBatch
     from blender_addon.layout.core import build_layout, shot_cameras
 
     with tempfile.TemporaryDirectory(prefix="shotreel-bench-") as tmp:
@@ -53,32 +55,39 @@ def main(argv: list[str] | None = None) -> int:
         bare_dir = Path(tmp) / "bare"
         bare_dir.mkdir()
 
-        def shotreel() -> None:
-            render_boards(scene, load_project(folder), layout)
+        def bare(shot) -> None:
+            scene.camera = cameras[shot.id]
+            scene.frame_set(shot.start)
+            scene.render.filepath = str(bare_dir / f"{shot.id}.png")
+            bpy.ops.render.render(write_still=True)
 
-        def bare() -> None:
-            scene.render.engine = ENGINE
-            scene.render.image_settings.file_format = "PNG"
-            for shot in layout.shots:
-                scene.camera = cameras[shot.id]
-                scene.frame_set(shot.start)
-                scene.render.filepath = str(bare_dir / f"{shot.id}.png")
-                bpy.ops.render.render(write_still=True)
-
-        bare()  # warm-up: shaders compiled, caches filled
-        best = {"shotreel": float("inf"), "bare": float("inf")}
+        scene.render.engine = ENGINE  # warm-up: shaders compiled, caches filled
+        scene.render.image_settings.file_format = "PNG"
+        for shot in layout.shots:
+            bare(shot)
+        runs = []
         for _ in range(args.runs):
-            for name, work in (("shotreel", shotreel), ("bare", bare)):
+            started = time.perf_counter()
+            batch = BoardBatch(scene, load_project(folder), layout)  # what the operator does before its timer
+            times = {"shotreel": time.perf_counter() - started, "bare": 0.0}
+            for shot in layout.shots:
                 started = time.perf_counter()
-                work()
-                best[name] = min(best[name], time.perf_counter() - started)
+                batch.step()  # as the operator does, one board per timer event
+                times["shotreel"] += time.perf_counter() - started
+                started = time.perf_counter()
+                bare(shot)
+                times["bare"] += time.perf_counter() - started
+            assert batch.finished and batch.done == len(layout.shots)
+            runs.append(times)
         boards = sorted(p.name for p in (folder / "boards").glob("*.png"))
-    ratio = best["shotreel"] / best["bare"]
-    print(f"board renders, {len(layout.shots)} shots at {args.size} (Workbench, best of {args.runs}):")
-    print(f"  shotreel render_boards : {best['shotreel']:.3f} s ({len(boards)} boards in boards/)")
-    print(f"  bare bpy renders       : {best['bare']:.3f} s")
-    print(f"  ratio: {ratio:.2f} (limit {args.max_ratio})")
-    return 0 if ratio <= args.max_ratio and len(boards) == len(layout.shots) else 1
+    ratios = [run["shotreel"] / run["bare"] for run in runs]
+    print(f"board renders, {len(layout.shots)} shots at {args.size} (Workbench, {args.runs} runs):")
+    for n, (run, ratio) in enumerate(zip(runs, ratios, strict=True), 1):
+        print(f"  run {n}: shotreel render_boards {run['shotreel']:.3f} s, bare bpy renders {run['bare']:.3f} s,"
+              f" ratio {ratio:.3f}")
+    print(f"  ({len(boards)} boards in boards/)")
+    print(f"  ratio: worst {max(ratios):.3f}, best {min(ratios):.3f} (limit {args.max_ratio})")
+    return 0 if max(ratios) <= args.max_ratio and len(boards) == len(layout.shots) else 1
 
 
 if __name__ == "__main__":

@@ -201,3 +201,15 @@ def test_the_sidebar_follows_the_current_frame_with_the_shot_as_a_board_artist_r
     assert "Beat: reveal" in [line.text for line in core.sidebar_lines(scene, 34)]
     scene.frame_set(0)
     assert core.sidebar_lines(scene, 34) == [], "before the film: no shot"
+
+
+def test_the_build_layout_benchmark_runs_small(capsys):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_blender_layout.py"
+    spec = importlib.util.spec_from_file_location("bench_blender_layout", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--shots", "20", "--runs", "1", "--limit", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "Build Layout, 20 shots" in out and "first build :" in out and "built again :" in out
