@@ -11,6 +11,7 @@ from PIL import Image
 from shotreel.animatic import AnimaticError, render_animatic
 from shotreel.cli import main
 from shotreel.conform import conform
+from shotreel.errors import ProjectError
 from shotreel.media import ffmpeg_exe, probe
 from shotreel.project import load_project
 
@@ -139,8 +140,11 @@ def _bottom_left(path: Path, index: int) -> bytes:
 
 def test_an_odd_resolution_is_refused_before_rendering(tmp_path: Path) -> None:
     folder = tmp_path / "film"
-    film = tiny_example(folder, "161x90")
+    with pytest.raises(ProjectError, match=r"shotreel.yaml:6: resolution 161x90 must be even"):
+        tiny_example(folder, "161x90")  # the project file is refused where it says so
+    film = tiny_example(tmp_path / "other")
+    film.resolution = (161, 90)  # a film a host built in memory is still refused by the render itself
     with pytest.raises(AnimaticError, match="161x90 must be even"):
-        render_animatic(film, folder / "edit" / "a.mp4")
-    assert not any((folder / "edit").iterdir())
+        render_animatic(film, tmp_path / "other" / "edit" / "a.mp4")
+    assert not any((tmp_path / "other" / "edit").iterdir())
     assert film.fps == Fraction(24)
