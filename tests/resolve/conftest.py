@@ -103,3 +103,12 @@ def standin_env(standin: ModuleType, tmp_path: Path) -> Callable[..., dict[str, 
         return standin.env()
 
     return start
+
+
+@pytest.fixture(autouse=True)
+def _last_project_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`shotreel resolve …` remembers the project it used for menu actions: in the test's folder, not the
+    user's ~/.config."""
+    from shotreel_resolve import menu
+
+    monkeypatch.setattr(menu, "LAST_PROJECT", tmp_path / "config" / "resolve.json")
