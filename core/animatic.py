@@ -33,7 +33,7 @@ from .drawing import font as board_font
 from .drawing import font_file
 from .errors import ShotreelError
 from .fsutil import atomic_output, atomic_write_bytes
-from .media import ffmpeg_exe, ffmpeg_rate, probe
+from .media import ffmpeg_exe, ffmpeg_rate, probe, run_ffmpeg
 from .model import Film, Selection, Shot, Take
 from .progress import ProgressCallback, no_progress
 
@@ -361,26 +361,16 @@ def render_animatic(film: Film, output: str | os.PathLike, burn_in: bool = True,
 
 def _run(cmd: list[str], folder: Path, total: int, plan: list[AnimaticShot],
          progress: ProgressCallback) -> None:
-    """Run ffmpeg in ``folder``, reporting ``frame=`` lines of ``-progress`` as they come."""
+    """Run ffmpeg in ``folder``, reporting each ``frame=`` line with the shot it falls in."""
     starts = [(e.record_in, e.shot) for e in plan]
-    log = folder / "ffmpeg.log"
-    with open(log, "wb") as err:
-        process = subprocess.Popen(cmd, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=err, text=True, errors="replace")
-        try:
-            assert process.stdout is not None
-            current = 0
-            for line in process.stdout:
-                if line.startswith("frame=") and line[6:].strip().isdigit():
-                    frame = int(line[6:])
-                    while current + 1 < len(starts) and starts[current + 1][0] <= frame:
-                        current += 1
-                    progress(min(frame, total - 1), total, f"shot {starts[current][1]}")
-            code = process.wait()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-    if code != 0:
-        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-        raise AnimaticError(f"ffmpeg could not render the animatic: {lines[-1] if lines else f'exit {code}'}")
+    current = 0
+
+    def on_frame(frame: int) -> None:
+        nonlocal current
+        while current + 1 < len(starts) and starts[current + 1][0] <= frame:
+            current += 1
+        progress(min(frame, total - 1), total, f"shot {starts[current][1]}")
+
+    failed = run_ffmpeg(cmd, folder, on_frame)
+    if failed is not None:
+        raise AnimaticError(f"ffmpeg could not render the animatic: {failed}")

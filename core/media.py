@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -197,3 +198,27 @@ def probe_from_dict(data: dict) -> Probe:
                  height=int(data.get("height") or 0), codec=str(data.get("codec") or "unknown"),
                  duration=float(duration),
                  has_audio=bool(data.get("has_audio", False)))
+
+
+def run_ffmpeg(cmd: list[str], folder: Path, on_frame: Callable[[int], None]) -> str | None:
+    """Run an ffmpeg command (with ``-progress pipe:1``) in ``folder``, calling ``on_frame(frame)`` for each
+    ``frame=`` line as it comes; its stderr goes to ``folder/ffmpeg.log``. Returns ``None`` on success, else
+    the last line ffmpeg wrote (or ``exit N``), for the caller's one-line error. Ctrl-C kills ffmpeg."""
+    log = folder / "ffmpeg.log"
+    with open(log, "wb") as err:
+        process = subprocess.Popen(cmd, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=err, text=True, errors="replace")
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith("frame=") and line[6:].strip().isdigit():
+                    on_frame(int(line[6:]))
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    if code == 0:
+        return None
+    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit {code}"

@@ -7,7 +7,7 @@ from shotreel.errors import ShotreelError
 
 from .. import registration
 from ..props import SCENE_NAME, project_film, target_scene
-from ..takes.core import list_shots, show_problems
+from ..takes.ops import show_loaded
 from .core import import_cut
 
 
@@ -35,15 +35,9 @@ class SHOTREEL_OT_import_cut(bpy.types.Operator):
         except ShotreelError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        show_problems(scene, result.notes)
-        list_shots(scene, film)
-        if context.window is not None:
-            context.window.scene = scene
-        for note in result.notes:
-            self.report({"WARNING"}, note)
-        self.report({"INFO"}, f"{scene.name}: {result.boards} boards, {result.takes} takes, {result.markers} markers "
-                              "from the cut")
-        return {"FINISHED"}
+        return show_loaded(self, context, scene, film, result.notes,
+                           f"{scene.name}: {result.boards} boards, {result.takes} takes, {result.markers} markers "
+                           "from the cut")
 
 
 register, unregister = registration.classes((SHOTREEL_OT_import_cut,))

@@ -10,6 +10,20 @@ from ..props import SCENE_NAME, project_film, target_scene
 from .core import EDIT_FILE, list_shots, load_reel, reel_scene, send_edit, show_problems, use_take
 
 
+def show_loaded(operator: bpy.types.Operator, context: bpy.types.Context, scene: bpy.types.Scene, film,
+                notes: list[str], summary: str) -> set[str]:
+    """After a reel or a cut is in ``scene``: its notes in the panel and the status bar, its shots listed,
+    the window showing it, and ``summary`` reported. Returns the operator's result."""
+    show_problems(scene, notes)
+    list_shots(scene, film)
+    if context.window is not None:
+        context.window.scene = scene
+    for note in notes:
+        operator.report({"WARNING"}, note)
+    operator.report({"INFO"}, summary)
+    return {"FINISHED"}
+
+
 class SHOTREEL_OT_load_reel(bpy.types.Operator):
     """Put the project's reel in the sequencer of its reel scene: boards, and every take of a shot above
     them with the chosen one playing (strips you added stay)"""
@@ -29,16 +43,9 @@ class SHOTREEL_OT_load_reel(bpy.types.Operator):
             show_problems(here, [str(problem) for problem in problems])
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        show_problems(scene, result.notes)
-        list_shots(scene, film)
-        if context.window is not None:
-            context.window.scene = scene
-        for note in result.notes:
-            self.report({"WARNING"}, note)
         layout = f", {result.layout} layout shots" if result.layout else ""
-        self.report({"INFO"}, f"{scene.name}: {result.boards} boards, {result.takes} takes{layout}, "
-                              f"{result.markers} markers")
-        return {"FINISHED"}
+        return show_loaded(self, context, scene, film, result.notes,
+                           f"{scene.name}: {result.boards} boards, {result.takes} takes{layout}, {result.markers} markers")
 
 
 class SHOTREEL_OT_use_take(bpy.types.Operator):

@@ -34,7 +34,7 @@ from ..animatic import CRF, PRESET, SAMPLE_RATE, AnimaticError, plan_animatic, r
 from ..drawing import FONT_DIR
 from ..errors import ShotreelError
 from ..fsutil import atomic_write_bytes, move_into_place
-from ..media import ffmpeg_exe, ffmpeg_rate, probe
+from ..media import ffmpeg_exe, ffmpeg_rate, probe, run_ffmpeg
 from ..model import Film
 from ..progress import ProgressCallback, no_progress
 from .credentials import Signing, embed_credential
@@ -134,23 +134,9 @@ def _escape_path(value: str) -> str:
 
 
 def _encode(cmd: list[str], folder: Path, total: int, progress: ProgressCallback) -> None:
-    log = folder / "ffmpeg.log"
-    with open(log, "wb") as err:
-        process = subprocess.Popen(cmd, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=err, text=True, errors="replace")
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                if line.startswith("frame=") and line[6:].strip().isdigit():
-                    progress(min(int(line[6:]), total - 1), total, "encoding")
-            code = process.wait()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-    if code != 0:
-        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-        raise ExportError(f"ffmpeg could not export the film: {lines[-1] if lines else f'exit {code}'}")
+    failed = run_ffmpeg(cmd, folder, lambda frame: progress(min(frame, total - 1), total, "encoding"))
+    if failed is not None:
+        raise ExportError(f"ffmpeg could not export the film: {failed}")
 
 
 def measure_loudness(path: Path) -> float | None:
