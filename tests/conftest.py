@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,22 @@ def example_film(example_dir: Path):
 def samples() -> Path:
     """Real cuts exported by other tools (tests/samples/interchange)."""
     return SAMPLES
+
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+def pytest_unconfigure(config) -> None:
+    """Once the results are printed, leave at once when real Blender (``bpy``) was loaded in this process.
+
+    Blender's own shutdown, run by the interpreter's exit after the whole suite, was measured to hang on a
+    futex when the generation tests' threads had run in the same process (the suite printed "N passed" and
+    never returned). Nothing is left to do after pytest's report, so exiting with its status is safe."""
+    if "bpy" in sys.modules and _EXIT_STATUS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
