@@ -123,6 +123,10 @@ class JobState(str, enum.Enum):
         return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED)
 
 
+VIDEO = "video"
+IMAGE = "image"
+"""The kinds of job (:attr:`GenerationRequest.kind`)."""
+
 RACY_SECONDS = 0.1
 """A file changed less than this before it was hashed may change again with the same timestamps."""
 _DIGESTS: dict[str, tuple[tuple[int, ...], str]] = {}
@@ -175,6 +179,12 @@ class GenerationRequest:
     redrawn board makes a new request. ``duration_frames`` is at ``fps``; providers round to what
     they offer (reported back through the probe of the result, never silently).
 
+    ``kind`` is what the job makes: ``"video"`` (a take) or ``"image"`` (a still: an asset's reference view or a
+    generated board). For an image ``duration_frames`` is 0 and ``fps`` is the film's rate (unused);
+    ``reference_images`` are the approved references to keep the cast consistent, ``start_image`` an image to
+    edit where the model edits one. A provider's :meth:`Provider.image_models` says whether it makes images.
+    ``kind`` enters :meth:`request_hash` only when it is not ``"video"``, so every take's hash is unchanged.
+
     ``client_id`` is the job's unique client id (the scheduler records a UUID in the ledger before the
     submit); providers that take one send it (ComfyUI ``prompt_id``, Kling ``external_task_id``) so a job
     whose answer was lost can be found again (:meth:`Provider.find_by_client_id`). It is not part of
@@ -198,6 +208,11 @@ class GenerationRequest:
     movement: str = ""
     extra: dict = field(default_factory=dict)
     client_id: str = ""
+    kind: str = "video"
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == IMAGE
 
     @property
     def duration_s(self) -> float:
@@ -231,6 +246,8 @@ class GenerationRequest:
             "movement": self.movement, "start": image(self.start_image), "end": image(self.end_image),
             "refs": [image(p) for p in self.reference_images], "extra": extra,
         }
+        if self.kind != VIDEO:
+            payload["kind"] = self.kind
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -269,6 +286,8 @@ class Capabilities:
     max_image_bytes: int = 16 * 1024 * 1024
     image_formats: tuple[str, ...] = ("png", "jpeg", "webp")
     max_concurrency: int = 4
+    max_reference_images: int = 0  # reference images one request may carry (0: the model takes none)
+    max_image_px: int = 0  # longest side an input image may have (0: no limit); larger ones are resized
 
 
 @dataclass(frozen=True)
@@ -315,6 +334,18 @@ class Provider:
 
     def default_model(self) -> str:
         raise NotImplementedError
+
+    def image_models(self) -> tuple[str, ...]:
+        """The models this provider makes still images with (requests of kind ``"image"``); empty: none."""
+        return ()
+
+    def default_image_model(self) -> str:
+        """The image model used when none is named; :class:`BadRequest` when the provider makes no images."""
+        models = self.image_models()
+        if not models:
+            raise BadRequest(f"{self.name} does not make still images: choose a provider that does "
+                             "(comfyui, runway, fal, replicate)")
+        return models[0]
 
     def validate(self, request: GenerationRequest) -> None:
         """Raise :class:`BadRequest` (naming the shot and the fix) if the provider would reject it."""

@@ -223,7 +223,7 @@ def request_summary(request: GenerationRequest, digest: Callable[[Path], str] = 
         "width": request.width, "height": request.height, "seed": request.seed, "movement": request.movement,
         "start_image": image(request.start_image), "end_image": image(request.end_image),
         "reference_images": [image(p) for p in request.reference_images], "extra": request.extra,
-        CLIENT_ID: request.client_id,
+        CLIENT_ID: request.client_id, "kind": request.kind,
     }
 
 
@@ -241,7 +241,8 @@ def request_from_summary(data: dict) -> GenerationRequest:
         end_image=path(data.get("end_image")),
         reference_images=tuple(p for p in (path(e) for e in data.get("reference_images", [])) if p),
         extra=dict(data.get("extra") or {}),
-        client_id=str(data.get(CLIENT_ID) or (data.get("extra") or {}).get(CLIENT_ID) or ""))
+        client_id=str(data.get(CLIENT_ID) or (data.get("extra") or {}).get(CLIENT_ID) or ""),
+        kind=str(data.get("kind") or "video"))
 
 
 def ledger_path(root: Path) -> Path:
