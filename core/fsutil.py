@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -118,3 +119,36 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` as UTF-8 to ``path`` atomically and return the path."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+_HELD = threading.local()  # lock files this thread holds now (each lock is re-entrant within a thread)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (an ``flock`` on a small file, created if missing) across processes,
+    so two read-modify-writes of one file never lose each other's change. Waits for the holder; re-entrant
+    in a thread; released by the operating system if the process dies."""
+    path = Path(path)
+    key = os.fspath(path.absolute())
+    held: set[str] = getattr(_HELD, "paths", None) or set()
+    _HELD.paths = held
+    if key in held:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        else:  # pragma: no cover - Windows
+            import msvcrt
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)

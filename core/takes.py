@@ -14,8 +14,6 @@ import contextlib
 import difflib
 import functools
 import json
-import os
-import threading
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any, TypeVar
 import yaml
 
 from .errors import ProjectError, TimingError
-from .fsutil import atomic_write_text
+from .fsutil import atomic_write_text, file_lock
 from .media import probe
 from .model import Film, Selection, Take
 from .timing import RATES, format_timecode, parse_timecode, rate_from_otio
@@ -208,42 +206,19 @@ def selects_text(film: Film, selects: dict[str, Selection]) -> str:
 
 SELECTS_LOCK = ".shotreel/selects.lock"
 """The lock every read-modify-write of ``selects.yaml`` holds (select, sync, the hosts), across processes."""
-_HELD = threading.local()  # lock files this thread holds now (the lock is re-entrant within a thread)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @contextlib.contextmanager
 def selects_lock(film: Film) -> Iterator[None]:
-    """Hold the project's selects lock (``.shotreel/selects.lock``, an ``flock``) while reading, changing and
-    writing ``selects.yaml``, so two writers at once — ``shotreel select`` in three terminals, a sync while
-    Blender records a take — never lose each other's choice. Waits for the holder; re-entrant in a thread;
-    released by the operating system if the process dies."""
+    """Hold the project's selects lock (``.shotreel/selects.lock``, :func:`~shotreel.fsutil.file_lock`) while
+    reading, changing and writing ``selects.yaml``, so two writers at once — ``shotreel select`` in three
+    terminals, a sync while Blender records a take — never lose each other's choice."""
     if film.root is None:
         yield
         return
-    path = Path(film.root) / SELECTS_LOCK
-    key = os.fspath(path.absolute())
-    held: set[str] = getattr(_HELD, "paths", None) or set()
-    _HELD.paths = held
-    if key in held:
+    with file_lock(Path(film.root) / SELECTS_LOCK):
         yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows
-            fcntl = None
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        else:  # pragma: no cover - Windows
-            import msvcrt
-            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-        held.add(key)
-        try:
-            yield
-        finally:
-            held.discard(key)
 
 
 def holding_selects_lock(function: _F) -> _F:
