@@ -32,6 +32,7 @@ from . import timing
 from .conform import same_cut, shot_cut
 from .cuts import Cut, CutClip, read_cut
 from .model import Film, Selection, Shot, Take
+from .progress import ProgressCallback
 from .takes import find_takes, holding_selects_lock, load_selects, write_selects
 
 _STILL = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr")
@@ -226,12 +227,17 @@ def _selection(film: Film, shot: Shot, takes: list[Take], match: ClipMatch, leng
     return chosen, notes
 
 
-def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) -> list[ClipMatch]:
-    """Each clip of ``cut`` matched to a shot and (where its media is one) a take, with its trims."""
+def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None,
+              progress: ProgressCallback | None = None) -> list[ClipMatch]:
+    """Each clip of ``cut`` matched to a shot and (where its media is one) a take, with its trims;
+    ``progress(done, total, clip name)`` every 64 clips and at the end."""
     takes = find_takes(film) if takes is None else takes
     index = _Index(film, takes)
     matches = []
-    for clip in cut.clips:
+    total = len(cut.clips)
+    for number, clip in enumerate(cut.clips, 1):
+        if progress is not None and (number % 64 == 0 or number == total):
+            progress(number, total, clip.name)
         match = ClipMatch(clip)
         block = clip.shotreel or {}
         take: Take | None = None
@@ -266,20 +272,21 @@ def match_cut(film: Film, cut: Cut, takes: dict[str, list[Take]] | None = None) 
 
 @holding_selects_lock  # read, changed and written with no other writer in between
 def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
-                 dry_run: bool = False) -> SyncResult:
+                 dry_run: bool = False, progress: ProgressCallback | None = None) -> SyncResult:
     """Read the cut at ``cut_path`` and update the film's ``selects.yaml`` from it.
 
     ``fps`` is the EDL's rate (EDLs carry none; default: the film's). Each shot whose take clip is
     in the cut gets that take and its trims; shots the cut shows only as boards, or not at all,
     keep their select. Returns the new selects, one line per change, the shots that moved in the
     cut's order, the clips nothing matched, and the reader's notes. ``dry_run`` writes nothing.
+    ``progress(done, total, message)`` follows the matching of the cut's clips (a long cut takes a while).
     """
     path = Path(cut_path)
     rate = fps if fps is not None else (film.fps if path.suffix.lower() == ".edl" else None)
     cut = read_cut(path, rate=rate)
     takes = find_takes(film)
     old = load_selects(film)
-    matches = match_cut(film, cut, takes)
+    matches = match_cut(film, cut, takes, progress)
     result = SyncResult(cut, dict(old), matches, notes=list(cut.notes))
     lengths = _shot_lengths(matches)
     seen: dict[str, ClipMatch] = {}
@@ -305,17 +312,20 @@ def sync_selects(film: Film, cut_path: str | os.PathLike, fps: object = None,
         if not same_cut(film, shot, takes.get(shot.id) or [], before, new):
             result.selects[match.shot] = new
             result.changes.append(f"{match.shot}: {_describe(before)} -> {_describe(new)}")
+    first_shown: dict[str, int] = {}
+    for i, m in enumerate(matches):
+        if m.shot is not None:
+            first_shown.setdefault(m.shot, i)
     for shot in film.shots():
-        if shot.id in seen:
+        if shot.id in seen or shot.id not in first_shown:
             continue
-        shown = [i for i, m in enumerate(matches) if m.shot == shot.id]
-        if shown and takes.get(shot.id):
+        if takes.get(shot.id):
             result.notes.append(f"shot {shot.id}: the cut shows its board, not a take; its select is kept")
-        elif shown and lengths[shown[0]] != shot.duration:
-            result.notes.append(f"shot {shot.id}: the cut holds its board for {lengths[shown[0]]} frames, planned "
+        elif (held := lengths[first_shown[shot.id]]) != shot.duration:
+            result.notes.append(f"shot {shot.id}: the cut holds its board for {held} frames, planned "
                                 f"{shot.duration}: change its duration in shotreel.yaml to keep the editor's length")
     result.order = _order_changes(film, matches)
-    missing = [s.id for s in film.shots() if not any(m.shot == s.id for m in matches)]
+    missing = [s.id for s in film.shots() if s.id not in first_shown]
     if missing:
         result.notes.append(f"not in the cut: {', '.join(missing)}")
     if result.changes and not dry_run:

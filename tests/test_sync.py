@@ -100,9 +100,12 @@ def test_otio_round_trip_uses_the_metadata(film_dir: Path) -> None:
     cut_path = film_dir / "edit" / "cut.otio"
     write_reel(_edit(film_dir), cut_path)
     film = load_project(film_dir)
-    result = sync_selects(film, cut_path)
+    seen: list[tuple[int, int, str]] = []
+    result = sync_selects(film, cut_path, progress=lambda done, total, message: seen.append((done, total, message)))
     assert {m.shot: m.take for m in result.matches if m.take} == {"sh020": "t1", "sh030": "t1", "sh050": "t1"}
     assert load_selects(film) == EXPECTED
+    clips = len(result.cut.clips)
+    assert seen and seen[-1][:2] == (clips, clips)  # the matching reports its end
     assert result.order == [] and result.unmatched == []
     again = sync_selects(film, cut_path)  # nothing new: nothing written
     assert again.changes == [] and again.written is None

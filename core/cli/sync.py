@@ -6,6 +6,7 @@ import argparse
 
 from ..project import load_project
 from ..sync import sync_selects
+from .terminal import ProgressBar
 
 NAME = "sync"
 HELP = "read an editor's cut back (OTIO, EDL, FCP7 XML, AAF) into selects.yaml: which take, which frames"
@@ -22,7 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     film = load_project(args.project)
-    result = sync_selects(film, args.cut, fps=args.fps, dry_run=args.dry_run)
+    bar = ProgressBar("sync")
+    try:
+        result = sync_selects(film, args.cut, fps=args.fps, dry_run=args.dry_run, progress=bar)
+    finally:
+        bar.close()
     cut = result.cut
     print(f"sync: {cut.path.name} ({cut.format}, {len(cut.clips)} clips): {result.matched} matched to shots, "
           f"{len(result.unmatched)} unmatched")
