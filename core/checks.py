@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import limits, timing
+from .approvals import APPROVALS_FILE, load_approvals
 from .conform import conform
 from .errors import ProjectError, one_line
 from .model import STORY_FIELDS, Film, Shot
@@ -301,12 +302,18 @@ class _Checker:
             if beat.id and not used[beat.id]:
                 self.add(WARNING, "empty-beat", f"beat '{beat.id}' has no shots", beat.line)
         in_shots = {a for s in self.film.shots() for a in s.assets}
+        try:
+            approved = load_approvals(self.film)  # views approved with `shotreel assets --approve` count too
+        except ProjectError as exc:
+            approved = {}
+            self.report.findings.append(Finding(ERROR, "bad-approvals", exc.message, APPROVALS_FILE, exc.line))
         for asset in self.film.assets:
-            if asset.id in in_shots and not asset.references:
+            if asset.id in in_shots and not asset.references and not approved.get(asset.id):
                 count = sum(asset.id in s.assets for s in self.film.shots())
                 self.add(WARNING, "no-references", f"asset '{asset.id}' appears in {count} shot"
-                         f"{'s' * (count != 1)} but has no reference images; add some under refs/ to keep it "
-                         "consistent from take to take", asset.line)
+                         f"{'s' * (count != 1)} but has no reference images; make views and approve some "
+                         f"(shotreel assets DIR {asset.id}) or add some under refs/ to keep it consistent from "
+                         "take to take", asset.line)
 
     def shot_advice(self, shot: Shot) -> None:
         rate = self.film.fps

@@ -4,8 +4,9 @@ The prompt is built deterministically, most important first, so that cutting it 
 length limit drops the least important words: the shot's action, its ``prompt`` additions, the
 camera (size, angle, movement, lens), continuity notes, the assets in shot (their descriptions),
 the film's style guide, and the sound as the shot's mood. The start frame is the shot's board,
-the end frame a board with role ``end``; reference images come from the assets and from boards
-with role ``reference``. :func:`render_prompt` shows a request as text (``shotreel prompt``).
+the end frame a board with role ``end``; reference images come from the assets' approved references
+(typed in ``shotreel.yaml`` or approved with ``shotreel assets --approve``) and from boards with role
+``reference``. :func:`render_prompt` shows a request as text (``shotreel prompt``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import os
 import re
 from pathlib import Path
 
+from .approvals import APPROVALS_FILE, load_approvals
 from .boards import shot_board_image
 from .errors import ShotreelError
 from .generation.base import GenerationRequest, Provider
-from .limits import may_read_image
+from .limits import is_image, may_read_image
 from .model import Film, Shot
 from .timing import format_duration, fps_label
 
@@ -140,16 +142,35 @@ def _refuse_outside(film: Film, shot: Shot, path: Path, what: str) -> None:
 
 
 def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
-    """Reference images for ``shot``: its assets' references, then its boards with role ``reference``."""
+    """Reference images for ``shot``: its assets' approved references (:func:`shotreel.approvals.approved_paths`:
+    the paths typed under ``references:`` first, then the views approved with ``shotreel assets --approve``),
+    then its boards with role ``reference``.
+
+    A typed reference that is missing, an approved view that is gone, or either one that is not an image
+    raises :class:`PromptError` naming the asset and the file.
+    """
     found: list[Path] = []
+    approvals = load_approvals(film)
     for asset_id in shot.assets:
         asset = film.asset(asset_id)
-        for ref in asset.references if asset is not None else []:
+        if asset is None:
+            continue
+        typed = list(asset.references)
+        for ref in dict.fromkeys(typed + approvals.get(asset_id, [])):
             path = film.path(ref)
+            if ref in typed:
+                what, where, line = f"reference image {ref} of asset {asset_id}", film.source, asset.line
+                gone = f"{what} does not exist"
+            else:
+                what, where, line = f"approved view {ref} of asset {asset_id}", APPROVALS_FILE, None
+                gone = (f"{what} is gone: make it again (shotreel assets DIR {asset_id}) or withdraw it "
+                        f"(shotreel assets DIR {asset_id} --revoke {Path(ref).stem})")
             if not path.is_file():
-                raise PromptError(f"reference image {ref} of asset {asset_id} does not exist",
-                                  shot=shot.id, file=film.source, line=asset.line)
-            _refuse_outside(film, shot, path, f"reference image {ref} of asset {asset_id}")
+                raise PromptError(gone, shot=shot.id, file=where, line=line)
+            _refuse_outside(film, shot, path, what)
+            if not is_image(path):
+                raise PromptError(f"{what} is not an image (PNG, JPEG, TIFF, EXR, DPX, WebP, BMP or GIF)",
+                                  shot=shot.id, file=where, line=line)
             found.append(_absolute(path))
     for board in shot.boards:
         if board.role == "reference":

@@ -93,3 +93,37 @@ def test_render_prompt_shows_the_request(film):
     assert "start board  boards/sh060.png" in text and "end board    -" in text
     assert "4s (96 frames at 24 fps)" in text and "movement push in" in text
     assert "prompt       A leaf unfurls" in text
+
+
+def test_approved_views_feed_the_request_after_the_typed_references(film):
+    from shotreel.approvals import approve
+    root = film.root
+    (root / "refs" / "mara").mkdir(parents=True)
+    Image.new("RGB", (64, 64)).save(root / "refs" / "typed.png")
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(root / "refs" / "mara" / "front.png")
+    film.asset("mara").references = ["refs/typed.png"]
+    approve(film, "mara", ["refs/mara/front.png"])
+    request = build_request(film, film.shot("sh020"), "runway", "gen4_turbo", "t001")
+    assert request.reference_images == ((root / "refs" / "typed.png").resolve(),
+                                        (root / "refs" / "mara" / "front.png").resolve())
+
+
+def test_an_approved_view_that_is_gone_names_the_asset_and_the_file(film):
+    from shotreel.approvals import approve
+    view = film.root / "refs" / "mara" / "front.png"
+    view.parent.mkdir(parents=True)
+    Image.new("RGB", (64, 64)).save(view)
+    approve(film, "mara", ["refs/mara/front.png"])
+    view.unlink()
+    with pytest.raises(PromptError) as caught:
+        build_request(film, film.shot("sh020"), "runway", "gen4_turbo", "t001")
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("approvals.yaml: shot sh020: ")
+    assert "approved view refs/mara/front.png of asset mara is gone" in message and "--revoke front" in message
+
+
+def test_a_reference_that_is_not_an_image_is_refused_by_name(film):
+    (film.root / "refs" / "notes.png").write_text("not a picture")
+    film.asset("mara").references = ["refs/notes.png"]
+    with pytest.raises(PromptError, match="reference image refs/notes.png of asset mara is not an image"):
+        build_request(film, film.shot("sh020"), "runway", "gen4_turbo", "t001")
