@@ -21,14 +21,24 @@ with the project as it is now and says exactly which input changed and how.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
+import posixpath
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from .approvals import load_approvals
-from .generation.base import file_sha256
+from .errors import ProjectError
+from .fsutil import atomic_write_text
+from .generation.base import RACY_SECONDS, file_sha256
 from .limits import may_read_image
 from .model import Asset, Film, Shot
+from .progress import ProgressCallback
 
 MISSING = "missing"
 """The digest of an input file that does not exist (or may not be read)."""
@@ -61,7 +71,7 @@ class Inputs:
     built once, each file hashed once (through ``digest``, by default
     :func:`shotreel.generation.base.file_sha256`)."""
 
-    def __init__(self, film: Film, digest=None):
+    def __init__(self, film: Film, digest: Callable[[Path], str] | None = None):
         self.film = film
         self.approvals = load_approvals(film)
         self.assets: dict[str, Asset] = {}
@@ -155,3 +165,469 @@ def inputs_of_shots(film: Film, shots: Iterable[Shot]) -> dict[str, dict[str, st
     inputs = Inputs(film)
     return {shot.id: inputs.shot(shot) for shot in shots}
 
+
+
+# -- files hashed once, across runs ---------------------------------------------------------------
+
+DIGESTS_FILE = ".shotreel/digests.json"
+"""Where :class:`FileDigests` remembers the SHA-256 of the boards and references it has read."""
+
+
+class FileDigests:
+    """The SHA-256 of project files, remembered across runs in ``.shotreel/digests.json`` by each file's
+    inode, size and change times (the way git's index trusts a file's stat), so ``shotreel stale`` reads a
+    board or reference again only when it changed. A file hashed within
+    :data:`~shotreel.generation.base.RACY_SECONDS` of its last change is not remembered (a rewrite within
+    the file system's timestamp granularity could keep every field). Call :meth:`save` at the end; a
+    project that cannot be written keeps working, only slower."""
+
+    VERSION = 1
+
+    def __init__(self, root: Path | None):
+        self.path = Path(root) / DIGESTS_FILE if root is not None else None
+        self.known: dict[str, list] = {}
+        self.used: dict[str, list] = {}
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                data = json.loads(self.path.read_bytes())
+                if isinstance(data, dict) and data.get("version") == self.VERSION and isinstance(data.get("files"), dict):
+                    self.known = data["files"]
+
+    def __call__(self, path: Path) -> str:
+        stat = os.stat(path)
+        signature = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+        key = os.fspath(path)
+        entry = self.known.get(key)
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature and isinstance(entry[4], str):
+            self.used[key] = entry
+            return entry[4]
+        hashed_at = time.time_ns()
+        digest = file_sha256(path)
+        if hashed_at - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_SECONDS * 1e9:
+            self.used[key] = [*signature, digest]
+        return digest
+
+    def save(self) -> None:
+        """Write what this run hashed (and only that: files no longer used are forgotten), atomically."""
+        if self.path is None or self.used == self.known:
+            return
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(exist_ok=True)
+            atomic_write_text(self.path, json.dumps({"version": self.VERSION, "files": self.used},
+                                                    separators=(",", ":")))
+            self.known = dict(self.used)
+
+
+# -- what changed ----------------------------------------------------------------------------------
+
+TAKE, BOARD, VIEW = "take", "board", "view"
+CHANGED, ADDED, REMOVED = "changed", "added", "removed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One input that is not what it was: ``input`` its name (see the module docstring; ``board:start`` /
+    ``board:end`` for a take's boards, ``prompt`` for an older take's whole prompt), ``how`` ``changed``,
+    ``added`` or ``removed``, and ``reason``, the words a person reads
+    (``asset mara: reference refs/mara/front.png changed``)."""
+
+    input: str
+    how: str
+    reason: str
+
+
+def _reason(name: str, how: str, now: str | None) -> str:
+    gone = how == CHANGED and now == MISSING
+    if name.startswith("asset:"):
+        rest = name[len("asset:"):]
+        if rest.endswith(":description"):
+            return f"asset {rest[:-len(':description')]}: description {how}"
+        if ":reference:" in rest:
+            asset_id, ref = rest.split(":reference:", 1)
+            return f"asset {asset_id}: reference {ref} " + ("is missing" if gone else how)
+    if name.startswith("shot:reference:"):
+        return f"reference board {name[len('shot:reference:'):]} " + ("is missing" if gone else how)
+    if name.startswith("shot:"):
+        return f"{name[len('shot:'):]} {how}"
+    return f"{name} {how}"
+
+
+def compare_inputs(recorded: dict[str, str], current: dict[str, str]) -> list[Change]:
+    """What differs between the inputs a board, take or view recorded and the ``current`` ones, in the
+    current inputs' order (then what was removed). An asset added to or taken out of a shot is one change
+    (``asset mara added``), not one per reference."""
+    changes: list[Change] = []
+    whole: dict[str, str] = {}  # asset id -> added / removed as a whole
+    for name in current:
+        if name.startswith("asset:") and name.endswith(":description") and name not in recorded:
+            whole[name[len("asset:"):-len(":description")]] = ADDED
+    for name in recorded:
+        if name.startswith("asset:") and name.endswith(":description") and name not in current:
+            whole[name[len("asset:"):-len(":description")]] = REMOVED
+    told: set[str] = set()
+    for name in [*current, *(n for n in recorded if n not in current)]:
+        before, now = recorded.get(name), current.get(name)
+        if before == now:
+            continue
+        how = CHANGED if before is not None and now is not None else ADDED if now is not None else REMOVED
+        if name.startswith("asset:"):
+            asset_id = next((a for a in whole if name.startswith(f"asset:{a}:")), None)
+            if asset_id is not None:
+                if asset_id not in told:
+                    told.add(asset_id)
+                    verb = "added to" if whole[asset_id] == ADDED else "taken out of"
+                    changes.append(Change(f"asset:{asset_id}", whole[asset_id], f"asset {asset_id} {verb} the shot"))
+                continue
+        changes.append(Change(name, how, _reason(name, how, now)))
+    return changes
+
+
+@dataclass
+class StaleItem:
+    """A board, take or reference view whose inputs are not what they were when it was made.
+
+    ``kind`` is ``take``, ``board`` or ``view``; ``path`` the file, project-relative; ``shot`` (boards and
+    takes), ``take`` (takes), ``asset`` (views) say whose it is. ``inputs_recorded`` is ``False`` for a take
+    made before shotreel recorded every input: only its prompt and boards could be compared.
+    ``superseded_by`` names the shot's newest take made from the current inputs, if it has one.
+    """
+
+    kind: str
+    path: str
+    shot: str = ""
+    take: str = ""
+    asset: str = ""
+    changes: list[Change] = field(default_factory=list)
+    inputs_recorded: bool = True
+    superseded_by: str = ""
+
+    @property
+    def reasons(self) -> list[str]:
+        return [change.reason for change in self.changes]
+
+    @property
+    def label(self) -> str:
+        """``sh040 take t002``, ``sh040 board boards/sh040.png``, ``asset mara view refs/mara/side.png``."""
+        if self.kind == TAKE:
+            return f"{self.shot} take {self.take}"
+        if self.kind == BOARD:
+            return f"{self.shot} board {self.path}"
+        return f"asset {self.asset} view {self.path}"
+
+    def __str__(self) -> str:
+        text = f"{self.label}: {'; '.join(self.reasons)}" if self.changes else self.label
+        notes = []
+        if not self.inputs_recorded:
+            notes.append("an older take: its other inputs were not recorded")
+        if self.superseded_by:
+            notes.append(f"take {self.superseded_by} is made from the current inputs")
+        return text + (f" ({'; '.join(notes)})" if notes else "")
+
+    def to_dict(self) -> dict:
+        """Plain data for ``--json``."""
+        data: dict = {"kind": self.kind, "path": self.path}
+        for key in ("shot", "take", "asset"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        data["inputs_recorded"] = self.inputs_recorded
+        if self.kind == TAKE:
+            data["superseded_by"] = self.superseded_by or None
+        data["reasons"] = self.reasons
+        data["changes"] = [{"input": c.input, "how": c.how, "reason": c.reason} for c in self.changes]
+        return data
+
+
+@dataclass
+class StaleReport:
+    """What :func:`stale_report` found: the ``stale`` boards, takes and views (shots in story order, then
+    assets), the older takes that record no inputs besides a prompt and boards that still match
+    (``unrecorded``: not known to be stale), and how many of each kind were ``checked``."""
+
+    stale: list[StaleItem] = field(default_factory=list)
+    unrecorded: list[StaleItem] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=lambda: {TAKE: 0, BOARD: 0, VIEW: 0})
+
+    def of_kind(self, kind: str) -> list[StaleItem]:
+        return [item for item in self.stale if item.kind == kind]
+
+    @property
+    def shots(self) -> list[str]:
+        """The shots with a stale board or take, in story order."""
+        return list(dict.fromkeys(item.shot for item in self.stale if item.shot))
+
+    @property
+    def to_regenerate(self) -> list[str]:
+        """The shots with a stale take and no take made from the current inputs (``generate --stale``)."""
+        return list(dict.fromkeys(i.shot for i in self.stale if i.kind == TAKE and not i.superseded_by))
+
+    def take_reasons(self) -> dict[str, dict[str, list[str]]]:
+        """Shot id → take id → why it is stale, for the reel."""
+        found: dict[str, dict[str, list[str]]] = {}
+        for item in self.of_kind(TAKE):
+            found.setdefault(item.shot, {})[item.take] = item.reasons
+        return found
+
+    @property
+    def needs_work(self) -> bool:
+        """Something to make again: a shot without a current take, a stale board or a stale view."""
+        return bool(self.to_regenerate or self.of_kind(BOARD) or self.of_kind(VIEW))
+
+    def summary(self) -> str:
+        """One line: the stale counts, or that nothing is stale, and what was checked."""
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'s' * (n != 1)}"
+        takes, boards, views = (len(self.of_kind(k)) for k in (TAKE, BOARD, VIEW))
+        checked = (f"checked {count(self.checked[TAKE], 'take')}, {count(self.checked[BOARD], 'generated board')}, "
+                   f"{count(self.checked[VIEW], 'generated view')}")
+        if not self.stale:
+            line = f"nothing stale ({checked})"
+        else:
+            parts = [count(n, word) for n, word in ((takes, "take"), (boards, "board"), (views, "view")) if n]
+            line = f"stale: {', '.join(parts)}"
+            if self.shots:
+                line += f" in {count(len(self.shots), 'shot')}"
+            if self.to_regenerate:
+                line += f"; {count(len(self.to_regenerate), 'shot')} without a current take (`generate --stale`)"
+            line += f" ({checked})"
+        if self.unrecorded:
+            line += (f"; {count(len(self.unrecorded), 'older take')} recorded only a prompt and boards, which "
+                     "still match")
+        return line
+
+    def to_dict(self) -> dict:
+        """Plain data for ``--json``."""
+        return {
+            "stale": [item.to_dict() for item in self.stale],
+            "unrecorded": [item.to_dict() for item in self.unrecorded],
+            "shots": self.shots, "regenerate": self.to_regenerate, "needs_work": self.needs_work,
+            "counts": {kind: len(self.of_kind(kind)) for kind in (TAKE, BOARD, VIEW)},
+            "checked": dict(self.checked),
+        }
+
+
+# -- looking: takes, generated boards and views on disk --------------------------------------------
+
+_VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")  # as shotreel.takes.VIDEO_SUFFIXES
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".exr")
+
+
+def _listing(folder: Path) -> dict[str, bool]:
+    """File name → whether it is a directory, for ``folder`` (empty when it is not there)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name: e.is_dir() for e in entries if not e.name.startswith(".")}
+    except OSError:
+        return {}
+
+
+def _read_json(path: Path, what: str, shot: str = "") -> dict | None:
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"{what} cannot be read: {exc}", file=str(path), shot=shot or None) from None
+    return data if isinstance(data, dict) else None
+
+
+def _recorded_inputs(data: dict | None) -> dict[str, str] | None:
+    """A sidecar's ``inputs`` (at its top, or inside a ``provenance`` block), when it records them."""
+    if data is None:
+        return None
+    inputs = data.get("inputs")
+    if inputs is None and isinstance(data.get("provenance"), dict):
+        inputs = data["provenance"].get("inputs")
+    if isinstance(inputs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
+        return inputs
+    return None
+
+
+class _Prompts:
+    """An older take's prompt against the shot's prompt now (cut to the provider's limit, as it was sent)."""
+
+    def __init__(self, film: Film):
+        from .prompts import build_prompt, truncate_words
+        self.film, self.build, self.truncate = film, build_prompt, truncate_words
+        self.limits: dict[tuple[str, str], int | None] = {}
+
+    def limit(self, provider: str, model: str) -> int | None:
+        key = (provider, model)
+        if key not in self.limits:
+            self.limits[key] = None
+            # a provider that cannot be made here (not installed, a bad option): compare without its limit
+            with contextlib.suppress(Exception):
+                from .generation.registry import get_provider
+                made = get_provider(provider)
+                self.limits[key] = made.capabilities(model or made.default_model()).max_prompt_chars
+        return self.limits[key]
+
+    def same(self, shot: Shot, recorded: str, provider: str, model: str) -> bool:
+        now = self.build(self.film, shot)
+        if recorded == now:
+            return True
+        limit = self.limit(provider, model)
+        if limit:
+            return self.truncate(now, limit) == recorded
+        return bool(recorded) and now.startswith(recorded) and now[len(recorded)] in " ,;:-—"
+
+
+def _relative(film: Film, path: str) -> str:
+    """A board path as a take's sidecar records it: project-relative and normalised, else absolute."""
+    if os.path.isabs(path):
+        if film.root is not None:
+            with contextlib.suppress(ValueError):
+                return Path(path).relative_to(film.root).as_posix()
+        return path
+    return posixpath.normpath(path.replace(os.sep, "/"))
+
+
+class _Looker:
+    """One :func:`stale_report`: the film's current inputs, the listings and the report it fills."""
+
+    def __init__(self, film: Film, digests: FileDigests):
+        self.film = film
+        self.root = Path(film.root)  # type: ignore[arg-type]
+        self.digests = digests
+        self.inputs = Inputs(film, digests)
+        self.boards = _listing(self.root / "boards")
+        self.prompts: _Prompts | None = None
+        self.report = StaleReport()
+
+    def board_path(self, shot: Shot, role: str) -> str | None:
+        """The project-relative board a take of ``shot`` starts (ends) from now, as the scheduler picks it."""
+        board = shot.board(role)
+        if board is not None and board.path:
+            path = self.film.path(board.path)
+            if path.is_file() and may_read_image(path, self.film.root):
+                return _relative(self.film, board.path)
+        if role == "start" and f"{shot.id}.png" in self.boards:
+            return f"boards/{shot.id}.png"
+        return None
+
+    def file(self, relative: str) -> str:
+        try:
+            return self.digests(self.film.path(relative))
+        except OSError:
+            return MISSING
+
+    def board_changes(self, data: dict, shot: Shot) -> list[Change]:
+        changes = []
+        for role in ("start", "end"):
+            key = f"{role}_board"
+            if key not in data:
+                continue
+            entry = data[key] if isinstance(data[key], dict) else None
+            was, now = (entry or {}).get("path"), self.board_path(shot, role)
+            if not was and not now:
+                continue
+            if not was:
+                changes.append(Change(f"board:{role}", ADDED, f"{role} board {now} added"))
+            elif not now:
+                changes.append(Change(f"board:{role}", REMOVED, f"{role} board {was} is gone"))
+            elif was != now:
+                changes.append(Change(f"board:{role}", CHANGED, f"{role} board is now {now} (was {was})"))
+            elif entry.get("sha256") and self.file(now) != entry["sha256"]:  # type: ignore[union-attr]
+                changes.append(Change(f"board:{role}", CHANGED, f"{role} board {now} changed"))
+        return changes
+
+    def shot(self, shot: Shot) -> None:
+        current: dict[str, str] | None = None
+        for role in ("start", "end"):
+            path = self.board_path(shot, role)
+            if path is None:
+                continue
+            stem = posixpath.splitext(path)[0]
+            sidecar = f"{stem}.json"
+            if sidecar.startswith("boards/") and "/" not in sidecar[len("boards/"):] and \
+                    sidecar[len("boards/"):] not in self.boards:
+                continue
+            recorded = _recorded_inputs(_read_json(self.film.path(sidecar), "board sidecar", shot.id))
+            if recorded is None:
+                continue  # drawn, rendered or painted: nothing generated it
+            self.report.checked[BOARD] += 1
+            current = current if current is not None else self.inputs.shot(shot)
+            changes = compare_inputs(recorded, current)
+            if changes:
+                self.report.stale.append(StaleItem(BOARD, path, shot=shot.id, changes=changes))
+        folder = self.root / "takes" / shot.id
+        listing = _listing(folder)
+        takes = []
+        for name in listing:
+            stem, suffix = os.path.splitext(name)
+            if suffix.lower() not in _VIDEO_SUFFIXES or f"{stem}.json" not in listing:
+                continue
+            data = _read_json(folder / f"{stem}.json", "take sidecar", shot.id)
+            if data is None:
+                continue
+            self.report.checked[TAKE] += 1
+            item = StaleItem(TAKE, f"takes/{shot.id}/{name}", shot=shot.id, take=stem)
+            recorded = _recorded_inputs(data)
+            if recorded is not None:
+                current = current if current is not None else self.inputs.shot(shot)
+                item.changes = compare_inputs(recorded, current)
+            else:
+                item.inputs_recorded = False
+                if self.prompts is None:
+                    self.prompts = _Prompts(self.film)
+                prompt = data.get("prompt")
+                if isinstance(prompt, str) and not self.prompts.same(shot, prompt, str(data.get("provider") or ""),
+                                                                     str(data.get("model") or "")):
+                    item.changes.append(Change("prompt", CHANGED, "prompt changed"))
+            item.changes += self.board_changes(data, shot)
+            when = data.get("submitted") or data.get("created") or 0
+            takes.append((when if isinstance(when, (int, float)) else 0, stem, item))
+        takes.sort(key=lambda t: (t[0], t[1]))
+        current_takes = [item.take for _, _, item in takes if not item.changes]
+        for _, _, item in takes:
+            if item.changes:
+                item.superseded_by = current_takes[-1] if current_takes else ""
+                self.report.stale.append(item)
+            elif not item.inputs_recorded:
+                self.report.unrecorded.append(item)
+
+    def views(self) -> None:
+        for asset in self.film.assets:
+            folder = f"refs/{asset.id}"
+            listing = _listing(self.root / folder)
+            for name in sorted(listing):
+                stem, suffix = os.path.splitext(name)
+                if suffix.lower() not in _IMAGE_SUFFIXES or f"{stem}.json" not in listing:
+                    continue
+                recorded = _recorded_inputs(_read_json(self.root / folder / f"{stem}.json", "view sidecar"))
+                if recorded is None:
+                    continue
+                self.report.checked[VIEW] += 1
+                view = f"{folder}/{name}"
+                recorded = {k: v for k, v in recorded.items() if k != f"asset:{asset.id}:reference:{view}"}
+                changes = compare_inputs(recorded, self.inputs.asset(asset, view))
+                if changes:
+                    self.report.stale.append(StaleItem(VIEW, view, asset=asset.id, changes=changes))
+
+
+def stale_report(film: Film, progress: ProgressCallback | None = None) -> StaleReport:
+    """Every generated board, take and reference view of ``film`` whose recorded inputs differ from the
+    current ones, with each input that changed and how (:class:`StaleReport`).
+
+    A take compares the inputs its sidecar records (``inputs``) and its start and end boards (path and
+    SHA-256); a take made before inputs were recorded compares what it has, its prompt (as cut to its
+    provider's limit) and boards, and says so. A board or view is looked at when its sidecar records
+    ``inputs`` (boards drawn, rendered or painted have none). Files are hashed once and remembered in
+    ``.shotreel/digests.json`` (:class:`FileDigests`). ``progress(done, total, message)`` is called as
+    shots are looked at. An unreadable sidecar is a :class:`~shotreel.errors.ProjectError` naming it.
+    """
+    if film.root is None:
+        return StaleReport()
+    digests = FileDigests(film.root)
+    looker = _Looker(film, digests)
+    shots = list(film.shots())
+    seen: set[str] = set()
+    for index, shot in enumerate(shots, start=1):
+        if shot.id not in seen:
+            seen.add(shot.id)
+            looker.shot(shot)
+        if progress is not None and (index % 250 == 0 or index == len(shots)):
+            progress(index, len(shots), f"shot {shot.id}")
+    looker.views()
+    digests.save()
+    return looker.report
