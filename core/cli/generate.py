@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format workflow file to run")
     parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="seconds between polls of a job (default: what the provider advises)")
+    parser.add_argument("--stale", action="store_true",
+                        help="only the shots whose every take is stale (`shotreel stale DIR`): one new take each; "
+                             "with --dry-run, the price of exactly those")
     parser.add_argument("--dry-run", action="store_true",
                         help="print every request, each take's estimated cost and why, and any missing key; "
                              "send nothing, record nothing (exit 1 when the real run would fail)")
@@ -84,12 +87,17 @@ def run(args: argparse.Namespace) -> int:
     if args.poll_interval is not None:
         options["poll_interval"] = args.poll_interval
     shots = [s for s in args.shots.split(",") if s.strip()] if args.shots else None
+    if args.stale:
+        shots = _stale_shots(film, shots)
+        if not shots:
+            print("nothing stale: every shot with takes has one made from its current inputs")
+            return 0
     stop = threading.Event()
     bar = ProgressBar("generate")
     try:
         summary = generate(film, shots=shots, provider=args.provider, takes_per_shot=args.takes,
                            concurrency=args.concurrency, dry_run=args.dry_run, progress=None if args.dry_run else bar,
-                           options=options, model=args.model, seed=args.seed, new_takes=args.new, stop=stop,
+                           options=options, model=args.model, seed=args.seed, new_takes=args.new or args.stale, stop=stop,
                            queue_ahead=args.queue_ahead)
     finally:
         bar.close()
@@ -102,6 +110,24 @@ def run(args: argparse.Namespace) -> int:
     if summary.stopped == "interrupted":
         return 130
     return 0 if summary.ok else 1
+
+
+def _stale_shots(film, wanted: list[str] | None) -> list[str]:
+    """The shots ``--stale`` regenerates (of ``wanted``, when given): those with no take made from their
+    current inputs. Prints why, one line per stale take."""
+    from ..errors import ShotreelError
+    from ..stale import TAKE, stale_report
+
+    known = {shot.id for shot in film.shots()}
+    unknown = [s for s in wanted or [] if s not in known]
+    if unknown:
+        raise ShotreelError(f"no shot {unknown[0]!r} in the film", file=film.source)
+    report = stale_report(film)
+    chosen = [s for s in report.to_regenerate if wanted is None or s in wanted]
+    for item in report.of_kind(TAKE):
+        if item.shot in chosen:
+            print(f"stale {item}")
+    return chosen
 
 
 def _print_dry_run(film, summary: GenerationSummary) -> None:
