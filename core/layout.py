@@ -25,7 +25,8 @@ The timeline starts at frame 1 (a host's convention; the reel's timecode is the 
 
 :func:`reel_strips` places the reel (:func:`shotreel.reel.build_reel`) on the same timeline as an
 editor's strips: each shot's board on channel 1, its takes above it (the shot's *n*-th take on channel
-*1 + n*), the chosen take active with its trim in, the others there to switch to. :func:`cut_timeline`
+*1 + n*), the chosen take active with its trim in, the others there to switch to; :func:`conform_strips`
+makes the same strips straight from the conform, without building the timeline. :func:`cut_timeline`
 goes the other way: an editor's strips, however they were moved, trimmed or muted, as an OTIO cut that
 :func:`shotreel.sync.sync_selects` reads back into ``selects.yaml``.
 """
@@ -33,6 +34,7 @@ goes the other way: an editor's strips, however they were moved, trimmed or mute
 from __future__ import annotations
 
 import math
+import os
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -43,11 +45,11 @@ from typing import NamedTuple
 import opentimelineio as otio
 
 from . import timing
-from .conform import conform
+from .conform import Conform, conform
 from .cuts import CutClip
 from .errors import ProjectError
-from .model import Film, Selection
-from .reel import BOARDS_TRACK, TAKES_TRACK, shot_block
+from .model import Film, Selection, Take
+from .reel import BOARDS_DIR, BOARDS_TRACK, TAKES_TRACK, default_board, shot_block
 from .sync import clip_selection
 from .takes import find_take, find_takes, holding_selects_lock, select_take
 
@@ -290,6 +292,61 @@ class ReelStrip:
     duration: int
     offset: int = 0
     active: bool = True
+
+
+def conform_strips(film: Film, cut: Conform, takes: Mapping[str, list[Take]]) -> list[ReelStrip]:
+    """The strips :func:`reel_strips` makes of the reel :func:`shotreel.reel.build_reel` builds from ``cut``
+    and ``takes``, straight from the conform (no timeline built and read back: what Load Reel needs, fast).
+
+    Same order, paths, channels, frames, offsets and active take as ``reel_strips(build_reel(...))``: every
+    board first (the shot's declared start board when its file exists, else ``boards/<shot>.png``), then the
+    takes of each shot whose take is on screen, keyed and sorted as the reel keys them."""
+    listed = _listed_boards(film)
+    rates: dict[Fraction, Fraction] = {}  # a take's rate as its media reference reads back (one lookup a rate)
+    boards: list[ReelStrip] = []
+    strips: list[ReelStrip] = []
+    for shot_cut in cut.shots:
+        shot = shot_cut.shot
+        start = FIRST_FRAME + shot_cut.record_in
+        if shot.boards:
+            found = default_board(film, shot)
+            board = os.path.abspath(found) if found is not None else None
+        else:
+            board = listed.get(f"{shot.id}.png")
+        boards.append(ReelStrip(shot.id, "board", None, board, 1, start, shot_cut.length))
+        if shot_cut.take is None or shot_cut.covered == 0:
+            continue
+        keyed: dict[str, Take] = {}
+        active = ""
+        for take in takes.get(shot.id) or []:
+            key = take.id if take.id not in keyed else take.path.name
+            keyed[key] = take
+            if take is shot_cut.take:
+                active = key
+        for n, key in enumerate(sorted(keyed), 1):
+            take = keyed[key]
+            offset = 0
+            if key == active and shot_cut.source_in:
+                take_rate = take.fps or film.fps  # as the reel's source range and media reference say it
+                media_rate = film.fps
+                if take.frames is not None:
+                    media_rate = rates.get(take_rate) or rates.setdefault(
+                        take_rate, timing.rate_from_otio(timing.otio_rate(take_rate)))
+                offset = timing.to_frames(timing.rational_time(shot_cut.source_in, take_rate), media_rate)
+            strips.append(ReelStrip(shot.id, "take", key, os.path.abspath(take.path), 1 + n, start,
+                                    shot_cut.covered, offset, key == active))
+    return boards + strips
+
+
+def _listed_boards(film: Film) -> dict[str, str]:
+    """``boards/``'s files by name, as absolute paths (one listing instead of a ``stat`` per shot)."""
+    if film.root is None:
+        return {}
+    folder = os.path.join(os.path.abspath(film.root), BOARDS_DIR)
+    try:
+        return {entry.name: os.path.join(folder, entry.name) for entry in os.scandir(folder) if entry.is_file()}
+    except OSError:
+        return {}
 
 
 def reel_strips(timeline: otio.schema.Timeline, fps: Fraction) -> list[ReelStrip]:

@@ -2,6 +2,7 @@
 
 - :func:`reel_markers` and :func:`cut_markers`: the beat markers of a reel, or the markers of a cut read back,
   as named timeline markers on the host timeline (``FIRST_FRAME`` is the film's first frame);
+  :func:`conform_markers` the reel's beat markers straight from the conform (no timeline built);
 - :func:`cut_strips`: a cut read back from any editor (OTIO, FCP7 XML, EDL; :func:`shotreel.cuts.read_cut`)
   as the same strips :func:`shotreel.layout.reel_strips` makes of the reel, placed where the cut has them:
   each shot's board for its run in the cut, every take of the shot above it, the one the cut plays active
@@ -12,11 +13,13 @@
   the environment variable still wins;
 - :func:`ledger_lines` and :func:`ledger_action`: the jobs that need the artist (waiting, failed, unknown),
   each with why, and the ledger's actions on them (forget, resubmit, release);
-- :func:`project_lines`: what ``shotreel check`` finds, and listed boards that are gone, one line per problem.
+- :func:`project_lines`: what ``shotreel check`` finds, and listed boards that are gone, one line per problem
+  (``check`` runs again only when what it reads changed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,13 +29,14 @@ from pathlib import Path
 import opentimelineio as otio
 
 from . import timing
+from .conform import Conform
 from .cuts import Cut
 from .errors import ShotreelError
 from .generation import ledger as L
 from .generation.base import Provider
 from .layout import FIRST_FRAME, ReelStrip
-from .model import Film
-from .reel import default_board
+from .model import Film, Take
+from .reel import BEAT_COLORS, default_board
 from .sync import match_cut
 from .takes import find_takes
 
@@ -50,6 +54,19 @@ def reel_markers(timeline: otio.schema.Timeline, fps: Fraction) -> list[ReelMark
     """The beat markers of a reel :func:`shotreel.reel.build_reel` made (its stack markers), in order."""
     return [ReelMarker(m.name, FIRST_FRAME + timing.to_frames(m.marked_range.start_time, fps), str(m.color or ""))
             for m in timeline.tracks.markers]
+
+
+def conform_markers(film: Film, cut: Conform) -> list[ReelMarker]:
+    """The markers :func:`reel_markers` reads from the reel built from ``cut``, straight from the conform: one
+    per beat with shots, at its first shot, named by the beat's title (else its id), coloured by beat."""
+    first: dict[str, int] = {}
+    for shot_cut in cut.shots:
+        first.setdefault(shot_cut.shot.beat, shot_cut.record_in)
+    order = [beat.id for beat in film.beats] + [b for b in first if film.beat(b) is None]
+    titles = {beat.id: beat.title for beat in film.beats}
+    return [ReelMarker(titles.get(beat_id) or beat_id, FIRST_FRAME + first[beat_id],
+                       BEAT_COLORS[index % len(BEAT_COLORS)][0])
+            for index, beat_id in enumerate(order) if beat_id in first]
 
 
 def cut_markers(cut: Cut) -> list[ReelMarker]:
@@ -239,14 +256,70 @@ def ledger_action(root: str | os.PathLike, action: str, key: str) -> str:
 
 # -- problems --------------------------------------------------------------------------------------
 
-def project_lines(film: Film) -> list[str]:
+def project_lines(film: Film, takes: Mapping[str, list[Take]] | None = None) -> list[str]:
     """What stands in the way, one line each naming the shot: ``check`` errors and warnings, and boards
-    ``shotreel.yaml`` lists that are not on disk (the reel shows a grey placeholder for them)."""
+    ``shotreel.yaml`` lists that are not on disk (the reel shows a grey placeholder for them).
+
+    ``check`` runs again only when something it reads changed since the last call for this project (the
+    project file, ``selects.yaml``, the takes, the listed boards and references, the scratch voices'
+    manifest): a host loading the reel again gets its lines at once. ``takes`` are the takes on disk
+    (default: :func:`shotreel.takes.find_takes`)."""
     from .checks import run_checks
 
-    lines = [str(finding) for finding in run_checks(film).findings]
+    takes = find_takes(film) if takes is None else takes
+    key = _check_key(film, takes)
+    cached = _CHECKED.get(str(film.root))
+    if key is not None and cached is not None and cached[0] == key:
+        lines = list(cached[1])
+    else:
+        lines = [str(finding) for finding in run_checks(film).findings]
+        if key is not None:
+            _CHECKED[str(film.root)] = (key, tuple(lines))
     for shot in film.shots():
         for board in shot.boards:
             if not film.path(board.path).is_file():
                 lines.append(f"shot {shot.id}: board {board.path} is not there (a grey placeholder shows)")
     return lines
+
+
+_CHECKED: dict[str, tuple[tuple, tuple[str, ...]]] = {}
+"""The last check's lines by project folder, with the key of what it read (:func:`_check_key`)."""
+
+
+def _file_key(path: str | os.PathLike) -> tuple | None:
+    """A file's content, cheaply: size, modification time and a hash of its bytes (None when absent)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+            return os.fstat(file.fileno()).st_mtime_ns, len(data), hashlib.blake2b(data, digest_size=16).digest()
+    except OSError:
+        return None
+
+
+def _stat_key(path: str | os.PathLike) -> tuple | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_mode
+
+
+def _check_key(film: Film, takes: Mapping[str, list[Take]]) -> tuple | None:
+    """Everything ``shotreel check`` reads of a project on disk, as a comparable value (None: a film built in
+    memory, checked every time)."""
+    if film.root is None:
+        return None
+    from .finishing.voices import MANIFEST, VOICES_DIR
+    from .takes import SELECTS_FILE, TAKES_DIR
+
+    files = [board.path for shot in film.shots() for board in shot.boards if board.path]
+    files += [ref for asset in film.assets for ref in asset.references]
+    return (
+        _file_key(Path(film.source) if Path(film.source).is_absolute() else film.root / film.source),
+        _file_key(film.root / SELECTS_FILE),
+        _stat_key(film.root / TAKES_DIR),
+        _file_key(film.path(VOICES_DIR) / MANIFEST),
+        tuple((shot, t.id, str(t.path), t.frames, t.fps, t.status, t.created) for shot, found in takes.items()
+              for t in found),
+        tuple((path, _stat_key(film.path(path))) for path in files),
+    )

@@ -14,6 +14,7 @@ import contextlib
 import difflib
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -32,10 +33,12 @@ SELECTS_FILE = "selects.yaml"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
 
 
-def _take_from_file(shot_id: str, clip: Path) -> Take:
+def _take_from_file(shot_id: str, clip: Path, resolved: Path | None = None, has_sidecar: bool | None = None) -> Take:
+    """The take ``clip`` of ``shot_id`` (``resolved``: its real path when the caller knows it; ``has_sidecar``:
+    whether its JSON sidecar is a file, when the caller listed the folder)."""
     sidecar = clip.with_suffix(".json")
     provenance: dict = {}
-    if sidecar.is_file():
+    if sidecar.is_file() if has_sidecar is None else has_sidecar:
         try:
             provenance = json.loads(sidecar.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -45,7 +48,7 @@ def _take_from_file(shot_id: str, clip: Path) -> Take:
     fps = probe.get("fps")
     frames = probe.get("frames")
     return Take(
-        shot=shot_id, id=clip.stem, path=clip.resolve(),
+        shot=shot_id, id=clip.stem, path=resolved or clip.resolve(),
         frames=int(frames) if frames is not None else None,
         fps=_read_rate(fps) if fps is not None else None,
         status=str(provenance.get("status", "done")), provenance=provenance,
@@ -67,13 +70,35 @@ def find_takes(film: Film) -> dict[str, list[Take]]:
     base = film.root / TAKES_DIR
     if not base.is_dir():
         return found
+    # one listing per folder (not a stat per file), and one realpath for the folder unless a link is in the way
+    real_base = base.resolve()
+    try:
+        folders = {entry.name: entry.is_symlink() for entry in os.scandir(base) if entry.is_dir()}
+    except OSError:
+        folders = {}
+    folded = {name.casefold() for name in folders}
     for shot in film.shots():
         folder = base / shot.id
-        if not folder.is_dir():
+        if shot.id in folders and not folders[shot.id]:
+            real_folder = real_base / shot.id
+        elif shot.id.casefold() in folded and folder.is_dir():  # a link, or a case-insensitive file system
+            real_folder = folder.resolve()
+        else:
             continue
-        clips = [p for p in folder.iterdir()
-                 if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")]
-        takes = [_take_from_file(shot.id, clip) for clip in clips]
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        files = {entry.name for entry in entries if entry.is_file()}
+        takes = []
+        for entry in entries:
+            name = entry.name
+            suffix = os.path.splitext(name)[1]
+            if suffix.lower() not in VIDEO_SUFFIXES or name.startswith("."):
+                continue
+            clip = folder / name
+            takes.append(_take_from_file(shot.id, clip, None if entry.is_symlink() else real_folder / name,
+                                         f"{name[:-len(suffix)]}.json" in files))
         if takes:
             found[shot.id] = sorted(takes, key=lambda t: (t.created, t.id))
     return found

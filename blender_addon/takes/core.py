@@ -1,4 +1,4 @@
-"""The reel's strips in a scene's sequencer (:func:`shotreel.layout.reel_strips`), and the edit made there sent
+"""The reel's strips in a scene's sequencer (:func:`shotreel.layout.conform_strips`), and the edit made there sent
 back as an OTIO cut (:func:`shotreel.layout.cut_timeline`) that updates ``selects.yaml`` (the core's sync).
 
 The reel scene is the edit: boards on channel 1, the layout's shot cameras live as scene strips on channel 2
@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 import bpy
+from shotreel.conform import conform
 from shotreel.interchange import write_reel
-from shotreel.layout import EditStrip, ReelStrip, cut_timeline, layout_plan, reel_strips, select_strip
+from shotreel.layout import EditStrip, ReelStrip, conform_strips, cut_timeline, layout_plan, select_strip
 from shotreel.model import Film
-from shotreel.reel import build_reel, reel_notes
-from shotreel.sequencer import ReelMarker, project_lines, reel_markers
+from shotreel.sequencer import ReelMarker, conform_markers, project_lines
 from shotreel.sync import SyncResult, sync_selects
-from shotreel.takes import Selection, find_takes
+from shotreel.takes import Selection, find_takes, load_selects
 from shotreel.timing import nearest_rate
 
 from .. import compat
@@ -97,12 +97,15 @@ def load_reel(scene: bpy.types.Scene, film: Film) -> ReelLoad:
     """Put the film's reel in ``scene``'s sequencer, replacing the strips shotreel made there before (the
     editor's own strips stay): boards on channel 1 (a grey placeholder where a shot has no board yet), the
     layout's cameras as scene strips, each shot's takes above, the chosen one playing with its trim in, the
-    others muted to switch to; the reel's beat markers as timeline markers."""
-    takes = find_takes(film)  # once: the reel and the strips' provenance read the same takes
-    timeline = build_reel(film, takes=takes)
-    notes = reel_notes(timeline) + project_lines(film)
-    return place_reel(scene, film, reel_strips(timeline, film.fps), reel_markers(timeline, film.fps), notes,
-                      takes)
+    others muted to switch to; the reel's beat markers as timeline markers.
+
+    The strips come straight from the conform (:func:`shotreel.layout.conform_strips`: the reel's strips
+    without building its timeline), the takes and selects read once; ``shotreel check`` runs for the panel
+    only when the project changed since the last load."""
+    takes = find_takes(film)  # once: the cut, the check and the strips' provenance read the same takes
+    cut = conform(film, takes, load_selects(film))
+    notes = cut.notes() + project_lines(film, takes)
+    return place_reel(scene, film, conform_strips(film, cut, takes), conform_markers(film, cut), notes, takes)
 
 
 def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], markers: Iterable[ReelMarker],
@@ -112,37 +115,54 @@ def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], marker
     the shot (the take is left out, the board shows as a placeholder), never a failed load."""
     editor = scene.sequence_editor_create()
     strips = compat.strips(editor)
-    had_board = {str(s[TAG]["shot"]) for s in shotreel_strips(scene) if s.type == "IMAGE"}
-    for strip in shotreel_strips(scene):
+    earlier = shotreel_strips(scene)
+    had_board = {str(s[TAG]["shot"]) for s in earlier if s.type == "IMAGE"}
+    for strip in earlier:
         strips.remove(strip)
+    chosen = [strip.name for strip in strips if strip.select]  # the artist's own selection stays theirs
     layout_scene, cameras = layout_cameras(exclude=scene)
     lift = 1 if cameras else 0  # takes go above the Layout channel when there is one
     takes = find_takes(film) if takes is None else takes
     provenance = {(t.shot, t.id): t.provenance for shot_takes in takes.values() for t in shot_takes}
-    boards = takes = 0
+    boards = made = 0
     notes = list(notes)
+    new_image, new_movie = strips.new_image, strips.new_movie
     for item in plan:
         if item.kind == "board":
-            if item.path is None and item.shot in had_board:
-                notes.append(f"shot {item.shot}: its board file is gone; a grey placeholder shows")
-            strip = _board(strips, item)
-        else:
-            try:
-                strip = _take(strips, item, lift)
-            except (RuntimeError, OSError) as exc:  # not a movie Blender can decode
-                notes.append(f"shot {item.shot}: take {item.take} ({os.path.basename(item.path or '')}) cannot be "
-                             f"opened: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'unreadable'}")
-                continue
-        tag = {"shot": item.shot, "kind": item.kind, "take": item.take or ""}
-        made = provenance.get((item.shot, item.take or ""), {})
-        tag.update({key: str(made[key]) for key in ("provider", "model", "seed", "prompt") if made.get(key)})
-        strip[TAG] = tag  # what the take is, for the panel (a seed may not fit Blender's 32-bit ints: text)
-        strip.select = False  # a selection the artist did not make must never choose what is generated
-        if item.kind == "board":
+            if item.path is None:
+                if item.shot in had_board:
+                    notes.append(f"shot {item.shot}: its board file is gone; a grey placeholder shows")
+                strip = _placeholder(strips, item)
+            else:
+                strip = new_image(item.shot, item.path, item.channel, item.start, fit_method="FIT")
+                strip.frame_final_duration = item.duration
             boards += 1
-        else:
-            takes += 1
+            strip[TAG] = {"shot": item.shot, "kind": "board", "take": ""}
+            continue
+        try:  # the strip starts where the take's trim in lands on the shot's first frame, then is cut to the shot
+            strip = new_movie(f"{item.shot} {item.take}", item.path, item.channel + lift, item.start - item.offset,
+                              fit_method="FIT")
+        except (RuntimeError, OSError) as exc:  # not a movie Blender can decode
+            notes.append(f"shot {item.shot}: take {item.take} ({os.path.basename(item.path or '')}) cannot be "
+                         f"opened: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'unreadable'}")
+            continue
+        if item.offset:
+            strip.frame_final_start = item.start
+        end, media_end = item.start + item.duration, strip.frame_final_end
+        if end < media_end:  # set only where it changes (a short take ends early): each set updates the strip
+            strip.frame_final_end = end
+        if not item.active:
+            strip.mute = True
+        tag = {"shot": item.shot, "kind": "take", "take": item.take or ""}
+        origin = provenance.get((item.shot, item.take or ""))
+        if origin:
+            tag.update({key: str(origin[key]) for key in ("provider", "model", "seed", "prompt") if origin.get(key)})
+        strip[TAG] = tag  # what the take is, for the panel (a seed may not fit Blender's 32-bit ints: text)
+        made += 1
     placed = _layout_strips(strips, layout_scene, cameras, plan) if cameras else 0
+    strips.foreach_set("select", [False] * len(strips))  # in bulk: a selection the artist did not make
+    for name in chosen:  # chooses nothing to generate
+        strips[name].select = True
     editor.active_strip = None
     highest = max((item.channel + (lift if item.kind == "take" else 0) for item in plan), default=1)
     editor.channels[1].name = "Boards"
@@ -152,7 +172,7 @@ def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], marker
         n = channel - lift - 1
         editor.channels[channel].name = "Takes" if n == 1 else f"Takes {n}"
     count = _place_markers(scene, markers)
-    return ReelLoad(boards, takes, notes, placed, count)
+    return ReelLoad(boards, made, notes, placed, count)
 
 
 def layout_cameras(exclude: bpy.types.Scene | None = None) -> tuple[bpy.types.Scene | None, dict]:
@@ -208,22 +228,10 @@ def _place_markers(scene: bpy.types.Scene, markers: Iterable[ReelMarker]) -> int
     return len(names)
 
 
-def _board(strips, item: ReelStrip):
-    if item.path is None:  # not drawn yet: the shot's length, visible
-        strip = compat.new_color(strips, item.shot, item.channel, item.start, item.duration)
-        strip.color = PLACEHOLDER_COLOR
-        return strip
-    strip = strips.new_image(item.shot, item.path, item.channel, item.start, fit_method="FIT")
-    strip.frame_final_duration = item.duration
-    return strip
-
-
-def _take(strips, item: ReelStrip, lift: int = 0):
-    strip = strips.new_movie(f"{item.shot} {item.take}", item.path, item.channel + lift, item.start - item.offset,
-                             fit_method="FIT")
-    strip.frame_final_start = item.start
-    strip.frame_final_end = min(item.start + item.duration, strip.frame_final_end)  # a short take ends early
-    strip.mute = not item.active
+def _placeholder(strips, item: ReelStrip):
+    """A board not drawn yet: a grey strip of the shot's length, visible."""
+    strip = compat.new_color(strips, item.shot, item.channel, item.start, item.duration)
+    strip.color = PLACEHOLDER_COLOR
     return strip
 
 
