@@ -1,6 +1,7 @@
 """Helpers for driving a provider client against a fake server in tests.
 
-``board(path, w, h)`` draws a board image; ``request(...)`` builds a :class:`GenerationRequest`;
+``board(path, w, h)`` draws a board image; ``request(...)`` builds a :class:`GenerationRequest` (a take),
+``image_request(...)`` one of kind ``"image"`` (a still, with reference images);
 ``wait(provider, handle)`` polls until the job finishes; ``run(provider, request, dest)`` does
 submit → poll → fetch; ``expect(error_type, fn, *args)`` calls ``fn``, checks the raised error's type and
 that no known secret appears in its ``str()``/``repr()``; ``assert_clean(obj)`` checks any text.
@@ -161,3 +162,48 @@ def frames_and_fps(path: Path) -> tuple[int, float, tuple[int, int]]:
     reader.close()
     count, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
     return count, float(meta["fps"]), tuple(meta["size"])
+
+
+def image_request(
+    references: tuple[Path, ...] | list[Path] = (),
+    *,
+    prompt: str = "Mara in the greenhouse, three-quarter view",
+    take: str = "sh010-b1",
+    shot: str = "sh010",
+    provider: str = "comfyui",
+    model: str = "",
+    width: int = 1280,
+    height: int = 720,
+    start: Path | None = None,
+    seed: int | None = 7,
+    negative: str = "",
+    client_id: str | None = None,
+    **extra: Any,
+) -> GenerationRequest:
+    """A request for one still (a generated board or an asset's view) of ``width``×``height`` with
+    ``references``; its client id is ``take`` unless given."""
+    return GenerationRequest(
+        take_id=take,
+        shot_id=shot,
+        provider=provider,
+        model=model,
+        prompt=prompt,
+        duration_frames=0,
+        fps=Fraction(24),
+        width=width,
+        height=height,
+        negative_prompt=negative,
+        start_image=start,
+        reference_images=tuple(references),
+        seed=seed,
+        extra=extra,
+        client_id=take if client_id is None else client_id,
+        kind="image",
+    )
+
+
+def still_info(path: Path) -> tuple[str, tuple[int, int]]:
+    """(format, size) of a still as Pillow reads it (it must be a complete image)."""
+    with Image.open(path) as image:
+        image.load()
+        return (image.format or "").lower(), image.size

@@ -9,6 +9,12 @@ done, then ``{id: {prompt, outputs, status: {status_str, completed, messages}, m
 The clip follows the workflow's inputs (``frame_rate``/``fps``, ``length``/``frames``/``num_frames``,
 ``width``/``height``). Resubmitting a known ``prompt_id`` queues it again (what a client must avoid).
 No auth.
+
+A workflow whose output node is ``SaveImage`` makes a still: a PNG of the ``width``×``height`` of its
+``EmptyLatentImage``/``EmptySD3LatentImage`` (1024×1024 without one), listed in ``/history`` as
+``{"images": [{filename, subfolder, type: "output"}]}`` (the ``filename_prefix``'s folders become the
+subfolder, as ComfyUI's SaveImage does) and served by ``/view``. Each job records in
+``job.extra["references"]`` what its LoadImage nodes loaded: ``{node, name, size, format, bytes}``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 import uuid
 from fractions import Fraction
 
+from . import media
 from .core import FakeServer, Job, Reply, Request
 
 NAME = "comfyui"
@@ -33,7 +40,9 @@ OUTPUT_NODES = {
     "SaveWEBM": "images",
     "SaveAnimatedWEBP": "images",
     "VHS_VideoCombine": "gifs",
+    "SaveImage": "images",
 }
+IMAGE_OUTPUTS = {"SaveImage"}
 KNOWN_NODES = {
     "LoadImage",
     "CLIPTextEncode",
@@ -51,6 +60,14 @@ KNOWN_NODES = {
     "LTXVConditioning",
     "SamplerCustom",
     "PrimitiveNode",
+    "DualCLIPLoader",
+    "FluxGuidance",
+    "EmptySD3LatentImage",
+    "ImageStitch",
+    "FluxKontextImageScale",
+    "VAEEncode",
+    "ReferenceLatent",
+    "ConditioningZeroOut",
     *OUTPUT_NODES,
 }
 NUMBER_INPUTS = {
@@ -126,7 +143,7 @@ def handle(server: FakeServer, request: Request) -> Reply:
         job = state["outputs"].get(key)
         if job is None or request.query.get("type", "output") != "output":
             return Reply(404, raw=b"404: Not Found", content_type="text/plain")
-        return Reply(200, raw=server.result(job), content_type="video/mp4")
+        return Reply(200, raw=server.result(job), content_type=server.result_type(job))
     if request.method == "GET" and path == "/system_stats":
         return Reply(200, {"system": {"comfyui_version": "0.3.60", "python_version": "3.12"}, "devices": []})
     return Reply(404, raw=b"404: Not Found", content_type="text/plain")
@@ -256,6 +273,15 @@ def _clip_inputs(workflow: dict) -> dict:
     return found
 
 
+def _still_size(workflow: dict) -> tuple[int, int]:
+    for node in workflow.values():
+        inputs = node.get("inputs", {})
+        if (node["class_type"] in ("EmptyLatentImage", "EmptySD3LatentImage")
+                and isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int)):
+            return inputs["width"], inputs["height"]
+    return 1024, 1024
+
+
 def _prompt(server: FakeServer, state: dict, request: Request) -> Reply:
     body = request.json()
     if not isinstance(body, dict) or "prompt" not in body:
@@ -293,6 +319,13 @@ def _prompt(server: FakeServer, state: dict, request: Request) -> Reply:
         outputs=outputs,
         **_clip_inputs(workflow),
     )
+    if any(workflow[n]["class_type"] in IMAGE_OUTPUTS for n in outputs):
+        job.extra["image"] = (*_still_size(workflow), "png")
+    job.extra["references"] = [
+        {"node": nid, "name": node["inputs"]["image"], **media.image_info(state["inputs"][node["inputs"]["image"]])}
+        for nid, node in workflow.items()
+        if node["class_type"] == "LoadImage"
+    ]
     if old is not None:  # the fake re-runs a duplicate prompt_id; history keeps the newest under the id
         server.jobs[prompt_id] = job
     return Reply(200, {"prompt_id": prompt_id, "number": state["number"], "node_errors": {}}, job=job)
@@ -344,6 +377,12 @@ def _history(server: FakeServer, state: dict, job: Job) -> dict:
         if job.outcome != "no_media":
             for node_id in job.extra["outputs"]:
                 node = job.body["prompt"][node_id]
+                if node["class_type"] in IMAGE_OUTPUTS:
+                    folder, _, stem = str(node.get("inputs", {}).get("filename_prefix", "ComfyUI")).rpartition("/")
+                    filename = f"{stem}_{job.extra['number']:05d}_.png"
+                    state["outputs"][(folder, filename)] = job
+                    outputs[node_id] = {"images": [{"filename": filename, "subfolder": folder, "type": "output"}]}
+                    continue
                 prefix = str(node.get("inputs", {}).get("filename_prefix", "ComfyUI")).replace("/", "_")
                 filename = f"{prefix}_{job.extra['number']:05d}_.mp4"
                 state["outputs"][("video", filename)] = job

@@ -493,8 +493,24 @@ class FakeServer:
             return job
 
     def result(self, job: Job) -> bytes:
-        """The bytes a download of ``job``'s result returns (:func:`unique_result` of its clip)."""
+        """The bytes a download of ``job``'s result returns (:func:`unique_result` of its clip), or for a
+        still (``job.extra["image"] = (width, height, format)``) a still of that size drawn for this job."""
+        if job.extra.get("image"):
+            with self.lock:
+                found = job.extra.get("image_bytes")
+            if found is None:
+                width, height, fmt = job.extra["image"]
+                found = media.still(width, height, fmt, job.id)
+                with self.lock:
+                    job.extra["image_bytes"] = found
+            return found
         return unique_result(self.clip_for(job).read_bytes(), job.id)
+
+    def result_type(self, job: Job) -> str:
+        """The Content-Type of ``job``'s result."""
+        if job.extra.get("image"):
+            return media.IMAGE_TYPES[job.extra["image"][2]]
+        return "video/mp4"
 
     def clip_for(self, job: Job) -> Path:
         """The MP4 this job produces (its scenario's fps/frames/size or the server's defaults)."""
@@ -605,7 +621,7 @@ class FakeServer:
             return Reply(302, raw=b"", headers={"Location": self.redirect_to}, content_type="text/plain")
         if "huge" in job.scenario or "huge_stream" in job.scenario:
             return Reply(200, stream=self.huge_bytes, declare="huge" in job.scenario, content_type="video/mp4")
-        return Reply(200, raw=self.result(job), content_type="video/mp4")
+        return Reply(200, raw=self.result(job), content_type=self.result_type(job))
 
     def _write(self, handler: _Handler, reply: Reply) -> None:
         if reply.stream:

@@ -1,12 +1,17 @@
-"""Tiny real MP4 clips for the fake provider servers, made once per test session with ffmpeg.
+"""Tiny real media for the fake provider servers: MP4 clips made once per test session with ffmpeg, stills
+made with Pillow.
 
 ``clip(fps, frames, width, height)`` renders ffmpeg's ``testsrc`` pattern as H.264 (yuv420p, faststart)
 with exactly ``frames`` frames at ``fps`` and caches it in a temporary folder removed at exit.
+``still(width, height, fmt, label)`` draws a PNG/JPEG/WebP still of exactly that size whose colours come
+from ``label`` (a job id), so no two jobs return the same bytes; ``image_info(data)`` reads one back.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
+import io
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
+from PIL import Image, ImageDraw
 
 _lock = threading.Lock()
 _cache: dict[tuple, Path] = {}
@@ -70,3 +76,26 @@ def clip(fps: Fraction | int | str = 24, frames: int = 121, width: int = 1280, h
         tmp.replace(target)
         _cache[key] = target
         return target
+
+
+IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def still(width: int, height: int, fmt: str = "png", label: str = "") -> bytes:
+    """A ``width``×``height`` still in ``fmt`` (png, jpeg or webp): a frame and a box coloured from
+    ``label``'s hash, with ``label`` written in it."""
+    fmt = {"jpg": "jpeg"}.get(fmt.lower(), fmt.lower())
+    seed = hashlib.sha256(label.encode()).digest()
+    image = Image.new("RGB", (int(width), int(height)), tuple(seed[:3]))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((width // 5, height // 5, 4 * width // 5, 4 * height // 5), fill=tuple(seed[3:6]))
+    draw.text((width // 5 + 4, height // 5 + 4), label[:40], fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt.upper(), **({"quality": 90} if fmt in ("jpeg", "webp") else {}))
+    return buffer.getvalue()
+
+
+def image_info(data: bytes) -> dict:
+    """``{"size": [w, h], "format": "png", "bytes": n}`` of an image's bytes (what a fake received)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return {"size": list(image.size), "format": (image.format or "").lower(), "bytes": len(data)}

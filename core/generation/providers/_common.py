@@ -15,10 +15,13 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import io
 import math
 import mimetypes
 import os
+import re
 import struct
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -32,7 +35,9 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 
 from ..base import (
+    IMAGE,
     RACY_SECONDS,
+    VIDEO,
     BadRequest,
     Capabilities,
     CostEstimate,
@@ -52,6 +57,18 @@ FRAME_SLACK = 1e-6  # seconds: a shot of exactly 5 s fits a 5 s clip
 
 
 @dataclass(frozen=True)
+class ImageRules:
+    """What a provider accepts as an input image (reference §2)."""
+
+    min_px: int = 300  # shortest side
+    max_px: int = 8000  # longest side
+    aspect: tuple[float, float] = (0.4, 2.5)
+    max_bytes: int = 10 * 1024 * 1024
+    formats: tuple[str, ...] = ("png", "jpeg", "webp")
+    max_pixels: int = 0  # width × height an input may have (0: no limit); larger ones are resized
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One model as the provider documents it. Prices are estimates (USD per second of output)."""
 
@@ -67,23 +84,17 @@ class ModelSpec:
     needs_image: bool = True
     price_per_s: float = 0.0
     fields: dict[str, Any] = field(default_factory=dict)  # provider-specific (field names, endpoint …)
+    kind: str = VIDEO  # IMAGE: a model that makes stills (requests of kind "image")
+    max_refs: int = 0  # image models: input images (references, an image to edit) one request may carry
+    needs_refs: bool = False  # image models: at least one input image is required (edit-only models)
+    price_per_image: float = 0.0  # image models: USD per still
+    ref_rules: ImageRules | None = None  # image models: what an input image may be (else the provider's)
 
     def allowed(self) -> tuple[float, ...]:
         """Every clip length this model makes, shortest first."""
         if self.durations:
             return tuple(sorted(self.durations))
         return tuple(float(s) for s in range(math.ceil(self.min_s), math.floor(self.max_s) + 1))
-
-
-@dataclass(frozen=True)
-class ImageRules:
-    """What a provider accepts as an input image (reference §2)."""
-
-    min_px: int = 300  # shortest side
-    max_px: int = 8000  # longest side
-    aspect: tuple[float, float] = (0.4, 2.5)
-    max_bytes: int = 10 * 1024 * 1024
-    formats: tuple[str, ...] = ("png", "jpeg", "webp")
 
 
 @dataclass(frozen=True)
@@ -267,6 +278,167 @@ def _ratio(text: str) -> float:
     return int(w) / int(h)
 
 
+# -- stills: reference images, aspect ratios, tags ----------------------------------------------------
+MAX_ASPECT_OFF = 0.15  # an image model's nearest documented ratio may differ this much from the film's frame
+IMAGE_MAX_BYTES = 200 * 1024 * 1024  # the most a still may download when the caller gives no limit
+_TAG = re.compile(r"[^A-Za-z0-9_]+")
+_RESIZED_LOCK = threading.Lock()
+
+
+def nearest_aspect(width: int, height: int, ratios: tuple[str, ...]) -> tuple[str, float]:
+    """The documented ``W:H`` ratio closest to ``width``:``height`` (by log distance) and how far it is off
+    (relative, 0.02 = 2 % wider or narrower). Among ratios of the same aspect, the one closest in size."""
+    want = width / height
+
+    def distance(r: str) -> tuple[float, float]:
+        w, h = (int(v) for v in r.split(":"))
+        return round(abs(math.log(w / h / want)), 9), abs(math.log(max(w * h, 1) / max(width * height, 1)))
+
+    best = min(ratios, key=distance)
+    return best, abs(_ratio(best) / want - 1)
+
+
+def aspect_note(width: int, height: int, ratio: str, off: float) -> str:
+    """``1920×1080 → 1920:1080 (exact)`` / ``2048×858 (2.39:1) → 1808:768 (2.35:1, 1.4 % narrower)``."""
+    if off < 0.0005:
+        return f"{width}×{height} → {ratio} (exact)"
+    want = width / height
+    got = _ratio(ratio)
+    way = "wider" if got > want else "narrower"
+    return f"{width}×{height} ({want:.2f}:1) → {ratio} ({got:.2f}:1, {off * 100:.1f} % {way})"
+
+
+def reference_tags(paths: tuple[Path, ...] | list[Path], given: Any = None) -> list[str]:
+    """One tag per input image, the way a prompt names it (``@mara``): the ``given`` tags when the request
+    carries them (``extra["reference_tags"]``), else the asset's folder (``refs/mara/front.png`` → ``mara``;
+    a file directly in ``refs/`` → its stem), made 3–16 letters, digits or underscores starting with a
+    letter, and unique (``mara``, ``mara_2``)."""
+    tags: list[str] = []
+    given = list(given) if isinstance(given, (list, tuple)) else []
+    for n, path in enumerate(paths):
+        path = Path(path)
+        if n < len(given) and given[n]:
+            raw = str(given[n])
+        else:
+            raw = path.parent.name if path.parent.name and path.parent.name.lower() not in ("refs", "boards", "") \
+                else path.stem
+        tag = _TAG.sub("_", raw).strip("_") or "ref"
+        if not tag[0].isalpha():
+            tag = "r" + tag
+        tag = (tag + "_ref")[:16] if len(tag) < 3 else tag[:16]
+        base, k = tag, 2
+        while tag in tags:
+            suffix = f"_{k}"
+            tag = base[: 16 - len(suffix)] + suffix
+            k += 1
+        tags.append(tag)
+    return tags
+
+
+def _resized_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"shotreel-resized-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def read_reference(path: Path, role: str, rules: ImageRules, provider: str, shot: str | None) -> ImageInfo:
+    """Read an input image of a still (a reference, or the image to edit) and check what cannot be fixed by
+    resizing: it exists, it is an image, its aspect and smallest side. :class:`BadRequest` names the file,
+    the shot and the provider's limit. Size and format are fixed by :func:`fit_reference`."""
+    path = path if isinstance(path, Path) else Path(path)
+    try:
+        stat = path.stat()
+        if not S_ISREG(stat.st_mode):
+            raise FileNotFoundError(path)
+    except OSError:
+        raise BadRequest(f"{provider}: the {role} {path} does not exist: approve an existing view of the asset "
+                         "or fix its path", shot=shot, file=path) from None
+    try:
+        width, height, fmt = _header(path, stat)
+        if fmt not in ("png", "jpeg", "jpg", "mpo", "webp"):
+            with Image.open(path) as image:  # a format Pillow reads but does not say in the header
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise BadRequest(f"{provider}: the {role} {path.name} is not an image (Pillow cannot read it): replace "
+                         "it with a PNG or JPEG", shot=shot, file=path) from None
+    fmt = {"jpg": "jpeg", "mpo": "jpeg"}.get(fmt, fmt)
+    ratio = width / height
+    low, high = rules.aspect
+    if not (low - 1e-9 <= ratio <= high + 1e-9):
+        raise BadRequest(f"{provider}: the {role} {path.name} is {width}×{height} px (aspect {ratio:.2f}); "
+                         f"{provider} takes aspects {low:g}–{high:g}: crop it", shot=shot, file=path)
+    if min(width, height) < rules.min_px:
+        raise BadRequest(f"{provider}: the {role} {path.name} is {width}×{height} px; {provider} needs at least "
+                         f"{rules.min_px} px on the short side: use a larger image", shot=shot, file=path)
+    return ImageInfo(path, width, height, fmt, stat.st_size)
+
+
+def _fit_size(width: int, height: int, rules: ImageRules) -> tuple[int, int]:
+    scale = 1.0
+    if rules.max_px and max(width, height) > rules.max_px:
+        scale = rules.max_px / max(width, height)
+    if rules.max_pixels and width * height * scale * scale > rules.max_pixels:
+        scale = math.sqrt(rules.max_pixels / (width * height))
+    if scale >= 1.0:
+        return width, height
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+def fit_reference(info: ImageInfo, role: str, rules: ImageRules, provider: str, shot: str | None) -> ImageInfo:
+    """``info`` as the provider can take it: the image itself when it fits ``rules``; else a copy resized
+    with Pillow (keeping its aspect) to the longest side / pixel count the provider documents, saved as
+    PNG — or as JPEG, smaller step by step, when that is still over the provider's byte limit — in a
+    private temporary folder (by content, made once). :class:`BadRequest` names the limit when even a
+    copy cannot fit."""
+    fits_format = info.format in rules.formats
+    width, height = _fit_size(info.width, info.height, rules)
+    if fits_format and (width, height) == (info.width, info.height) and info.size <= rules.max_bytes:
+        return info
+    digest = file_sha256(info.path)
+    key = hashlib.sha256(f"{digest}:{rules.max_px}:{rules.max_pixels}:{rules.max_bytes}:{rules.formats}"
+                         .encode()).hexdigest()[:24]
+    folder = _resized_dir()
+    for ext, fmt in (("png", "png"), ("jpg", "jpeg")):
+        found = folder / f"{key}.{ext}"
+        if found.is_file():
+            with Image.open(found) as image:
+                return ImageInfo(found, image.width, image.height, fmt, found.stat().st_size)
+    try:
+        with Image.open(info.path) as source:
+            source.load()
+            image = source.convert("RGBA" if source.mode in ("RGBA", "LA", "P") else "RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BadRequest(f"{provider}: the {role} {info.path.name} is not a readable image ({exc})",
+                         shot=shot, file=info.path) from None
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    if "png" in rules.formats:
+        candidates.append(("png", {"optimize": False}))
+    if "jpeg" in rules.formats:
+        candidates += [("jpeg", {"quality": q}) for q in (92, 85)]
+    scale = 1.0
+    for _ in range(8):
+        size = (max(1, math.floor(width * scale)), max(1, math.floor(height * scale)))
+        frame = image if size == image.size else image.resize(size, Image.LANCZOS)
+        for fmt, options in candidates:
+            buffer = io.BytesIO()
+            (frame.convert("RGB") if fmt == "jpeg" else frame).save(buffer, format=fmt.upper(), **options)
+            if buffer.tell() <= rules.max_bytes and min(size) >= rules.min_px:
+                target = folder / f"{key}.{'jpg' if fmt == 'jpeg' else 'png'}"
+                with _RESIZED_LOCK:
+                    part = target.with_suffix(f".{os.getpid()}.part")
+                    part.write_bytes(buffer.getvalue())
+                    os.replace(part, target)
+                return ImageInfo(target, size[0], size[1], fmt, buffer.tell())
+        if min(size) * 0.8 < rules.min_px:
+            break
+        scale *= 0.8
+    names = "/".join(f.upper() for f in rules.formats)
+    raise BadRequest(f"{provider}: the {role} {info.path.name} ({info.width}×{info.height} px, "
+                     f"{info.size / 1e6:.1f} MB) cannot be made to fit {provider}'s limit of "
+                     f"{rules.max_bytes / 1e6:.1f} MB as {names}: use a simpler or smaller image",
+                     shot=shot, file=info.path)
+
+
 class ClientProvider(Provider):
     """Base of the HTTP provider clients: options, key handling, validation, cost, fetch.
 
@@ -282,6 +454,7 @@ class ClientProvider(Provider):
     default_base_url = ""
     models: ClassVar[dict[str, ModelSpec]] = {}
     default_model_name = ""
+    default_image_model_name = ""  # the still model used when a request of kind "image" names none
     image_rules = ImageRules()
     default_poll_interval = 5.0
     typical_duration = 60.0  # seconds a job usually runs once started, before this run has seen one
@@ -390,9 +563,53 @@ class ClientProvider(Provider):
             raise BadRequest(f"{self.name}: unknown model {name!r} (known: {known})", shot=shot)
         return found
 
+    def image_models(self) -> tuple[str, ...]:
+        """The still models (``ModelSpec.kind == "image"``), the default first."""
+        names = [name for name, spec in self.models.items() if spec.kind == IMAGE]
+        if self.default_image_model_name in names:
+            names.remove(self.default_image_model_name)
+            names.insert(0, self.default_image_model_name)
+        return tuple(names)
+
+    def request_spec(self, request: GenerationRequest) -> ModelSpec:
+        """The model row of ``request`` (its model, else the default video or still model), refusing a video
+        model for a still and a still model for a take."""
+        shot = request.shot_id
+        if request.is_image:
+            spec = self.spec(request.model or self.default_image_model(), shot)
+            if spec.kind != IMAGE:
+                raise BadRequest(f"{self.name}: {spec.name} makes video, not stills: choose one of "
+                                 f"{', '.join(self.image_models()) or 'none'}", shot=shot)
+            return spec
+        spec = self.spec(request.model or self.model, shot)
+        if spec.kind == IMAGE:
+            raise BadRequest(f"{self.name}: {spec.name} makes stills, not takes: choose one of "
+                             f"{', '.join(n for n, s in self.models.items() if s.kind != IMAGE)}", shot=shot)
+        return spec
+
+    def reference_rules(self, spec: ModelSpec) -> ImageRules:
+        """What an input image of a still may be for ``spec`` (its own rules, else the provider's)."""
+        return spec.ref_rules or self.image_rules
+
     def capabilities(self, model: str) -> Capabilities:
         spec = self.spec(model)
         rules = self.image_rules
+        if spec.kind == IMAGE:
+            rules = self.reference_rules(spec)
+            return Capabilities(
+                supports_end_frame=False,
+                supports_seed=spec.seed,
+                durations_s=(),
+                max_duration_s=0.0,
+                max_prompt_chars=spec.max_prompt,
+                aspect_range=rules.aspect,
+                min_image_px=rules.min_px,
+                max_image_bytes=rules.max_bytes,
+                image_formats=rules.formats,
+                max_concurrency=self.concurrency,
+                max_reference_images=spec.max_refs,
+                max_image_px=rules.max_px,
+            )
         allowed = spec.allowed()
         return Capabilities(
             supports_end_frame=spec.end_frame,
@@ -436,20 +653,23 @@ class ClientProvider(Provider):
         )
 
     def finished(self, job: str, urls: list[str], shot: str | None, raw_state: str, raw: dict,
-                 progress: float | None = None) -> JobStatus:
+                 progress: float | None = None, media: str = "a video") -> JobStatus:
         """A job the provider calls done: succeeded with its result URLs, or, when it returned no video,
         blocked at output — moderation that arrives as "success" is a failure, never a silent success
         (reference §1)."""
         if urls:
             return JobStatus(JobState.SUCCEEDED, 1.0, raw_state, result_urls=urls, raw=raw)
-        failure = self.http.error(ModerationBlocked, f"{job} finished without a video (filtered output): "
+        failure = self.http.error(ModerationBlocked, f"{job} finished without {media} (filtered output): "
                                   "change the prompt or seed", shot, stage="output")
         return JobStatus(JobState.FAILED, progress, raw_state, failure=failure, raw=raw)
 
     def validate(self, request: GenerationRequest) -> None:
         """Refuse what the provider would refuse (model, duration, prompt, images, ratio) before spending."""
         shot = request.shot_id
-        spec = self.spec(request.model or self.model, shot)
+        if request.is_image:
+            self.validate_image(request, self.request_spec(request))
+            return
+        spec = self.request_spec(request)
         self.clip_seconds(request, spec)
         if len(request.prompt) > spec.max_prompt:
             raise BadRequest(
@@ -484,6 +704,76 @@ class ClientProvider(Provider):
     def validate_more(self, request: GenerationRequest, spec: ModelSpec) -> None:
         """Provider-specific checks (override)."""
 
+    # -- stills ---------------------------------------------------------------------------------
+    def input_paths(self, request: GenerationRequest) -> list[Path]:
+        """The input images of a still: the image to edit (``start_image``) first, then the references."""
+        paths = [Path(request.start_image)] if request.start_image is not None else []
+        return paths + [Path(p) for p in request.reference_images]
+
+    def validate_image(self, request: GenerationRequest, spec: ModelSpec) -> None:
+        """Refuse a still the model would refuse: prompt, seed, frame, input images (count, files, aspect)."""
+        shot = request.shot_id
+        if not request.prompt.strip():
+            raise BadRequest(f"{self.name}: the still has no prompt: describe the shot or the asset", shot=shot)
+        if len(request.prompt) > spec.max_prompt:
+            raise BadRequest(f"{self.name}: the prompt has {len(request.prompt)} characters; {spec.name} takes at "
+                             f"most {spec.max_prompt}: shorten the description", shot=shot)
+        if request.seed is not None and not 0 <= request.seed <= 4294967295:
+            raise BadRequest(f"{self.name}: seed {request.seed} is outside 0–4294967295", shot=shot)
+        if request.width <= 0 or request.height <= 0:
+            raise BadRequest(f"{self.name}: a still of {request.width}×{request.height} px: give the film's "
+                             "resolution", shot=shot)
+        if spec.ratios:
+            self.image_ratio(request, spec)
+        paths = self.input_paths(request)
+        if paths and spec.max_refs == 0:
+            takes = [n for n in self.image_models() if self.models[n].max_refs]
+            fix = f"choose {' or '.join(takes)}" if takes else "choose a provider whose model takes references"
+            raise BadRequest(f"{self.name}: {spec.name} takes no reference images but the request has "
+                             f"{len(paths)} ({', '.join(p.name for p in paths)}): {fix}, or leave the "
+                             "references out", shot=shot)
+        if len(paths) > spec.max_refs:
+            raise BadRequest(f"{self.name}: {spec.name} takes at most {spec.max_refs} input image"
+                             f"{'s' if spec.max_refs != 1 else ''} (references and an image to edit) but the "
+                             f"request has {len(paths)}: approve fewer views of the shot's assets", shot=shot)
+        if spec.needs_refs and not paths:
+            raise BadRequest(f"{self.name}: {spec.name} edits images and needs at least one reference: approve a "
+                             "view of an asset, or choose a text-to-image model", shot=shot)
+        rules = self.reference_rules(spec)
+        for n, path in enumerate(paths):
+            role = "image to edit" if n == 0 and request.start_image is not None else "reference"
+            read_reference(path, role, rules, self.name, shot)
+        self.validate_more(request, spec)
+
+    def image_ratio(self, request: GenerationRequest, spec: ModelSpec) -> tuple[str, str]:
+        """The documented ratio nearest the still's frame and a note saying how far it is off; a frame further
+        than ``MAX_ASPECT_OFF`` from every documented ratio is :class:`BadRequest`."""
+        ratio, off = nearest_aspect(request.width, request.height, spec.ratios)
+        if off > MAX_ASPECT_OFF:
+            raise BadRequest(f"{self.name}: {spec.name} makes stills at {', '.join(spec.ratios)}; "
+                             f"{request.width}×{request.height} is {off * 100:.0f} % off the nearest "
+                             f"({ratio}): change the frame or the model", shot=request.shot_id)
+        return ratio, aspect_note(request.width, request.height, ratio, off)
+
+    def image_inputs(self, request: GenerationRequest, spec: ModelSpec) -> list[ImageInfo]:
+        """The still's input images, checked and fitted to the model's limits (resized copies where needed)."""
+        rules = self.reference_rules(spec)
+        found = []
+        for n, path in enumerate(self.input_paths(request)):
+            role = "image to edit" if n == 0 and request.start_image is not None else "reference"
+            info = read_reference(path, role, rules, self.name, request.shot_id)
+            found.append(fit_reference(info, role, rules, self.name, request.shot_id))
+        return found
+
+    def image_rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        """The price of one still of ``request`` (USD) and where it comes from (override)."""
+        return spec.price_per_image, f"{spec.name}, published price per image"
+
+    def image_handle(self, job_id: str, request: GenerationRequest, spec: ModelSpec, **data: Any) -> JobHandle:
+        """The handle of a submitted still (its kind recorded, so :meth:`fetch` bounds the download)."""
+        return JobHandle(job_id, {"shot": request.shot_id, "take": request.take_id, "model": spec.name,
+                                  "kind": IMAGE, **data})
+
     def estimate_cost(self, request: GenerationRequest) -> float:
         """An estimate in USD: the amount of :meth:`cost_estimate`."""
         return self.cost_estimate(request).amount
@@ -491,8 +781,12 @@ class ClientProvider(Provider):
     def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
         """The price of the clip the provider will bill for ``request`` and why: the billed length
         (:meth:`billed_length`) × the rate per second (:meth:`rate`). Raises :class:`BadRequest` when the
-        provider makes no clip that long."""
-        spec = self.spec(request.model or self.model, request.shot_id)
+        provider makes no clip that long. A still: one image at the model's price per image
+        (:meth:`image_rate`)."""
+        spec = self.request_spec(request)
+        if request.is_image:
+            price, why = self.image_rate(request, spec)
+            return CostEstimate(round(price, 4), f"1 still at {usd(price)} per image ({why}) = {usd(round(price, 4))}")
         seconds, length = self.billed_length(request, spec)
         per_s, why = self.rate(request, spec)
         amount = round(per_s * seconds, 4)
@@ -539,7 +833,7 @@ class ClientProvider(Provider):
         """Everything a submit does before the network: key present, request valid; returns the spec."""
         self.require_key(request.shot_id)
         self.validate(request)
-        return self.spec(request.model or self.model, request.shot_id)
+        return self.request_spec(request)
 
     # -- results --------------------------------------------------------------------------------
     def fetch(self, handle: JobHandle, status: JobStatus, destination: Path, *,
@@ -549,6 +843,8 @@ class ClientProvider(Provider):
         shot = handle.data.get("shot")
         if not status.result_urls:
             raise GenerationError(f"{self.name}: job {handle.job_id} has no result to download", shot=shot)
+        if max_bytes is None and handle.data.get("kind") == IMAGE:
+            max_bytes = IMAGE_MAX_BYTES
         url = status.result_urls[0]
         try:
             return self.http.download(url, Path(destination), shot=shot, max_bytes=max_bytes)

@@ -16,6 +16,22 @@ sent again) by
 HTTP (``GET /history/{id}``, ``GET /queue``); the video is downloaded from ``/view``. No key, no cost,
 one queue per server. The seed, when the request has none, is derived from the take id (recorded in the
 handle).
+
+Stills (requests of kind ``"image"``, model ``image_workflow``) run an API-format image workflow: the file
+of the option ``image_workflow``, else one of the two shipped in ``comfyui_workflows/`` (FLUX.1 Kontext
+[dev] with ComfyUI's own nodes: ``image_text.json`` for a still without references, ``image_references.json``
+with up to three, stitched with ``ImageStitch`` and given to ``ReferenceLatent``). Its placeholders:
+``"{{prompt}}"``, ``"{{negative_prompt}}"``, ``"{{seed}}"``, ``"{{width}}"``, ``"{{height}}"``,
+``"{{take}}"``, ``"{{shot}}"``, ``"{{image}}"`` (the image to edit, if the workflow edits one) and
+``"{{reference_1}}"``, ``"{{reference_2}}"`` … (the approved references, each the ``image`` input of a
+LoadImage node). Every input image is uploaded with ``POST /upload/image`` first (named by content, as
+boards are); a LoadImage node whose ``{{reference_N}}`` has no reference in this request is removed with
+the inputs wired to it (wire those to optional sockets, such as ``ImageStitch``'s ``image2``). The
+workflow must save an image (a ``SaveImage`` node, whose output ``/history`` lists as ``images`` of type
+``output``; ComfyUI ``nodes.py`` SaveImage): one that does not is refused before anything is queued,
+naming the file. The still is then followed and downloaded exactly as a take (``/prompt`` with
+``prompt_id`` = the client id, ``/history/{id}``, ``/view``); the workflow's content is part of
+:meth:`ComfyUIProvider.fingerprint`. Images go only to the configured server (by default this machine).
 """
 
 from __future__ import annotations
@@ -30,6 +46,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from ..base import (
+    IMAGE,
+    VIDEO,
     BadRequest,
     Capabilities,
     CostEstimate,
@@ -57,8 +75,14 @@ PLACEHOLDERS = (
     "take",
     "shot",
 )
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_REFERENCE = re.compile(r"reference_([1-9][0-9]?)")
+IMAGE_PLACEHOLDERS = ("prompt", "negative_prompt", "seed", "width", "height", "take", "shot", "image")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".m4v")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+IMAGE_MODEL = "image_workflow"
+WORKFLOWS = Path(__file__).with_name("comfyui_workflows")
+DEFAULT_IMAGE_WORKFLOWS = (WORKFLOWS / "image_text.json", WORKFLOWS / "image_references.json")
 MAX_SECONDS = 600.0
 
 
@@ -86,9 +110,11 @@ def fill(value: Any, values: dict[str, Any]) -> Any:
     return value
 
 
-def load_workflow(path: str | Path | None, shot: str | None = None) -> tuple[dict, set[str]]:
+def load_workflow(path: str | Path | None, shot: str | None = None, kind: str = VIDEO) -> tuple[dict, set[str]]:
     """Read an API-format workflow and its placeholders; every problem is :class:`BadRequest` naming the
-    file and the fix."""
+    file and the fix. ``kind`` ``"image"``: a still's workflow (its placeholders, an image output)."""
+    if kind == IMAGE:
+        return _load_image_workflow(Path(path), shot)
     if not path:
         raise BadRequest(
             "comfyui: no workflow: set the provider option workflow=<file exported with "
@@ -146,6 +172,79 @@ def load_workflow(path: str | Path | None, shot: str | None = None) -> tuple[dic
     return workflow, found
 
 
+def _read_api_workflow(path: Path, shot: str | None, what: str) -> dict:
+    """The JSON of an API-format workflow file; :class:`BadRequest` naming the file otherwise."""
+    if not path.is_file():
+        raise BadRequest(f"comfyui: the {what} file does not exist: export it from ComfyUI with Workflow ▸ "
+                         "Export (API)", file=path, shot=shot)
+    try:
+        workflow = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"comfyui: the {what} is not JSON: {exc.msg}", file=path, line=exc.lineno,
+                         shot=shot) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"comfyui: the {what} cannot be read: {exc}", file=path, shot=shot) from None
+    if isinstance(workflow, dict) and "nodes" in workflow and "links" in workflow:
+        raise BadRequest(f"comfyui: the {what} is a UI workflow, not the API format: export it with Workflow ▸ "
+                         "Export (API)", file=path, shot=shot)
+    if (not isinstance(workflow, dict) or not workflow
+            or not all(isinstance(n, dict) and "class_type" in n for n in workflow.values())):
+        raise BadRequest(f"comfyui: the {what} is not in API format ({{node id: {{class_type, inputs}}}}): "
+                         "export it with Workflow ▸ Export (API)", file=path, shot=shot)
+    return workflow
+
+
+def saves_image(class_type: str) -> bool:
+    """Whether a node class writes an image to ComfyUI's output folder (``SaveImage`` and the custom nodes
+    named after it, ``Image Save``)."""
+    return class_type.startswith("SaveImage") or class_type == "Image Save"
+
+
+def _load_image_workflow(path: Path, shot: str | None) -> tuple[dict, set[str]]:
+    workflow = _read_api_workflow(path, shot, "image workflow")
+    found = _placeholders(workflow)
+    unknown = sorted(p for p in found - set(IMAGE_PLACEHOLDERS) if not _REFERENCE.fullmatch(p))
+    if unknown:
+        known = ", ".join("{{" + p + "}}" for p in (*IMAGE_PLACEHOLDERS, "reference_1", "reference_2"))
+        raise BadRequest(f"comfyui: unknown placeholder {{{{{unknown[0]}}}}} in the image workflow (known: "
+                         f"{known} …)", file=path, shot=shot)
+    if not any(saves_image(str(node["class_type"])) for node in workflow.values()):
+        raise BadRequest("comfyui: the image workflow saves no image, so the still would be lost: end it with a "
+                         "SaveImage node", file=path, shot=shot)
+    return workflow, found
+
+
+def reference_slots(found: set[str]) -> int:
+    """How many ``{{reference_N}}`` placeholders (1 … N, without gaps) an image workflow has."""
+    numbers = {int(m.group(1)) for p in found if (m := _REFERENCE.fullmatch(p))}
+    count = 0
+    while count + 1 in numbers:
+        count += 1
+    return count
+
+
+def prune_references(workflow: dict, given: int) -> dict:
+    """``workflow`` without the LoadImage nodes of ``{{reference_N}}`` for N > ``given``, and without every
+    input wired to one of them."""
+    dropped = set()
+    for node_id, node in workflow.items():
+        value = node.get("inputs", {}).get("image") if node.get("class_type") == "LoadImage" else None
+        whole = _PLACEHOLDER.fullmatch(value.strip()) if isinstance(value, str) else None
+        number = _REFERENCE.fullmatch(whole.group(1)) if whole else None
+        if number and int(number.group(1)) > given:
+            dropped.add(str(node_id))
+    if not dropped:
+        return workflow
+    kept = {}
+    for node_id, node in workflow.items():
+        if str(node_id) in dropped:
+            continue
+        inputs = {k: v for k, v in (node.get("inputs") or {}).items()
+                  if not (isinstance(v, list) and len(v) == 2 and str(v[0]) in dropped)}
+        kept[node_id] = {**node, "inputs": inputs}
+    return kept
+
+
 class ComfyUIProvider(ClientProvider):
     """A ComfyUI server running the user's image-to-video workflow."""
 
@@ -161,12 +260,13 @@ class ComfyUIProvider(ClientProvider):
     default_concurrency = 1  # one GPU runs one workflow at a time
     queues_overflow = True  # the next waits in ComfyUI's queue, so the GPU never idles between jobs
     local_server = True  # on the user's machine or network: its /view may be at any address
-    extra_options = ("workflow", "client_id")
+    extra_options = ("workflow", "image_workflow", "client_id")
     billing = "your own ComfyUI server: nothing is billed"
 
     def __init__(self, **options: Any):
         super().__init__(**options)
         self.workflow_path = self.options.get("workflow")
+        self.image_workflow_path = self.options.get("image_workflow")
         self.client_id = str(self.options.get("client_id") or "shotreel")
 
     def unreachable_hint(self) -> str:
@@ -174,14 +274,40 @@ class ComfyUIProvider(ClientProvider):
                 "the address it prints")
 
     def fingerprint(self, model: str) -> str:
-        """The workflow file's content (and the other options): a fixed workflow makes a new request."""
+        """The workflow file's content (and the other options): a fixed workflow makes a new request. For the
+        still model, the image workflow's content (or the shipped ones')."""
         digest = hashlib.sha256(super().fingerprint(model).encode())
-        if self.workflow_path:
+        if model == IMAGE_MODEL:
+            files = [self.image_workflow_path] if self.image_workflow_path else list(DEFAULT_IMAGE_WORKFLOWS)
+        else:
+            files = [self.workflow_path] if self.workflow_path else []
+        for path in files:
             try:
-                digest.update(Path(self.workflow_path).read_bytes())
+                digest.update(Path(path).read_bytes())
             except OSError:
-                digest.update(str(self.workflow_path).encode())
+                digest.update(str(path).encode())
         return digest.hexdigest()[:16]
+
+    # -- stills -----------------------------------------------------------------------------------
+    def image_models(self) -> tuple[str, ...]:
+        """One still "model": the image workflow (the option ``image_workflow``, else the shipped ones)."""
+        return (IMAGE_MODEL,)
+
+    def image_workflow(self, references: int, shot: str | None = None) -> tuple[Path, dict, set[str]]:
+        """The image workflow for a still with ``references`` input images: (file, workflow, placeholders)."""
+        if self.image_workflow_path:
+            path = Path(self.image_workflow_path)
+        else:
+            path = DEFAULT_IMAGE_WORKFLOWS[1 if references else 0]
+        workflow, found = load_workflow(path, shot, IMAGE)
+        return path, workflow, found
+
+    def image_spec(self, shot: str | None = None) -> ModelSpec:
+        """The still model as the image workflow defines it: its reference slots (plus ``{{image}}``)."""
+        _, _, found = self.image_workflow(1, shot)
+        slots = reference_slots(found) + (1 if "image" in found else 0)
+        return ModelSpec(IMAGE_MODEL, min_s=0.0, max_s=0.0, seed="seed" in found, max_prompt=100_000,
+                         needs_image=False, kind=IMAGE, max_refs=slots)
 
     # -- no key, no cost, one "model" = the workflow ------------------------------------------------
     def _accepts_any_model(self) -> bool:
@@ -191,6 +317,8 @@ class ComfyUIProvider(ClientProvider):
         """ComfyUI needs no key."""
 
     def spec(self, model: str | None = None, shot: str | None = None) -> ModelSpec:
+        if model == IMAGE_MODEL:
+            return self.image_spec(shot)
         found = load_workflow(self.workflow_path, shot)[1] if self.workflow_path else {"image"}
         return ModelSpec(
             "workflow",
@@ -203,6 +331,8 @@ class ComfyUIProvider(ClientProvider):
         )
 
     def capabilities(self, model: str) -> Capabilities:
+        if model == IMAGE_MODEL:
+            return super().capabilities(model)
         spec = self.spec(model)
         rules = self.image_rules
         return Capabilities(
@@ -229,10 +359,24 @@ class ComfyUIProvider(ClientProvider):
         return seconds
 
     def validate(self, request: GenerationRequest) -> None:
-        load_workflow(self.workflow_path, request.shot_id)
+        if not request.is_image:
+            load_workflow(self.workflow_path, request.shot_id)
         super().validate(request)
 
+    def validate_more(self, request: GenerationRequest, spec: ModelSpec) -> None:
+        if not request.is_image:
+            return
+        path, _, found = self.image_workflow(len(self.input_paths(request)), request.shot_id)
+        slots = reference_slots(found)
+        references = len(request.reference_images) + (1 if request.start_image and "image" not in found else 0)
+        if references > slots:
+            raise BadRequest(f"comfyui: the image workflow has {slots} reference slot{'s' if slots != 1 else ''} "
+                             f"({{{{reference_1}}}} …) but the request has {references} references: approve fewer "
+                             "views or add LoadImage nodes", file=path, shot=request.shot_id)
+
     def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
+        if request.is_image:
+            return CostEstimate(0.0, "1 still on your own ComfyUI server: nothing is billed = $0.00")
         seconds = self.clip_seconds(request)
         return CostEstimate(0.0, f"{round(seconds, 2):g} s shot on your own ComfyUI server: nothing is billed = $0.00")
 
@@ -260,6 +404,8 @@ class ComfyUIProvider(ClientProvider):
         return f"{subfolder}/{data['name']}" if subfolder else str(data["name"])
 
     def submit(self, request: GenerationRequest) -> JobHandle:
+        if request.is_image:
+            return self.submit_image(request)
         self.validate(request)
         shot = request.shot_id
         workflow, found = load_workflow(self.workflow_path, shot)
@@ -282,24 +428,7 @@ class ComfyUIProvider(ClientProvider):
         values["image"] = self.upload(start, upload_name(start), shot)
         if end is not None:
             values["end_image"] = self.upload(end, upload_name(end), shot)
-        prompt_id = request.client_id or str(uuid.uuid4())
-        body = {
-            "prompt": fill(workflow, values),
-            "client_id": self.client_id,
-            "prompt_id": prompt_id,
-            "extra_data": {"shotreel": {"take": request.take_id, "shot": shot, "client_id": prompt_id}},
-        }
-        response = self.http.request(
-            "POST",
-            f"{self.base_url}/prompt",
-            json=body,
-            shot=shot,
-            what="submit",
-            create=True,
-            classify=self._classify,
-        )
-        data = self.http.read_json(response, shot=shot, what="submit", create=True)
-        prompt_id = str(data.get("prompt_id") or prompt_id)
+        prompt_id, data = self.queue(fill(workflow, values), request, self.workflow_path)
         return JobHandle(
             prompt_id,
             {
@@ -311,8 +440,58 @@ class ComfyUIProvider(ClientProvider):
             },
         )
 
+    def submit_image(self, request: GenerationRequest) -> JobHandle:
+        """Upload the still's input images, fill the image workflow and queue it."""
+        self.validate(request)
+        shot = request.shot_id
+        spec = self.request_spec(request)
+        inputs = self.image_inputs(request, spec)
+        path, workflow, found = self.image_workflow(len(inputs), shot)
+        names = [self.upload(info, upload_name(info), shot) for info in inputs]
+        values: dict[str, Any] = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "seed": self.seed_for(request),
+            "width": request.width,
+            "height": request.height,
+            "take": request.take_id,
+            "shot": shot,
+            "image": "",
+        }
+        if request.start_image is not None and "image" in found:
+            values["image"] = names.pop(0)
+        for n in range(1, reference_slots(found) + 1):
+            values[f"reference_{n}"] = names[n - 1] if n <= len(names) else ""
+        prompt_id, data = self.queue(fill(prune_references(workflow, len(names)), values), request, path)
+        return self.image_handle(prompt_id, request, spec, seed=values["seed"] if "seed" in found else None,
+                                 number=data.get("number"), workflow=str(path),
+                                 inputs=[str(info.path) for info in inputs])
+
+    def queue(self, prompt: dict, request: GenerationRequest, workflow: Any = None) -> tuple[str, dict]:
+        """``POST /prompt`` with ``prompt_id`` = the request's client id; (prompt id, ComfyUI's answer)."""
+        shot = request.shot_id
+        prompt_id = request.client_id or str(uuid.uuid4())
+        body = {
+            "prompt": prompt,
+            "client_id": self.client_id,
+            "prompt_id": prompt_id,
+            "extra_data": {"shotreel": {"take": request.take_id, "shot": shot, "client_id": prompt_id,
+                                        "kind": request.kind}},
+        }
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/prompt",
+            json=body,
+            shot=shot,
+            what="submit",
+            create=True,
+            classify=lambda *args: self._classify(*args, workflow=workflow),
+        )
+        data = self.http.read_json(response, shot=shot, what="submit", create=True)
+        return str(data.get("prompt_id") or prompt_id), data
+
     def _classify(
-        self, response: Response, body: Any, text: str, what: str, shot: str | None
+        self, response: Response, body: Any, text: str, what: str, shot: str | None, workflow: Any = None
     ) -> GenerationError | None:
         if response.status_code != 400 or not isinstance(body, dict):
             return None
@@ -326,7 +505,7 @@ class ComfyUIProvider(ClientProvider):
                 )
         return self.http.error(
             BadRequest,
-            f"{what}: ComfyUI refused the workflow {self.workflow_path}: {'; '.join(p for p in parts if p)}",
+            f"{what}: ComfyUI refused the workflow {workflow}: {'; '.join(p for p in parts if p)}",
             shot,
         )
 
@@ -367,10 +546,13 @@ class ComfyUIProvider(ClientProvider):
                     shot,
                 )
                 return JobStatus(JobState.FAILED, None, "missing", failure=failure)
-        return self.status(handle.job_id, entry, shot)
+        return self.status(handle.job_id, entry, shot, handle.data.get("kind"), handle.data.get("workflow"))
 
-    def status(self, prompt_id: str, entry: dict, shot: str | None) -> JobStatus:
-        """A history entry as a :class:`JobStatus`."""
+    def status(self, prompt_id: str, entry: dict, shot: str | None, kind: str | None = None,
+               workflow: str | None = None) -> JobStatus:
+        """A history entry as a :class:`JobStatus`: a take must have saved a video, a still an image (the kind
+        the job was queued as, ``extra_data.shotreel.kind``, when the handle does not say)."""
+        kind = kind or _queued_kind(entry)
         status = entry.get("status") or {}
         raw = str(status.get("status_str", ""))
         messages = {m[0]: m[1] for m in status.get("messages", []) if isinstance(m, list) and len(m) == 2}
@@ -386,19 +568,31 @@ class ComfyUIProvider(ClientProvider):
                 shot,
             )
             return JobStatus(JobState.FAILED, None, raw or "error", failure=failure, raw=entry)
-        urls = self.video_urls(entry)
+        urls = self.media_urls(entry, IMAGE_SUFFIXES if kind == IMAGE else VIDEO_SUFFIXES)
         if urls:
             return JobStatus(JobState.SUCCEEDED, 1.0, raw, result_urls=urls, raw=entry)
+        if kind == IMAGE:
+            failure = self.http.error(
+                BadRequest,
+                f"job {prompt_id} finished without saving an image: end the image workflow "
+                f"{workflow or self.image_workflow_path or 'in use'} with a SaveImage node",
+                shot,
+            )
+            return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=entry)
         failure = self.http.error(
             BadRequest,
             f"job {prompt_id} finished without saving a video: end the workflow "
-            f"{self.workflow_path} with a SaveVideo (or VHS_VideoCombine) node",
+            f"{workflow or self.workflow_path} with a SaveVideo (or VHS_VideoCombine) node",
             shot,
         )
         return JobStatus(JobState.FAILED, None, raw, failure=failure, raw=entry)
 
     def video_urls(self, entry: dict) -> list[str]:
         """``/view`` URLs of every video the job saved, in node order."""
+        return self.media_urls(entry, VIDEO_SUFFIXES)
+
+    def media_urls(self, entry: dict, suffixes: tuple[str, ...]) -> list[str]:
+        """``/view`` URLs of every output file of the job whose name ends with one of ``suffixes``."""
         urls = []
         outputs = entry.get("outputs") or {}
         for node_id in sorted(outputs, key=lambda n: (len(str(n)), str(n))):
@@ -406,7 +600,7 @@ class ComfyUIProvider(ClientProvider):
                 for item in items if isinstance(items, list) else []:
                     if (
                         isinstance(item, dict)
-                        and str(item.get("filename", "")).lower().endswith(VIDEO_SUFFIXES)
+                        and str(item.get("filename", "")).lower().endswith(suffixes)
                         and item.get("type", "output") == "output"
                     ):
                         query = urlencode(
@@ -421,9 +615,12 @@ class ComfyUIProvider(ClientProvider):
 
     def find_by_client_id(self, client_id: str) -> JobHandle | None:
         """The job queued with ``prompt_id`` = ``client_id`` (finished, running or waiting), or None."""
-        if self._history(client_id, None) is not None or self._queue(client_id, None) is not None:
-            return JobHandle(client_id, {"client_id": client_id, "workflow": str(self.workflow_path)})
-        return None
+        entry = self._history(client_id, None)
+        if entry is None and self._queue(client_id, None) is None:
+            return None
+        if entry is not None and _queued_kind(entry) == IMAGE:
+            return JobHandle(client_id, {"client_id": client_id, "kind": IMAGE})
+        return JobHandle(client_id, {"client_id": client_id, "workflow": str(self.workflow_path)})
 
     def cancel(self, handle: JobHandle) -> None:
         """Remove the job from the queue, or interrupt it if it is running."""
@@ -441,6 +638,14 @@ class ComfyUIProvider(ClientProvider):
                 shot=shot,
                 what="cancel",
             )
+
+
+def _queued_kind(entry: dict) -> str:
+    """The kind (video or image) a history entry was queued as by shotreel (``extra_data.shotreel.kind``)."""
+    prompt = entry.get("prompt")
+    extra = prompt[3] if isinstance(prompt, list) and len(prompt) > 3 and isinstance(prompt[3], dict) else {}
+    kind = (extra.get("shotreel") or {}).get("kind") if isinstance(extra.get("shotreel"), dict) else None
+    return IMAGE if kind == IMAGE else VIDEO
 
 
 def _ext(info: ImageInfo) -> str:

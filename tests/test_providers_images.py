@@ -1,0 +1,161 @@
+"""Stills through the provider clients (issue 13): each provider's image endpoint against its local server.
+
+A still of the asked size (or the provider's size where it decides) lands through submit → poll → fetch; the
+approved references arrive (count, tags, sizes — resized to the provider's limit when too large); bad input
+is one line naming the file, shot and limit before anything is sent; failures are typed as for takes; the
+cost of a still is the published price per image with its reason; no key appears anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+from shotreel.generation.base import (
+    AmbiguousSubmit,
+    BadRequest,
+    GenerationError,
+    JobState,
+)
+from shotreel.generation.providers import comfyui
+
+from tests.servers import fake_server  # noqa: F401  (fixture)
+from tests.servers.client import (
+    board,
+    connect,
+    expect,
+    image_request,
+    run,
+    still_info,
+    wait,
+)
+
+
+def _ref(tmp_path, asset: str, view: str = "front", width: int = 640, height: int = 640, fmt: str = "png"):
+    return board(tmp_path / "refs" / asset / f"{view}.{'jpg' if fmt == 'jpeg' else fmt}", width, height)
+
+
+def _noise(path, width: int, height: int):
+    """A reference that compresses badly: random pixels (a PNG of ~3 bytes per pixel)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.frombytes("RGB", (width, height), __import__("os").urandom(width * height * 3)).save(path)
+    return path
+
+
+# -- ComfyUI --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def comfy(fake_server):  # noqa: F811
+    return fake_server("comfyui")
+
+
+def test_comfyui_still_without_references_uses_the_text_workflow(comfy, tmp_path):
+    client = connect("comfyui", comfy)
+    assert client.image_models() == ("image_workflow",) and client.default_image_model() == "image_workflow"
+    req = image_request(width=800, height=450, seed=None)
+    status, out = run(client, req, tmp_path / "boards" / "sh010_b1.png")
+    assert still_info(out) == ("png", (800, 450))
+    sent = comfy.jobs["sh010-b1"].body
+    assert sent["prompt_id"] == "sh010-b1" and comfy.paid("sh010-b1") == 1
+    assert not [n for n in sent["prompt"].values() if n["class_type"] == "LoadImage"]
+    assert sent["prompt"]["7"]["inputs"] == {"width": 800, "height": 450, "batch_size": 1}
+    assert sent["prompt"]["8"]["inputs"]["seed"] == comfyui.ComfyUIProvider.seed_for(req)
+    assert status.result_urls[0].startswith(comfy.url + "/view?filename=")
+    cost = client.cost_estimate(req)
+    assert cost.amount == 0.0 and "nothing is billed" in cost.explanation
+
+
+def test_comfyui_references_are_uploaded_and_unused_slots_pruned(comfy, tmp_path):
+    client = connect("comfyui", comfy)
+    caps = client.capabilities("image_workflow")
+    assert caps.max_reference_images == 3 and caps.max_image_px == client.image_rules.max_px
+    refs = [_ref(tmp_path, "mara", width=512, height=768), _ref(tmp_path, "vesna", "wide", 900, 500, "jpeg")]
+    _, out = run(client, image_request(refs, width=640, height=360), tmp_path / "sh010.png")
+    assert still_info(out) == ("png", (640, 360))
+    job = comfy.jobs["sh010-b1"]
+    loaded = sorted((r["node"], tuple(r["size"]), r["format"]) for r in job.extra["references"])
+    assert loaded == [("11", (512, 768), "png"), ("12", (900, 500), "jpeg")]
+    workflow = job.body["prompt"]
+    assert "13" not in workflow and "image2" not in workflow["15"]["inputs"]  # reference_3 not given
+    assert workflow["14"]["inputs"]["image2"] == ["12", 0]
+    assert workflow["11"]["inputs"]["image"].startswith("shotreel_")
+
+
+def test_comfyui_refuses_too_many_references_and_a_file_that_is_not_an_image(comfy, tmp_path):
+    client = connect("comfyui", comfy)
+    refs = [_ref(tmp_path, f"a{n}") for n in range(4)]
+    error = expect(BadRequest, client.validate, image_request(refs))
+    assert "at most 3 input images" in str(error) and "sh010" in str(error)
+    fake = tmp_path / "refs" / "mara" / "notes.png"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("not a picture")
+    error = expect(BadRequest, client.submit, image_request([fake]))
+    assert "notes.png is not an image" in str(error) and "\n" not in str(error)
+    assert comfy.creates() == 0 and not comfy.requests  # nothing was sent
+
+
+def test_comfyui_image_workflow_without_an_image_output_is_refused_naming_it(comfy, tmp_path):
+    workflow = json.loads(comfyui.DEFAULT_IMAGE_WORKFLOWS[0].read_text())
+    workflow["10"] = {"class_type": "PreviewImage", "inputs": {"images": ["9", 0]}}
+    path = tmp_path / "flux_still_api.json"
+    path.write_text(json.dumps(workflow))
+    client = connect("comfyui", comfy, image_workflow=str(path))
+    error = expect(BadRequest, client.submit, image_request())
+    text = str(error)
+    assert str(path) in text and "SaveImage" in text and "\n" not in text
+    assert comfy.creates() == 0
+
+
+def test_comfyui_image_workflow_content_is_in_the_fingerprint(comfy, tmp_path):
+    path = tmp_path / "still_api.json"
+    path.write_text(comfyui.DEFAULT_IMAGE_WORKFLOWS[0].read_text())
+    client = connect("comfyui", comfy, image_workflow=str(path))
+    before = client.fingerprint("image_workflow")
+    path.write_text(path.read_text().replace('"steps": 20', '"steps": 28'))
+    assert client.fingerprint("image_workflow") != before
+    assert client.fingerprint("workflow") != client.fingerprint("image_workflow")
+
+
+def test_comfyui_user_workflow_with_an_image_to_edit(comfy, tmp_path):
+    workflow = json.loads(comfyui.DEFAULT_IMAGE_WORKFLOWS[1].read_text())
+    workflow["13"]["inputs"]["image"] = "{{image}}"  # the board to edit goes to the third LoadImage
+    path = tmp_path / "kontext_edit_api.json"
+    path.write_text(json.dumps(workflow))
+    client = connect("comfyui", comfy, image_workflow=str(path))
+    assert client.capabilities("image_workflow").max_reference_images == 3  # 2 references + the image
+    start = board(tmp_path / "boards" / "sh010.png", 480, 270)
+    _, out = run(client, image_request([_ref(tmp_path, "mara")], start=start, width=480, height=270),
+                 tmp_path / "out.png")
+    assert still_info(out) == ("png", (480, 270))
+    loaded = {r["node"]: tuple(r["size"]) for r in comfy.jobs["sh010-b1"].extra["references"]}
+    assert loaded == {"11": (640, 640), "13": (480, 270)}  # reference_2 pruned, the board in node 13
+
+
+def test_comfyui_still_whose_answer_was_lost_is_found_by_its_client_id(fake_server, tmp_path):  # noqa: F811
+    server = fake_server("comfyui", scenario="error_after_create")
+    client = connect("comfyui", server)
+    req = image_request(width=320, height=240, client_id="c0ffee-1")
+    error = expect(AmbiguousSubmit, client.submit, req)
+    assert error.answered
+    handle = client.find_by_client_id("c0ffee-1")
+    assert handle is not None and handle.data.get("kind") in ("image", None)
+    status = wait(client, handle)
+    out = client.fetch(handle, status, tmp_path / "found.png")
+    assert still_info(out) == ("png", (320, 240)) and server.paid("c0ffee-1") == 1
+
+
+def test_comfyui_failed_still_is_typed(fake_server, tmp_path):  # noqa: F811
+    server = fake_server("comfyui")
+    client = connect("comfyui", server)
+    handle = client.submit(image_request(prompt="[scenario:failed] Mara", width=320, height=240))
+    status = wait(client, handle)
+    assert status.state is JobState.FAILED and type(status.failure) is GenerationError
+    assert "CUDA out of memory" in str(status.failure)
+
+
+def test_comfyui_video_model_for_a_still_is_refused(comfy, tmp_path):
+    client = connect("comfyui", comfy)
+    error = expect(BadRequest, client.validate, image_request(model="workflow"))
+    assert "makes video, not stills" in str(error)
