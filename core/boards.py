@@ -51,10 +51,16 @@ from .limits import may_read_image
 from .model import Film, Shot
 from .progress import ProgressCallback, no_progress
 
-__all__ = ["BoardsResult", "ContactSheetResult", "board_path", "card_picture", "card_size", "contact_sheet",
-           "draw_board_card", "draw_boards", "is_shotreel_card", "shot_board_image"]
+__all__ = ["BoardsResult", "ContactSheetResult", "board_path", "card_picture", "card_size", "chosen_candidate",
+           "contact_sheet", "draw_board_card", "draw_boards", "is_shotreel_card", "shot_board_image",
+           "shot_candidates"]
 
 BOARDS_DIR = "boards"
+CANDIDATES_DIR = "boards/candidates"
+"""Generated board candidates: ``boards/candidates/<shot>/c001.png`` (and ``c001-end.png`` for an end board)."""
+END_SUFFIX = "-end"
+_CANDIDATE = re.compile(r"^c\d{3,}$")
+_STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 CONTACT_SHEET_PNG = "edit/contact_sheet.png"
 CONTACT_SHEET_PDF = "edit/contact_sheet.pdf"
 MARKER = "shotreel:card"
@@ -84,14 +90,15 @@ class BoardsResult:
 
 @dataclass
 class ContactSheetResult:
-    """The contact sheet written by :func:`contact_sheet`: the PNG, the PDF and its page count, and
-    warnings for text on it the board font cannot draw (shown as ``?``)."""
+    """The contact sheet written by :func:`contact_sheet`: the PNG, the PDF and its page count, the shots and
+    generated candidates on it, and warnings for text on it the board font cannot draw (shown as ``?``)."""
 
     png: Path
     pdf: Path
     pages: int
     shots: int
     warnings: list[Problem] = field(default_factory=list)
+    candidates: int = 0  # generated candidates shown beside their shots' boards
 
 
 # -- where boards are ------------------------------------------------------------------------------
@@ -110,6 +117,39 @@ def shot_board_image(film: Film, shot: Shot) -> Path | None:
         return listed
     generated = film.path(board_path(film, shot))
     return generated if generated.is_file() else None
+
+
+def shot_candidates(film: Film, shot: Shot) -> list[tuple[str, Path]]:
+    """The generated candidates of ``shot`` on disk (``boards/candidates/<shot>/c001.png`` …), as (name, the
+    start still) in name order; end stills (``c001-end``) are not listed apart."""
+    folder = film.path(f"{CANDIDATES_DIR}/{shot.id}")
+    found: dict[str, Path] = {}
+    if _SAFE_ID.match(shot.id) and folder.is_dir():
+        for path in folder.iterdir():
+            if path.suffix.lower() in _STILL_SUFFIXES and _CANDIDATE.match(path.stem) and path.is_file():
+                found.setdefault(path.stem, path)
+    return sorted(found.items(), key=lambda item: (len(item[0]), item[0]))
+
+
+def chosen_candidate(path: Path, *, or_before: bool = False) -> str | None:
+    """The candidate the board at ``path`` was chosen from (``c002``), when its sidecar says so and its bytes
+    are still the ones chosen; else ``None``. With ``or_before``, bytes that are those the choice replaced
+    count too (a choice interrupted between its sidecar and its still)."""
+    try:
+        data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    chosen = data.get("chosen") if isinstance(data, dict) else None
+    if not isinstance(chosen, dict) or not isinstance(chosen.get("candidate"), str):
+        return None
+    from .generation.base import file_sha256
+
+    try:
+        digest = file_sha256(path)
+    except OSError:
+        return None
+    accepted = (data.get("sha256"), data.get("previous_sha256")) if or_before else (data.get("sha256"),)
+    return chosen["candidate"] if digest in accepted else None
 
 
 # -- drawing every missing board -------------------------------------------------------------------
@@ -309,6 +349,8 @@ class _Cell:
     shot: Shot
     thumb: Image.Image
     record_in: str
+    candidate: str = ""  # a generated candidate shown beside the shot's board: its name
+    chosen: bool = False  # that candidate is the shot's board now
 
 
 @dataclass
@@ -350,6 +392,12 @@ def _draw_cell(canvas: Canvas, film: Film, cell: _Cell, x: int, y: int, grid: _G
     canvas.text((x, line1), shot_id, grid.id_size, INK, bold=True)
     canvas.text((x + w, line1), duration, grid.id_size, INK, bold=True, anchor="rs")
     line2 = line1 + line_height(grid.beat_size)
+    if cell.candidate:
+        canvas.text((x, line2), canvas.fit(f"candidate {cell.candidate}", grid.beat_size, w * 0.6), grid.beat_size,
+                    INK if cell.chosen else MUTED, bold=cell.chosen)
+        if cell.chosen:
+            canvas.text((x + w, line2), "chosen", grid.beat_size, INK, bold=True, anchor="rs")
+        return
     tc_w = canvas.text_width(cell.record_in, grid.beat_size)
     beat = film.beat(cell.shot.beat)
     title = printable((beat.title or beat.id) if beat else cell.shot.beat)
@@ -359,6 +407,10 @@ def _draw_cell(canvas: Canvas, film: Film, cell: _Cell, x: int, y: int, grid: _G
     for line in canvas.lines(printable(cell.shot.action), grid.action_size, w, grid.action_lines):
         y += line_height(grid.action_size)
         canvas.text((x, y), line, grid.action_size, INK)
+
+
+def _shot_count(cells: list[_Cell]) -> int:
+    return sum(1 for cell in cells if not cell.candidate)
 
 
 def _header_height(title_size: int) -> int:
@@ -403,7 +455,7 @@ def _sheet_png(film: Film, cells: list[_Cell], aspect: float) -> Image.Image:
     height = top + grid.rows * (grid.image_h + grid.caption + gap) - gap + margin
     sheet = Image.new("RGB", (width, height), PAPER)
     canvas = ImageCanvas(sheet)
-    _header(canvas, film, len(cells), margin, margin, width - 2 * margin, 44)
+    _header(canvas, film, _shot_count(cells), margin, margin, width - 2 * margin, 44)
     for index, cell in enumerate(cells):
         row, col = divmod(index, grid.cols)
         _draw_cell(canvas, film, cell, margin + col * (cell_w + gap),
@@ -430,7 +482,7 @@ def _sheet_pdf(film: Film, cells: list[_Cell], aspect: float) -> tuple[bytes, in
                            producer=f"shotreel {__version__}")
     for page_no in range(total):
         canvas = document.page()
-        top = _header(canvas, film, len(cells), margin, margin, avail_w, 40, right="contact sheet")
+        top = _header(canvas, film, _shot_count(cells), margin, margin, avail_w, 40, right="contact sheet")
         used_w = cols * cell_w + (cols - 1) * gap
         left = margin + (avail_w - used_w) // 2
         for index, cell in enumerate(cells[page_no * per_page:(page_no + 1) * per_page]):
@@ -449,7 +501,9 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
     the embedded board font, each shot's action under its board, boards as images).
 
     A shot without any board image yet is shown as its card, drawn in memory (nothing is written to
-    ``boards/``). Boards of any size or aspect are letterboxed into cells at the film's aspect. Every
+    ``boards/``). A shot's generated candidates (``boards/candidates/<shot>/``) follow its board side by side,
+    each labelled with its name, the one chosen as the board marked so. Boards of any size or aspect are
+    letterboxed into cells at the film's aspect. Every
     board is read before anything is written; a missing listed board or an unreadable image raises
     :class:`BoardError`. Text the board font cannot draw is listed in the result's ``warnings``.
     ``progress(done, total, shot id)`` is called as boards are read.
@@ -480,8 +534,18 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
             problems.append(_problem(_read_error(exc), film, shot, shown))
             continue
         image.thumbnail(thumb_box, Image.Resampling.BICUBIC)
-        cells.append(_Cell(shot, image, timing.format_timecode(frame, film.fps)))
+        record_in = timing.format_timecode(frame, film.fps)
+        cells.append(_Cell(shot, image, record_in))
         frame += shot.duration
+        chosen = chosen_candidate(path) if path is not None else None
+        for name, still in shot_candidates(film, shot):  # generated candidates side by side after the board
+            try:
+                thumb = as_rgb(_open_image(still), PAPER)
+            except _IMAGE_ERRORS as exc:
+                problems.append(_problem(_read_error(exc), film, shot, still.relative_to(root).as_posix()))
+                continue
+            thumb.thumbnail(thumb_box, Image.Resampling.BICUBIC)
+            cells.append(_Cell(shot, thumb, record_in, candidate=name, chosen=name == chosen))
     _raise(problems)
     progress(len(shots), len(shots) + 1, "writing contact sheet")
     png, pdf = film.path(CONTACT_SHEET_PNG), film.path(CONTACT_SHEET_PDF)
@@ -491,4 +555,5 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
         sheet.save(tmp, format="PNG")
     atomic_write_bytes(pdf, document)
     progress(len(shots) + 1, len(shots) + 1, "contact sheet written")
-    return ContactSheetResult(png=png, pdf=pdf, pages=pages, shots=len(cells), warnings=warnings)
+    return ContactSheetResult(png=png, pdf=pdf, pages=pages, shots=_shot_count(cells), warnings=warnings,
+                              candidates=len(cells) - _shot_count(cells))

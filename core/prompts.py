@@ -54,14 +54,14 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?" else text + "."
 
 
-def _camera_text(shot: Shot) -> str:
+def _camera_text(shot: Shot, movement: bool = True) -> str:
     cam = shot.camera
     parts = []
     if cam.size:
         parts.append(SHOT_SIZES.get(cam.size.strip().upper(), cam.size.strip()))
     if cam.angle:
         parts.append(cam.angle.strip())
-    if cam.movement:
+    if cam.movement and movement:
         movement = cam.movement.strip()
         parts.append("static camera" if movement.lower() == "static" else f"camera {movement}")
     if cam.lens:
@@ -84,6 +84,36 @@ def prompt_parts(film: Film, shot: Shot) -> list[str]:
     if shot.sound:
         parts.append(_sentence(f"Mood: {shot.sound}"))
     return [p for p in parts if p]
+
+
+def board_prompt_parts(film: Film, shot: Shot, role: str = "start") -> list[str]:
+    """The sentences of a generated board's prompt (a still, ``role`` ``start`` or ``end``), most important
+    first: the action, the shot's ``prompt`` additions, the framing (size, angle, lens), which moment of the
+    shot the still is (its first frame before the camera moves, or its last after), continuity, the assets,
+    the style and the mood."""
+    movement = _clean(shot.camera.movement)
+    moving = movement and movement.lower() != "static"
+    if role == "end":
+        moment = f"The shot's last frame, after the camera {movement}." if moving else "The shot's last frame."
+    else:
+        moment = f"The shot's first frame, before the camera {movement}." if moving else ""
+    parts = [_sentence(shot.action), _sentence(shot.prompt), _camera_text(shot, movement=False), moment]
+    if shot.continuity:
+        parts.append(_sentence(f"Continuity: {shot.continuity}"))
+    for asset_id in shot.assets:
+        asset = film.asset(asset_id)
+        if asset is not None and asset.description:
+            parts.append(_sentence(f"{asset.kind.capitalize()}: {asset.description}"))
+    if film.style:
+        parts.append(_sentence(f"Style: {film.style}"))
+    if shot.sound:
+        parts.append(_sentence(f"Mood: {shot.sound}"))
+    return [p for p in parts if p]
+
+
+def build_board_prompt(film: Film, shot: Shot, role: str = "start", max_chars: int = 0) -> str:
+    """A generated board's prompt (:func:`board_prompt_parts`), cut to ``max_chars`` at a word boundary."""
+    return truncate_words(" ".join(board_prompt_parts(film, shot, role)), max_chars)
 
 
 def truncate_words(text: str, limit: int) -> str:
@@ -141,21 +171,34 @@ def _refuse_outside(film: Film, shot: Shot, path: Path, what: str) -> None:
                           shot=shot.id, file=film.source, line=shot.line)
 
 
-def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
-    """Reference images for ``shot``: its assets' approved references (:func:`shotreel.approvals.approved_paths`:
-    the paths typed under ``references:`` first, then the views approved with ``shotreel assets --approve``),
-    then its boards with role ``reference``.
+def reference_groups(film: Film, shot: Shot) -> list[list[Path]]:
+    """The reference images of ``shot`` in groups: its boards with role ``reference`` first (one group, when it
+    has any), then one group per asset in shot holding that asset's approved references
+    (:func:`shotreel.approvals.approved_paths`: the paths typed under ``references:`` first, then the views
+    approved with ``shotreel assets --approve``). A caller that may send only a few picks from every group.
 
     A typed reference that is missing, an approved view that is gone, or either one that is not an image
     raises :class:`PromptError` naming the asset and the file.
     """
-    found: list[Path] = []
+    groups: list[list[Path]] = []
+    boards: list[Path] = []
+    for board in shot.boards:
+        if board.role == "reference":
+            path = film.path(board.path)
+            if not path.is_file():
+                raise PromptError(f"reference board {board.path} does not exist",
+                                  shot=shot.id, file=film.source, line=shot.line)
+            _refuse_outside(film, shot, path, f"reference board {board.path}")
+            boards.append(_absolute(path))
+    if boards:
+        groups.append(boards)
     approvals = load_approvals(film)
-    for asset_id in shot.assets:
+    for asset_id in dict.fromkeys(shot.assets):
         asset = film.asset(asset_id)
         if asset is None:
             continue
         typed = list(asset.references)
+        found: list[Path] = []
         for ref in dict.fromkeys(typed + approvals.get(asset_id, [])):
             path = film.path(ref)
             if ref in typed:
@@ -172,15 +215,18 @@ def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
                 raise PromptError(f"{what} is not an image (PNG, JPEG, TIFF, EXR, DPX, WebP, BMP or GIF)",
                                   shot=shot.id, file=where, line=line)
             found.append(_absolute(path))
-    for board in shot.boards:
-        if board.role == "reference":
-            path = film.path(board.path)
-            if not path.is_file():
-                raise PromptError(f"reference board {board.path} does not exist",
-                                  shot=shot.id, file=film.source, line=shot.line)
-            _refuse_outside(film, shot, path, f"reference board {board.path}")
-            found.append(_absolute(path))
-    return tuple(dict.fromkeys(found))
+        if found:
+            groups.append(found)
+    return groups
+
+
+def reference_images(film: Film, shot: Shot) -> tuple[Path, ...]:
+    """Reference images for ``shot``: its assets' approved references, then its boards with role ``reference``
+    (see :func:`reference_groups` for the errors)."""
+    groups = reference_groups(film, shot)
+    if groups and any(b.role == "reference" for b in shot.boards):
+        groups = groups[1:] + groups[:1]
+    return tuple(dict.fromkeys(p for group in groups for p in group))
 
 
 def _provider_name_and_limit(provider: Provider | str | None, model: str | None) -> tuple[str, str, int]:
