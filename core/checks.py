@@ -24,9 +24,9 @@ from . import limits, timing
 from .approvals import APPROVALS_FILE, load_approvals
 from .conform import conform
 from .errors import ProjectError, one_line
-from .model import STORY_FIELDS, Film, Shot
+from .model import STORY_FIELDS, Film, Shot, Take
 from .project import load_project, project_file
-from .takes import SELECTS_FILE, TAKES_DIR
+from .takes import SELECTS_FILE, TAKES_DIR, find_takes
 
 ERROR = "error"
 WARNING = "warning"
@@ -104,6 +104,8 @@ class Report:
     cut_frames: int | None = None
     recut: list[tuple[str, int, int]] = field(default_factory=list)
     """Shots the editor's selects cut to another length than planned: (shot, planned, cut) frames."""
+    stale: dict[str, int] = field(default_factory=dict)
+    """How many takes, boards and views are stale (:mod:`shotreel.stale`), by kind; empty when none was looked at."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -145,6 +147,7 @@ class Report:
             "recut": [{"shot": shot, "planned_frames": planned, "cut_frames": cut}
                       for shot, planned, cut in self.recut],
             "fps": timing.fps_label(self.fps) if self.fps else None,
+            "stale": dict(self.stale),
             "errors": [asdict(f) for f in self.errors],
             "warnings": [asdict(f) for f in self.warnings],
         }
@@ -166,7 +169,8 @@ class _Checker:
         self.files()
         self.story()
         self.runtime()
-        self.cut()
+        takes = self.cut()
+        self.stale(takes)
         self.coverage()
         self.dialogue_timing()
         for shot in self.film.shots():
@@ -266,20 +270,40 @@ class _Checker:
             self.add(WARNING, "shot-count", f"{self.report.shots} shots; a first film is easiest to keep "
                      f"consistent with {low_shots}–{high_shots}")
 
-    def cut(self) -> None:
+    def cut(self) -> dict[str, list[Take]] | None:
         """The cut's length from the editor's selects, beside the plan (an unreadable selects.yaml is an
-        error: no reel can be built from it)."""
+        error: no reel can be built from it). Returns the takes it found (``None`` when it read none)."""
         film = self.film
         if film.root is None or not ((film.root / SELECTS_FILE).is_file() or (film.root / TAKES_DIR).is_dir()):
-            return
+            return None
         try:
-            cut = conform(film)
+            takes = find_takes(film)
+            cut = conform(film, takes)
         except ProjectError as exc:
             self.report.findings += [Finding(ERROR, "selects", p.message, p.file or str(film.root / SELECTS_FILE),
                                              p.line, p.shot) for p in exc.problems]
-            return
+            return None
         self.report.cut_frames = cut.length
         self.report.recut = [(c.shot.id, c.planned, c.length) for c in cut.shots if c.length != c.planned]
+        return takes
+
+    def stale(self, takes: dict[str, list[Take]] | None) -> None:
+        """How many boards and takes were made from inputs that changed since (:mod:`shotreel.stale`); one
+        warning for the film, ``shotreel stale`` names them."""
+        film = self.film
+        if film.root is None or not (takes or any((film.root / d).is_dir() for d in ("boards", "refs"))):
+            return
+        from .stale import BOARD, TAKE, VIEW, stale_report
+        try:
+            report = stale_report(film, takes=takes or {})
+        except ProjectError:
+            return  # an unreadable sidecar: `shotreel stale` names it
+        self.report.stale = {kind: len(report.of_kind(kind)) for kind in (TAKE, BOARD, VIEW)}
+        counts = [f"{n} {kind}{'s' * (n != 1)}" for kind, n in self.report.stale.items() if n]
+        if counts:
+            self.add(WARNING, "stale", f"{', '.join(counts)} made from inputs that changed since (asset "
+                     "references, descriptions, style or the shot); `shotreel stale DIR` names them and why, "
+                     "`shotreel generate DIR --stale` makes new takes")
 
     def dialogue_timing(self) -> None:
         """A line that runs past its shot's end, or over the line before it, from the scratch voices'

@@ -22,6 +22,9 @@
   timeline markers), coloured by beat;
 - where ``shotreel check`` warns about a shot, a red marker on that shot's board clip (one per shot,
   every warning in its comment), so the editor sees the note on the shot it is about;
+- on a Takes clip whose take is stale (made from inputs that changed since, :mod:`shotreel.stale`), a red
+  ``stale`` marker at its first frame with the reasons in its comment, and ``stale: [reasons]`` in its
+  ``metadata["shotreel"]`` (and in that take's entry of the mirrored take list);
 - ``metadata["shotreel"]`` on the timeline, every shot clip (shot, scene, beat, action, camera,
   dialogue, prompt, duration, the take list mirrored) and every marker. Nothing custom lives
   anywhere else, and only stock OTIO schemas are used.
@@ -144,13 +147,15 @@ class _ListedBoards:
 def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
                selects: Mapping[str, Selection] | None = None,
                board_for: BoardFinder | None = None,
-               findings: Iterable[Finding] = ()) -> otio.schema.Timeline:
+               findings: Iterable[Finding] = (),
+               stale: Mapping[str, Mapping[str, list[str]]] | None = None) -> otio.schema.Timeline:
     """The film as an OTIO timeline (see the module docstring for its shape).
 
     ``takes`` maps shot id to its takes (default: :func:`shotreel.takes.find_takes`), ``selects``
     shot id to the editor's choice (default: :func:`shotreel.takes.load_selects`); ``board_for``
     finds a shot's still (default: :func:`default_board`); ``findings`` are what
-    :func:`shotreel.checks.run_checks` found (its warnings about shots become markers). Every duration is exact in frames at
+    :func:`shotreel.checks.run_checks` found (its warnings about shots become markers); ``stale`` maps shot id
+    → take id → why the take is stale (default: :func:`shotreel.stale.stale_takes` of ``takes``). Every duration is exact in frames at
     the film's rate. Things the reel had to decide for the user (a take at another frame rate, a
     take shorter than its shot, a select naming a take that is gone) are listed by
     :func:`reel_notes`. Shots run as :func:`shotreel.conform.conform` cuts them: a select's trims are
@@ -165,7 +170,10 @@ def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
     for finding in findings:
         if finding.level == WARNING and finding.shot:
             warnings.setdefault(finding.shot, []).append(finding)
-    return _Builder(film, takes, selects, finder, warnings).timeline()
+    if stale is None:
+        from .stale import stale_takes
+        stale = stale_takes(film, takes)
+    return _Builder(film, takes, selects, finder, warnings, stale).timeline()
 
 
 def reel_notes(timeline: otio.schema.Timeline) -> list[str]:
@@ -203,9 +211,11 @@ class _Builder:
     """One reel build: the film, its takes and selects, and the notes collected on the way."""
 
     def __init__(self, film: Film, takes: Mapping[str, list[Take]], selects: Mapping[str, Selection],
-                 board_for: BoardFinder, warnings: Mapping[str, list[Finding]]):
+                 board_for: BoardFinder, warnings: Mapping[str, list[Finding]],
+                 stale: Mapping[str, Mapping[str, list[str]]] | None = None):
         self.film = film
         self.warnings = warnings
+        self.stale = stale or {}
         self.takes = takes
         self.cuts = conform(film, takes, selects).shots
         self.board_for = board_for
@@ -408,12 +418,15 @@ class _Builder:
         shot_takes = self.takes.get(shot.id) or []
         references: dict[str, otio.schema.ExternalReference] = {}
         active = ""
+        stale = self.stale.get(shot.id) or {}
         for take in shot_takes:
             key = take.id if take.id not in references else take.path.name
             references[key] = self.take_reference(take)
             if take is cut.take:
                 active = key
             block["takes"].append(self.take_entry(take, key))
+            if take.id in stale:
+                block["takes"][-1]["stale"] = list(stale[take.id])
         if cut.take is None or cut.covered == 0:
             return block, None
         block["take"] = active
@@ -428,7 +441,21 @@ class _Builder:
         clip = otio.schema.Clip(name=shot.id, media_reference=references[active], source_range=source,
                                 metadata={NAMESPACE: block})
         clip.set_media_references(references, active)
+        if cut.take.id in stale:
+            self.stale_marker(clip, shot, cut.take.id, list(stale[cut.take.id]), source.start_time, take_rate)
         return block, clip
+
+    @staticmethod
+    def stale_marker(clip: otio.schema.Clip, shot: Shot, take: str, reasons: list[str],
+                     start: otio.opentime.RationalTime, rate: Fraction) -> None:
+        """Mark ``clip`` (playing a stale take) so the editor sees it: ``stale`` in its metadata, and one red
+        marker (the check warnings' colour) on its first frame, in the take's time, with every reason."""
+        clip.metadata[NAMESPACE]["stale"] = reasons
+        clip.markers.append(otio.schema.Marker(
+            name=f"stale: {take}", marked_range=otio.opentime.TimeRange(start, timing.rational_time(1, rate)),
+            color=palette.WARNING_COLOUR.otio, comment="\n".join(reasons),
+            metadata={NAMESPACE: {"stale": reasons, "shot": shot.id, "take": take,
+                                  "resolve_color": palette.WARNING_COLOUR.resolve}}))
 
     def take_reference(self, take: Take) -> otio.schema.ExternalReference:
         available = None

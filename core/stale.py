@@ -28,7 +28,7 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from .errors import ProjectError
 from .fsutil import atomic_write_text
 from .generation.base import RACY_SECONDS, file_sha256
 from .limits import may_read_image
-from .model import Asset, Film, Shot
+from .model import Asset, Film, Shot, Take
 from .progress import ProgressCallback
 
 MISSING = "missing"
@@ -493,6 +493,8 @@ class _Looker:
         self.boards = _listing(self.root / "boards")
         self.prompts: _Prompts | None = None
         self.report = StaleReport()
+        self.current: dict[str, dict[str, str]] = {}
+        self.take_folders = {name for name, folder in _listing(self.root / "takes").items() if folder}
 
     def board_path(self, shot: Shot, role: str) -> str | None:
         """The project-relative board a take of ``shot`` starts (ends) from now, as the scheduler picks it."""
@@ -531,8 +533,8 @@ class _Looker:
                 changes.append(Change(f"board:{role}", CHANGED, f"{role} board {now} changed"))
         return changes
 
-    def shot(self, shot: Shot) -> None:
-        current: dict[str, str] | None = None
+    def shot(self, shot: Shot, takes: list[Take] | None = None) -> None:
+        """Look at the generated boards and the takes of ``shot`` (``takes`` as found, else read from disk)."""
         for role in ("start", "end"):
             path = self.board_path(shot, role)
             if path is None:
@@ -546,10 +548,17 @@ class _Looker:
             if recorded is None:
                 continue  # drawn, rendered or painted: nothing generated it
             self.report.checked[BOARD] += 1
-            current = current if current is not None else self.inputs.shot(shot)
-            changes = compare_inputs(recorded, current)
+            if shot.id not in self.current:
+                self.current[shot.id] = self.inputs.shot(shot)
+            changes = compare_inputs(recorded, self.current[shot.id])
             if changes:
                 self.report.stale.append(StaleItem(BOARD, path, shot=shot.id, changes=changes))
+        if takes is not None:
+            self.add_takes([self.take(shot, t.id, _relative(self.film, os.fspath(t.path)), t.provenance)
+                            for t in takes if t.provenance])
+            return
+        if shot.id not in self.take_folders:
+            return
         folder = self.root / "takes" / shot.id
         listing = _listing(folder)
         takes = []
@@ -558,25 +567,34 @@ class _Looker:
             if suffix.lower() not in _VIDEO_SUFFIXES or f"{stem}.json" not in listing:
                 continue
             data = _read_json(folder / f"{stem}.json", "take sidecar", shot.id)
-            if data is None:
-                continue
-            self.report.checked[TAKE] += 1
-            item = StaleItem(TAKE, f"takes/{shot.id}/{name}", shot=shot.id, take=stem)
-            recorded = _recorded_inputs(data)
-            if recorded is not None:
-                current = current if current is not None else self.inputs.shot(shot)
-                item.changes = compare_inputs(recorded, current)
-            else:
-                item.inputs_recorded = False
-                if self.prompts is None:
-                    self.prompts = _Prompts(self.film)
-                prompt = data.get("prompt")
-                if isinstance(prompt, str) and not self.prompts.same(shot, prompt, str(data.get("provider") or ""),
-                                                                     str(data.get("model") or "")):
-                    item.changes.append(Change("prompt", CHANGED, "prompt changed"))
-            item.changes += self.board_changes(data, shot)
-            when = data.get("submitted") or data.get("created") or 0
-            takes.append((when if isinstance(when, (int, float)) else 0, stem, item))
+            if data is not None:
+                takes.append(self.take(shot, stem, f"takes/{shot.id}/{name}", data))
+        self.add_takes(takes)
+
+    def take(self, shot: Shot, take_id: str, path: str, data: dict) -> tuple[float, str, StaleItem]:
+        """A take of ``shot`` whose sidecar holds ``data``, compared with the project now: (when it was asked
+        for, its id, the item with its changes)."""
+        self.report.checked[TAKE] += 1
+        item = StaleItem(TAKE, path, shot=shot.id, take=take_id)
+        recorded = _recorded_inputs(data)
+        if recorded is not None:
+            if shot.id not in self.current:
+                self.current[shot.id] = self.inputs.shot(shot)
+            item.changes = compare_inputs(recorded, self.current[shot.id])
+        else:
+            item.inputs_recorded = False
+            if self.prompts is None:
+                self.prompts = _Prompts(self.film)
+            prompt = data.get("prompt")
+            if isinstance(prompt, str) and not self.prompts.same(shot, prompt, str(data.get("provider") or ""),
+                                                                 str(data.get("model") or "")):
+                item.changes.append(Change("prompt", CHANGED, "prompt changed"))
+        item.changes += self.board_changes(data, shot)
+        when = data.get("submitted") or data.get("created") or 0
+        return (when if isinstance(when, (int, float)) else 0, take_id, item)
+
+    def add_takes(self, takes: list[tuple[float, str, StaleItem]]) -> None:
+        """One shot's takes into the report, oldest first; each stale one names the newest current take."""
         takes.sort(key=lambda t: (t[0], t[1]))
         current_takes = [item.take for _, _, item in takes if not item.changes]
         for _, _, item in takes:
@@ -605,7 +623,8 @@ class _Looker:
                     self.report.stale.append(StaleItem(VIEW, view, asset=asset.id, changes=changes))
 
 
-def stale_report(film: Film, progress: ProgressCallback | None = None) -> StaleReport:
+def stale_report(film: Film, progress: ProgressCallback | None = None,
+                 takes: Mapping[str, list[Take]] | None = None) -> StaleReport:
     """Every generated board, take and reference view of ``film`` whose recorded inputs differ from the
     current ones, with each input that changed and how (:class:`StaleReport`).
 
@@ -615,6 +634,8 @@ def stale_report(film: Film, progress: ProgressCallback | None = None) -> StaleR
     ``inputs`` (boards drawn, rendered or painted have none). Files are hashed once and remembered in
     ``.shotreel/digests.json`` (:class:`FileDigests`). ``progress(done, total, message)`` is called as
     shots are looked at. An unreadable sidecar is a :class:`~shotreel.errors.ProjectError` naming it.
+    ``takes`` (:func:`shotreel.takes.find_takes`, when the caller has them) are compared by their
+    ``provenance`` instead of reading their sidecars again.
     """
     if film.root is None:
         return StaleReport()
@@ -625,9 +646,24 @@ def stale_report(film: Film, progress: ProgressCallback | None = None) -> StaleR
     for index, shot in enumerate(shots, start=1):
         if shot.id not in seen:
             seen.add(shot.id)
-            looker.shot(shot)
+            looker.shot(shot, None if takes is None else takes.get(shot.id) or [])
         if progress is not None and (index % 250 == 0 or index == len(shots)):
             progress(index, len(shots), f"shot {shot.id}")
     looker.views()
     digests.save()
     return looker.report
+
+
+def stale_takes(film: Film, takes: Mapping[str, list[Take]]) -> dict[str, dict[str, list[str]]]:
+    """Shot id → take id → why that take is stale, for the ``takes`` given (:func:`shotreel.takes.find_takes`;
+    each compared by its ``provenance``, as :func:`stale_report` compares its sidecar). Empty when none is."""
+    if film.root is None or not any(takes.values()):
+        return {}
+    digests = FileDigests(film.root)
+    looker = _Looker(film, digests)
+    for shot in film.shots():
+        if takes.get(shot.id):
+            looker.add_takes([looker.take(shot, t.id, _relative(film, os.fspath(t.path)), t.provenance)
+                              for t in takes[shot.id] if t.provenance])
+    digests.save()
+    return looker.report.take_reasons()
