@@ -1,5 +1,9 @@
 """List the generation jobs in the project's ledger; release a job whose submit may have reached the provider, or
-attach the job the user found on the provider's dashboard (``--attach SHOT/TAKE JOB_ID``: its result is fetched)."""
+attach the job the user found on the provider's dashboard (``--attach SHOT/TAKE JOB_ID``: its result is fetched).
+
+Stills (asset views, generated boards) are jobs like takes, named ``OWNER/TAKE`` (``asset:mara/front``,
+``sh040/c001``); the note says where a still lands until it has, and which server holds a job where the
+provider runs on several."""
 
 from __future__ import annotations
 
@@ -54,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
                       f"{args.project}` will plan a new take for shot {record.shot}")
             else:
                 record = ledger.resubmit(args.resubmit)
-                print(f"{record.key} is pending again: `shotreel generate {args.project}` will submit it")
+                if record.is_image:
+                    print(f"{record.key} is pending again: the next run asking for {record.destination} "
+                          "(`shotreel assets` or `shotreel boards --generate`) will submit it")
+                else:
+                    print(f"{record.key} is pending again: `shotreel generate {args.project}` will submit it")
         return 0
     ledger = Ledger.open_readonly(root)
     if ledger is None:
@@ -88,7 +96,12 @@ def _attach(root, project: str, name: str, job_id: str) -> int:
     with project_lock(root), Ledger.open(root) as ledger:
         record = ledger.attach(name, job_id, handle.data)
     print(f"{record.key} is now job {job_id} at {record.provider}; fetching its result")
-    summary = generate(load_project(project), shots=[record.shot], provider=provider, model=record.model)
+    if record.is_image:  # a still: the run follows the provider's jobs and lands it at its destination
+        from ..generation.images import generate_images
+
+        summary = generate_images(load_project(project), [], provider=provider, model=record.model)
+    else:
+        summary = generate(load_project(project), shots=[record.shot], provider=provider, model=record.model)
     for outcome in summary.done:
         print(f"done     {outcome.key}  {outcome.path}")
     for outcome in summary.failed + summary.waiting + summary.unknown:
@@ -112,6 +125,10 @@ def _print_table(records: list[JobRecord], now: float) -> None:
         cost = r.cost if r.cost is not None else r.estimated_cost
         cost_text = "-" if cost is None else (f"${cost:.2f}" if r.cost is not None else f"~${cost:.2f}")
         note = r.result_path or (f"{r.failure_kind}: {r.failure_message}" if r.failure_kind else "")
+        if r.is_image and not r.result_path:  # a still: where it lands
+            note = f"still for {r.destination}" + (f"; {note}" if note else "")
+        if r.server:
+            note = f"on {r.server}" + (f"; {note}" if note else "")
         rows.append((r.take, r.shot, r.provider, r.model, r.state, r.job_id or "-", cost_text,
                      _age(now - r.created), note))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

@@ -62,6 +62,10 @@ recorded before the submit), which providers that allow it send as their client 
 ``external_task_id``, ComfyUI ``prompt_id``) and :meth:`Provider.find_by_client_id` looks up. Ledgers
 written before it was a field kept it under the same key in ``extra``; both are read."""
 
+SERVER = "server"
+"""Key of a job's handle data naming the server that holds it, where a provider runs on several servers
+(ComfyUI ``--comfyui URL,URL``): a later run polls that server, whatever list it was given."""
+
 BATCH_SECONDS = 0.02  # how long the writer thread lets queued changes gather into one transaction
 BATCH_MAX = 256
 
@@ -114,6 +118,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_path TEXT,
     raw_json TEXT,
     detail TEXT,
+    landing_json TEXT,
     PRIMARY KEY (shot, take)
 );
 CREATE TABLE IF NOT EXISTS released (
@@ -176,6 +181,27 @@ class JobRecord:
     raw_status: str | None = None
     progress: float | None = None
     result_path: str | None = None
+    landing: dict | None = None
+
+    @property
+    def kind(self) -> str:
+        """What the job makes: ``"video"`` (a take) or ``"image"`` (a still)."""
+        return str((self.landing or {}).get("kind") or self.request.get("kind") or "video")
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == "image"
+
+    @property
+    def destination(self) -> str | None:
+        """Where an image job's still lands (project-relative, without suffix); None for a take."""
+        return (self.landing or {}).get("destination")
+
+    @property
+    def server(self) -> str | None:
+        """The server holding the job, where the provider runs on several (``--comfyui URL,URL``)."""
+        value = (self.handle_data or {}).get(SERVER)
+        return str(value) if value else None
 
     @property
     def key(self) -> str:
@@ -260,7 +286,17 @@ def _row(row: sqlite3.Row) -> JobRecord:
         estimated_cost=row["estimated_cost"], cost=row["cost"], created=row["created"],
         submitted=row["submitted"], finished=row["finished"], updated=row["updated"],
         attempts=row["attempts"], raw_status=row["raw_status"], progress=row["progress"],
-        result_path=row["result_path"])
+        result_path=row["result_path"],
+        landing=_landing(row))
+
+
+def _landing(row: sqlite3.Row) -> dict | None:
+    """Where the job lands (``landing_json``; a read-only ledger made before the column has none)."""
+    try:
+        text = row["landing_json"]
+    except IndexError:
+        return None
+    return json.loads(text) if text else None
 
 
 class Ledger:
@@ -299,6 +335,9 @@ class Ledger:
             # submit survives a power cut, and it costs no more than one fsync of our own after each commit
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
+            columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+            if "landing_json" not in columns:  # a ledger from before image jobs: where a job lands
+                db.execute("ALTER TABLE jobs ADD COLUMN landing_json TEXT")
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
             raise LedgerError(f"the job ledger cannot be opened: {exc}", file=str(path)) from None
@@ -432,8 +471,14 @@ class Ledger:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record_planned(self, planned: list[tuple[GenerationRequest, float]]) -> list[JobRecord]:
-        """Record new jobs as ``pending`` (before anything is sent), all in one transaction; returns them."""
+    def record_planned(self, planned: list[tuple[GenerationRequest, float]]
+                       | list[tuple[GenerationRequest, float, dict | None]]) -> list[JobRecord]:
+        """Record new jobs as ``pending`` (before anything is sent), all in one transaction; returns them.
+
+        Each entry is (request, estimated cost) or (request, estimated cost, landing): where the job's result
+        lands when it is not a take in ``takes/<shot>/`` — for a still, ``{"kind": "image", "destination":
+        "refs/mara/front", "provenance": {…}}``. The landing is kept beside the request, not in its hash, so a
+        run after a crash lands the result in the right place."""
         self.flush()
         now = time.time()
         digests: dict[str, str] = {}
@@ -448,23 +493,26 @@ class Ledger:
         records = [JobRecord(shot=r.shot_id, take=r.take_id, provider=r.provider, model=r.model,
                              request_hash=r.request_hash(digest=digest), content_hash=content_hash(r, digest),
                              request=request_summary(r, digest), state=PENDING, estimated_cost=estimate,
-                             created=now, updated=now)
-                   for r, estimate in planned]
+                             created=now, updated=now, landing=(rest[0] if rest else None))
+                   for r, estimate, *rest in planned]
         with self._transaction() as db:
             for record in records:
+                landing = json.dumps(record.landing, sort_keys=True, default=str) if record.landing else None
                 try:
                     db.execute("INSERT INTO jobs (shot, take, provider, model, request_hash, content_hash, "
-                               "request_json, state, estimated_cost, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                               "request_json, state, estimated_cost, created, updated, landing_json) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                (record.shot, record.take, record.provider, record.model, record.request_hash,
                                 record.content_hash, json.dumps(record.request, sort_keys=True), PENDING,
-                                record.estimated_cost, now, now))
+                                record.estimated_cost, now, now, landing))
                 except sqlite3.IntegrityError:
                     raise LedgerError(f"take {record.take} of shot {record.shot} is already in the ledger",
                                       shot=record.shot) from None
         return records
 
-    def replace_request(self, shot: str, take: str, request: GenerationRequest) -> None:
-        """Update a ``pending`` job's request (its board was redrawn before it was ever sent)."""
+    def replace_request(self, shot: str, take: str, request: GenerationRequest, landing: dict | None = None) -> None:
+        """Update a ``pending`` job's request (its board was redrawn before it was ever sent); ``landing``, when
+        given, replaces where it lands too (see :meth:`record_planned`)."""
         self.flush()
         with self._transaction() as db:
             row = db.execute("SELECT state FROM jobs WHERE shot = ? AND take = ?", (shot, take)).fetchone()
@@ -475,6 +523,29 @@ class Ledger:
                        (request.request_hash(), content_hash(request),
                         json.dumps(request_summary(request), sort_keys=True), request.model, time.time(),
                         shot, take))
+            if landing is not None:
+                db.execute("UPDATE jobs SET landing_json = ? WHERE shot = ? AND take = ?",
+                           (json.dumps(landing, sort_keys=True, default=str), shot, take))
+
+    def fail_over(self, record: JobRecord, client_id: str, detail: str) -> JobRecord:
+        """Move a job whose server went away back to ``pending`` with a new client id, so it is sent to another
+        server. Only for a provider that runs on the user's own servers (ComfyUI): a job on a dead server
+        was not paid for. The change is on disk before this returns (the next submit sends the new id), and the
+        old job id stays in the history. Raises :class:`LedgerError` unless the job is at the provider."""
+        self.flush()
+        now = time.time()
+        request = dict(record.request)
+        request[CLIENT_ID] = client_id
+        with self._transaction() as db:
+            updated = db.execute(
+                "UPDATE jobs SET state = ?, detail = ?, request_json = ?, job_id = NULL, handle_json = NULL, "
+                "failure_kind = ?, failure_message = ?, updated = ? WHERE shot = ? AND take = ? AND state IN (?,?,?)",
+                (PENDING, detail, json.dumps(request, sort_keys=True), "failed_over", detail, now, record.shot,
+                 record.take, SUBMITTED, QUEUED, RUNNING)).rowcount
+        if updated != 1:
+            raise LedgerError(f"job {record.key} is not at the provider; it cannot fail over", shot=record.shot)
+        return replace(record, state=PENDING, request=request, job_id=None, handle_data=None,
+                       failure_kind="failed_over", failure_message=detail, updated=now)
 
     def transition(self, shot: str, take: str, state: str, detail: str | None = None, **fields: Any) -> JobRecord:
         """Move a job to ``state`` (checked against the state machine), setting ``fields`` with it.

@@ -57,6 +57,7 @@ from ..fsutil import atomic_write_text
 from ..model import Film, Shot
 from ..progress import ProgressCallback
 from ..takes import TAKES_DIR, VIDEO_SUFFIXES, find_takes
+from . import images as _images
 from . import ledger as L
 from .base import (
     AmbiguousSubmit,
@@ -234,7 +235,8 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
     on_disk = find_takes(film)
     by_shot: dict[str, list[JobRecord]] = {}
     for row in ledger.jobs() if ledger is not None else []:
-        by_shot.setdefault(row.shot, []).append(row)
+        if not row.is_image:  # a still made for a shot (a board candidate) is not one of its takes
+            by_shot.setdefault(row.shot, []).append(row)
     for shot in chosen:
         rows = by_shot.get(shot.id, [])
         unfinished = [r for r in rows if r.state in L.UNFINISHED]
@@ -398,6 +400,7 @@ class _Run:
         self.started = time.time()
         self.no_submit = ""  # set when the provider must not get new jobs (out of credit, bad key)
         self.lock = threading.Lock()
+        self.reporting = threading.Lock()
         self.total = 0
         self.states: dict[str, str] = {}
         self.counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
@@ -455,14 +458,15 @@ class _Run:
     def _report(self) -> None:
         if self.progress is None:
             return
-        with self.lock:
-            counts, spent = dict(self.counts), self.summary.spent
-            last = next(reversed(self.errors.items()), None)
-        line = (f"queued {counts['queued']} · running {counts['running']} · done {counts['done']} · "
-                f"failed {counts['failed']} · ${spent:.2f} spent")
-        if last is not None:
-            line += f" · {last[0]}: {last[1]}"
-        self.progress(counts["done"] + counts["failed"], self.total, line)
+        with self.reporting:  # reports arrive in the order their counts were taken (the last one is the latest)
+            with self.lock:
+                counts, spent = dict(self.counts), self.summary.spent
+                last = next(reversed(self.errors.items()), None)
+            line = (f"queued {counts['queued']} · running {counts['running']} · done {counts['done']} · "
+                    f"failed {counts['failed']} · ${spent:.2f} spent")
+            if last is not None:
+                line += f" · {last[0]}: {last[1]}"
+            self.progress(counts["done"] + counts["failed"], self.total, line)
 
     def _outcome(self, record: JobRecord, bucket: str, message: str = "", path: Path | None = None) -> None:
         outcome = TakeOutcome(record.shot, record.take, record.state, path, message, record.cost)
@@ -797,12 +801,17 @@ class _Run:
 
     def _paths(self, record: JobRecord) -> tuple[Path, Path]:
         """Where the job's download lands first (``.shotreel/staging/<shot>.<take>``, no suffix: one folder
-        for every shot, as making a folder per take costs more than the download itself) and the shot's
-        takes folder."""
+        for every shot, as making a folder per take costs more than the download itself) and the folder it
+        lands in: the shot's takes folder, or for a still the folder of its destination (the ledger keeps it,
+        so a run after a crash lands it there too)."""
         found = self.paths.get(record.key)
         if found is None:
-            found = self.paths[record.key] = (self.staging / f"{record.shot}.{record.take}",
-                                               self.root / TAKES_DIR / record.shot)
+            if record.is_image:
+                found = (self.staging / _images.staging_name(record),
+                         (self.root / str(record.destination)).parent)
+            else:
+                found = (self.staging / f"{record.shot}.{record.take}", self.root / TAKES_DIR / record.shot)
+            self.paths[record.key] = found
         return found
 
     def _folder(self, path: Path) -> None:
@@ -814,6 +823,8 @@ class _Run:
 
     def _landed(self, record: JobRecord) -> bool:
         """Finish a take an earlier run downloaded (never downloading it twice); True when done."""
+        if record.is_image:
+            return self._landed_still(record)
         staging, final = self._paths(record)
         clip = (_clip(final / record.take) or _clip(staging)
                 or _clip(self.staging / record.shot / record.take))  # where shotreel 0.1 staged downloads
@@ -827,9 +838,10 @@ class _Run:
         handle = record.handle
         assert handle is not None
         limit = {"max_bytes": _byte_limit(record)} if self._bounded else {}
+        suffix = _images.STAGED_SUFFIX if record.is_image else ".mp4"
         for attempt in range(MAX_FETCH_ATTEMPTS):
             try:
-                clip = self.provider.fetch(handle, status, staging.with_name(staging.name + ".mp4"), **limit)
+                clip = self.provider.fetch(handle, status, staging.with_name(staging.name + suffix), **limit)
                 break
             except RetryLater as exc:
                 if not self._wait(exc.retry_after if exc.retry_after is not None else _backoff(attempt, 0.5)):
@@ -879,7 +891,10 @@ class _Run:
 
     def _land(self, record: JobRecord, clip: Path, status: JobStatus | None) -> None:
         """Probe ``clip``, then move it into ``takes/<shot>/`` and write its sidecar beside it; mark the job
-        done."""
+        done. A still lands at its destination instead (:meth:`_land_still`)."""
+        if record.is_image:
+            self._land_still(record, clip)
+            return
         _, final = self._paths(record)
         cost = record.cost if record.cost is not None else record.estimated_cost
         digest = file_sha256(clip)
@@ -906,6 +921,55 @@ class _Run:
         self._outcome(record, "done", "; ".join(sidecar["notes"]), path=target)
 
 
+    # -- landing a still (an image job) ---------------------------------------------------------
+
+    def _landed_still(self, record: JobRecord) -> bool:
+        """Finish a still an earlier run downloaded: done when it is at its destination with the sidecar of
+        this job, else landed from the staging folder; False when neither (download it)."""
+        target = _images.landed_job(self.root, record)
+        if target is not None:
+            record = self._set(record, L.DONE, "found on disk with its sidecar",
+                               cost=record.cost if record.cost is not None else record.estimated_cost,
+                               result_path=target.relative_to(self.root).as_posix())
+            self._outcome(record, "done", "found on disk", path=target)
+            return True
+        staging, _ = self._paths(record)
+        staged = staging.with_name(staging.name + _images.STAGED_SUFFIX)
+        if not staged.is_file():
+            return False
+        self._land_still(record, staged)
+        return True
+
+    def _land_still(self, record: JobRecord, staged: Path) -> None:
+        """Check the downloaded still with Pillow, then land it at ``<destination>.<png|jpg|webp>`` with its
+        sidecar (:func:`~shotreel.generation.images.land_still`); never over an artist's file."""
+        cost = record.cost if record.cost is not None else record.estimated_cost
+        try:
+            probe = _images.probe_still(staged)
+        except GenerationError as exc:
+            self._fail(record, GenerationError(f"{exc.message}; kept as {staged}", shot=record.shot))
+            return
+        artist = _images.artist_file(self.root, str(record.destination))
+        if artist is not None:
+            message = (f"{artist.relative_to(self.root).as_posix()} is not shotreel's (no sidecar): not overwritten; "
+                       f"the generated still is kept as {staged}")
+            self._fail(record, GenerationError(message, shot=record.shot), kind="destination_taken",
+                       **({"cost": cost} if cost is not None else {}))
+            with self.lock:
+                self.summary.spent += cost or 0.0
+            return
+        seed = _images.received_seed(self.provider, record)
+        try:
+            target, sidecar = _images.land_still(self.root, record, staged, probe, cost, seed)
+        except OSError as exc:  # the still stays staged (or landed without the ledger knowing): next run
+            self._keep(record, exc)
+            return
+        with self.lock:
+            self.summary.spent += cost or 0.0
+        record = self._set(record, L.DONE, cost=cost, result_path=target.relative_to(self.root).as_posix())
+        self._outcome(record, "done", "; ".join(sidecar["notes"]), path=target)
+
+
 def _takes_keyword(function: Callable[..., object], name: str) -> bool:
     """Whether ``function`` accepts the keyword argument ``name``."""
     try:
@@ -919,6 +983,8 @@ def _byte_limit(record: JobRecord) -> int:
     """The most bytes the job's take may download (:func:`~shotreel.generation.base.take_byte_limit`): from
     the length and frame size it asked for."""
     req = record.request
+    if record.is_image:
+        return _images.still_byte_limit(int(req.get("width") or 0), int(req.get("height") or 0))
     try:
         seconds = float(Fraction(int(req.get("duration_frames") or 0)) / Fraction(str(req.get("fps") or 24)))
         return take_byte_limit(seconds, int(req.get("width") or 0), int(req.get("height") or 0))
@@ -1143,6 +1209,14 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
     return summary
 
 
+def provider_for(provider: str | Provider, options: dict | None = None,
+                 servers: list[str] | None = None) -> Provider:
+    """The provider a run uses: ``provider`` itself, or the one of that name created with ``options``."""
+    if isinstance(provider, Provider):
+        return provider
+    return get_provider(provider, **(options or {}))
+
+
 def default_queue_ahead(provider: Provider, running: int) -> int:
     """How many jobs to keep waiting in the provider's own queue besides the ``running`` ones: a quarter
     as many (at least one) where overflow waits in a queue, none where it would be refused."""
@@ -1200,6 +1274,15 @@ def _work(ledger: Ledger, root: Path, provider: Provider, plan: _Plan, summary: 
 def _landed_on_disk(ledger: Ledger, root: Path, record: JobRecord, summary: GenerationSummary) -> bool:
     """Mark done a job whose take is on disk with a valid sidecar of the same job (a run killed between
     landing the take and recording it): it is never downloaded again, nor failed when its URL has expired."""
+    if record.is_image:
+        target = _images.landed_job(root, record)
+        if target is None:
+            return False
+        cost = record.cost if record.cost is not None else record.estimated_cost
+        record = ledger.transition(record.shot, record.take, L.DONE, "found on disk with its sidecar", cost=cost,
+                                   result_path=target.relative_to(root).as_posix())
+        summary.done.append(TakeOutcome(record.shot, record.take, record.state, target, "found on disk", cost))
+        return True
     folder = root / TAKES_DIR / record.shot
     try:
         sidecar = json.loads((folder / f"{record.take}.json").read_text(encoding="utf-8"))

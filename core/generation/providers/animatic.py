@@ -18,13 +18,20 @@ stay put and a push in crops none of them. An artist's board or a host's render 
 
 ``submit`` starts ffmpeg in the background (several renders run at once, up to the number of cores);
 ``poll`` reports its progress; ``fetch`` moves the finished file to the take's place atomically.
+
+Stills (requests of kind ``"image"``, model ``sketch``): a PNG drawn here with Pillow at the asked size,
+plainly labelled as an offline sketch — the owner and view, the prompt's words, the seed and thumbnails
+of the reference images (and of the image to edit) — for tests and demos without an account. $0, no
+network, and the same bytes for the same request and seed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -53,6 +60,9 @@ from ..base import (
 
 NAME = "animatic"
 MODEL = "ken-burns"
+SKETCH = "sketch"  # the image model: an offline, labelled sketch of what a still would show
+MAX_SKETCH_REFERENCES = 8
+MAX_SKETCH_PX = 8192
 MOVEMENTS = ("static", "push in", "pull out", "pan left", "pan right", "tilt up", "tilt down")
 _SYNONYMS = {
     "push": "push in", "push-in": "push in", "dolly in": "push in", "zoom in": "push in",
@@ -197,11 +207,17 @@ class AnimaticProvider(Provider):
         self._concurrency = max_concurrency or max(1, os.cpu_count() or 1)
         self.poll_interval = float(poll_interval) if poll_interval else POLL_INTERVAL
         self.typical_duration = TYPICAL_DURATION
+        self.typical_image_duration = 0.005  # a sketch is drawn while it is submitted
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()  # the scheduler may submit and fetch from several threads
 
     # -- what it accepts ------------------------------------------------------------------------
     def capabilities(self, model: str) -> Capabilities:
+        if model == SKETCH:
+            return Capabilities(supports_seed=True, durations_s=(), max_duration_s=0.0, max_prompt_chars=1_000_000,
+                                aspect_range=(0.1, 10.0), min_image_px=2, max_image_bytes=1 << 30,
+                                image_formats=("png", "jpeg", "webp", "bmp", "tiff", "gif"),
+                                max_concurrency=self._concurrency, max_reference_images=MAX_SKETCH_REFERENCES)
         return Capabilities(supports_end_frame=False, supports_seed=False, durations_s=(),
                             max_duration_s=3600.0, max_prompt_chars=1_000_000, aspect_range=(0.1, 10.0),
                             min_image_px=2, max_image_bytes=1 << 30,
@@ -211,7 +227,36 @@ class AnimaticProvider(Provider):
     def default_model(self) -> str:
         return MODEL
 
+    def image_models(self) -> tuple[str, ...]:
+        return (SKETCH,)
+
+    def _validate_still(self, request: GenerationRequest) -> None:
+        shot = request.shot_id
+        if request.model != SKETCH:
+            raise BadRequest(f"the animatic provider draws stills with model {SKETCH!r}, not {request.model!r}",
+                             shot=shot)
+        if not (16 <= request.width <= MAX_SKETCH_PX and 16 <= request.height <= MAX_SKETCH_PX):
+            raise BadRequest(f"still size {request.width}x{request.height}: each side must be 16 to "
+                             f"{MAX_SKETCH_PX} pixels", shot=shot)
+        if len(request.reference_images) > MAX_SKETCH_REFERENCES:
+            raise BadRequest(f"{len(request.reference_images)} reference images: the sketch takes at most "
+                             f"{MAX_SKETCH_REFERENCES}", shot=shot)
+        for role, image in [("image to edit", request.start_image)] + [
+                ("reference image", p) for p in request.reference_images]:
+            if image is None:
+                continue
+            try:
+                with Image.open(image) as im:
+                    im.verify()
+            except FileNotFoundError:
+                raise BadRequest(f"{role} not found", file=image, shot=shot) from None
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+                raise BadRequest(f"{role} is not a readable image ({exc})", file=image, shot=shot) from None
+
     def validate(self, request: GenerationRequest) -> None:
+        if request.is_image:
+            self._validate_still(request)
+            return
         shot = request.shot_id
         if request.start_image is None:
             raise BadRequest("the animatic provider renders from the start board, and this shot has none; "
@@ -279,6 +324,8 @@ class AnimaticProvider(Provider):
 
     def submit(self, request: GenerationRequest) -> JobHandle:
         self.validate(request)
+        if request.is_image:
+            return self._submit_still(request)
         job_id = f"animatic-{request.take_id}-{uuid.uuid4().hex[:8]}"
         with self._lock:
             folder = self._folder()
@@ -299,6 +346,17 @@ class AnimaticProvider(Provider):
         if note:
             data["notes"] = [note]
         return JobHandle(job_id, data)
+
+    def _submit_still(self, request: GenerationRequest) -> JobHandle:
+        """Draw the sketch now (a few milliseconds) into the work folder; the job is done when submitted."""
+        job_id = f"animatic-{_safe(request.shot_id)}-{_safe(request.take_id)}-{uuid.uuid4().hex[:8]}"
+        with self._lock:
+            output = self._folder() / f"{job_id}.png"
+        seed = sketch_seed(request)
+        with atomic_output(output) as tmp:
+            draw_sketch(request, seed).save(tmp, format="PNG")
+        return JobHandle(job_id, {"output": str(output), "frames": 0, "shot": request.shot_id, "kind": "image",
+                                  "seed": seed})
 
     def _job(self, handle: JobHandle) -> _Job:
         job = self._jobs.get(handle.job_id)
@@ -407,6 +465,78 @@ class AnimaticProvider(Provider):
                 raise MediaError(f"ffmpeg could not render the take: {run.stderr.strip()[-300:]}",
                                  shot=request.shot_id)
         return Path(destination)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:40]
+
+
+def sketch_seed(request: GenerationRequest) -> int:
+    """The request's seed, or one derived from what it asks (the same request draws the same sketch)."""
+    if request.seed is not None:
+        return int(request.seed)
+    return int(hashlib.sha256(f"{request.shot_id}/{request.take_id}/{request.prompt}".encode()).hexdigest()[:8], 16)
+
+
+def draw_sketch(request: GenerationRequest, seed: int) -> Image.Image:
+    """The offline sketch of a still: ``request.width`` × ``request.height``, a flat colour chosen by the seed,
+    an "OFFLINE SKETCH" band naming the owner and view, the prompt's words, and a row of thumbnails of the
+    image to edit and the reference images, each captioned with its file name."""
+    from PIL import ImageDraw
+
+    from ...drawing import font
+
+    width, height = request.width, request.height
+    rng = random.Random(seed)
+    background = tuple(rng.randrange(40, 110) for _ in range(3))
+    image = Image.new("RGB", (width, height), background)
+    draw = ImageDraw.Draw(image)
+    unit = max(8, min(width, height) // 24)
+    band = unit * 2
+    draw.rectangle((0, 0, width, band), fill=(235, 200, 40))
+    view = request.take_id.split("~")[0]  # the view's name (a view made again is ``front~2`` in the ledger)
+    title = f"OFFLINE SKETCH · {request.shot_id} / {view} · seed {seed} · not made by a model"
+    draw.text((unit // 2, band // 2), title, fill=(20, 20, 20), font=font(unit, bold=True), anchor="lm")
+    for _ in range(6):  # a few shapes, so stills of different seeds differ at a glance
+        x, y = rng.randrange(width), rng.randrange(band, height)
+        r = rng.randrange(unit, unit * 6)
+        shade = tuple(min(255, c + rng.randrange(20, 80)) for c in background)
+        draw.ellipse((x - r, y - r, x + r, y + r), outline=shade, width=max(1, unit // 6))
+    thumbs = [p for p in ([request.start_image] if request.start_image else []) + list(request.reference_images)]
+    thumb_h = height // 4 if thumbs else 0
+    text_font = font(max(8, unit * 3 // 4))
+    words = " ".join(request.prompt.split())
+    line_chars = max(10, int(width / (unit * 0.42)))
+    lines, line = [], ""
+    for word in words.split(" "):
+        if len(line) + len(word) + 1 > line_chars and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    room = max(1, (height - band - thumb_h - unit) // (unit + unit // 3))
+    if len(lines) > room:
+        lines = [*lines[:room - 1], lines[room - 1][: max(0, line_chars - 1)] + "…"]
+    y = band + unit // 2
+    for text in lines:
+        draw.text((unit // 2, y), text, fill=(240, 240, 240), font=text_font)
+        y += unit + unit // 3
+    if thumbs:
+        gap = max(2, unit // 3)
+        cell = max(8, min(thumb_h - gap * 2 - unit, (width - gap) // len(thumbs) - gap))
+        x, top = gap, height - thumb_h + gap
+        caption = font(max(6, unit // 2))
+        for path in thumbs:
+            with Image.open(path) as source:
+                thumb = source.convert("RGB")
+                thumb.thumbnail((cell, cell))
+            image.paste(thumb, (x, top))
+            draw.rectangle((x, top, x + thumb.width - 1, top + thumb.height - 1), outline=(235, 200, 40))
+            draw.text((x, top + thumb.height + 2), Path(path).name[:24], fill=(240, 240, 240), font=caption)
+            x += cell + gap
+    return image
 
 
 def _alive(pid: object, part: Path) -> bool:
