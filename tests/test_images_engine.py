@@ -38,6 +38,8 @@ from shotreel.generation.ledger import Ledger
 from shotreel.generation.scheduler import generate
 from shotreel.project import load_project
 
+from tests.servers import fake_server  # noqa: F401  (pytest fixture)
+
 from ._generation import draw_plain_boards
 
 
@@ -342,3 +344,29 @@ def test_bad_jobs_are_refused_in_one_line_before_anything_is_recorded(film):
         with pytest.raises(BadRequest, match="does not make still images"):
             generate_images(film, [_job(film, "asset:mara", "front", "refs/mara/front")], provider=runway_provider)
     assert not (film.root / ".shotreel" / "ledger.sqlite").exists() or _rows(film) == {}
+
+
+@pytest.mark.parametrize("scenario", ["drop", "error_after_create"])
+def test_a_lost_create_answer_at_comfyui_is_found_by_client_id_and_paid_once(film, fake_server, scenario):  # noqa: F811
+    from shotreel.generation.registry import get_provider
+
+    server = fake_server("comfyui", max_concurrent=2)
+    provider = get_provider("comfyui", base_url=server.url, poll_interval=0.02)
+    jobs = [_job(film, "asset:mara", "front", "refs/mara/front", prompt=f"Mara, front [scenario:{scenario}]"),
+            _job(film, "sh040", "c001", "boards/candidates/sh040/c001", prompt="Mara turns", references=(),
+                 size=(640, 360))]
+    summary = generate_images(film, jobs, provider=provider)
+    assert summary.ok, (summary.failed, summary.unknown, summary.waiting)
+    with Ledger.open(film.root) as ledger:
+        rows = {r.key: r for r in ledger.jobs()}
+        events = [d or "" for _, _, d in ledger.events("asset:mara", "front")]
+    assert {k: r.state for k, r in rows.items()} == {"asset:mara/front": L.DONE, "sh040/c001": L.DONE}
+    assert any(d.startswith("found by client id") for d in events), events
+    for row in rows.values():
+        assert server.paid(row.client_id) == 1, "each still queued once"
+    assert server.duplicates() == {}
+    with Image.open(film.root / "boards" / "candidates" / "sh040" / "c001.png") as image:
+        assert image.size == (640, 360)
+    sidecar = json.loads((film.root / "refs" / "mara" / "front.json").read_text())
+    assert sidecar["provider"] == "comfyui" and sidecar["model"] == "image_workflow"
+    assert sidecar["reference_images"][0]["path"] == "refs/mara/sketch.png"
