@@ -17,11 +17,13 @@ from shotreel.generation.base import (
     BadRequest,
     GenerationError,
     JobState,
+    ModerationBlocked,
 )
 from shotreel.generation.providers import comfyui
 
 from tests.servers import fake_server  # noqa: F401  (fixture)
 from tests.servers.client import (
+    assert_clean,
     board,
     connect,
     expect,
@@ -159,3 +161,108 @@ def test_comfyui_video_model_for_a_still_is_refused(comfy, tmp_path):
     client = connect("comfyui", comfy)
     error = expect(BadRequest, client.validate, image_request(model="workflow"))
     assert "makes video, not stills" in str(error)
+
+
+# -- Runway ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runway(fake_server):  # noqa: F811
+    return fake_server("runway")
+
+
+def test_runway_still_with_tagged_references_lands_at_the_ratio_size(runway, tmp_path):
+    client = connect("runway", runway)
+    assert client.image_models() == ("gen4_image", "gen4_image_turbo")
+    refs = [_ref(tmp_path, "mara", width=600, height=900), _ref(tmp_path, "vesna", "wide", 1200, 675)]
+    req = image_request(refs, provider="runway", prompt="@mara at the hatch of @vesna", width=1920,
+                        height=1080)
+    handle = client.submit(req)
+    assert handle.data["ratio"] == "1920:1080" and handle.data["tags"] == ["mara", "vesna"]
+    assert handle.data["ratio_note"] == "1920×1080 → 1920:1080 (exact)"
+    status = wait(client, handle)
+    out = client.fetch(handle, status, tmp_path / "boards" / "sh010_b1.png")
+    assert still_info(out) == ("png", (1920, 1080))
+    body = runway.jobs[handle.job_id].body
+    assert body["model"] == "gen4_image" and body["promptText"] == "@mara at the hatch of @vesna"
+    assert [(r["tag"], tuple(r["size"])) for r in runway.jobs[handle.job_id].extra["references"]] == [
+        ("mara", (600, 900)), ("vesna", (1200, 675))]
+    assert all("Authorization" not in seen.headers for seen in runway.file_requests)
+    assert_clean(handle.data, status.raw)
+    cost = client.cost_estimate(req)
+    assert cost.amount == 0.08
+    assert cost.explanation == ("1 still at $0.08 per image (gen4_image, 1920×1080 → 1920:1080 (exact), 1080p: "
+                                "8 credits × $0.01) = $0.08")
+
+
+def test_runway_maps_the_film_aspect_to_the_nearest_documented_ratio(runway, tmp_path):
+    client = connect("runway", runway)
+    req = image_request(provider="runway", width=2048, height=858)  # 2.39:1 scope
+    handle = client.submit(req)
+    assert handle.data["ratio"] == "1808:768"
+    assert handle.data["ratio_note"] == "2048×858 (2.39:1) → 1808:768 (2.35:1, 1.4 % narrower)"
+    out = client.fetch(handle, wait(client, handle), tmp_path / "scope.png")
+    assert still_info(out) == ("png", (1808, 768))  # Runway's size, not the one asked
+    small = client.cost_estimate(image_request(provider="runway", width=1280, height=720))
+    assert small.amount == 0.05 and "720p: 5 credits × $0.01" in small.explanation
+    turbo = client.cost_estimate(image_request([_ref(tmp_path, "mara")], provider="runway",
+                                               model="gen4_image_turbo"))
+    assert turbo.amount == 0.02 and "2 credits" in turbo.explanation
+    far = expect(BadRequest, client.validate, image_request(provider="runway", width=4000, height=1000))
+    assert "41 % off the nearest (1808:768)" in str(far)
+
+
+def test_runway_reference_over_the_data_uri_limit_is_re_encoded_to_fit(runway, tmp_path):
+    client = connect("runway", runway)
+    big = _noise(tmp_path / "refs" / "mara" / "front.png", 1600, 1200)  # ~5.8 MB of PNG
+    size = big.stat().st_size
+    assert size > 3_300_000
+    handle = client.submit(image_request([big], provider="runway"))
+    (got,) = runway.jobs[handle.job_id].extra["references"]
+    assert got["bytes"] <= 3_300_000 and got["format"] == "jpeg" and got["size"] == [1600, 1200]
+    assert big.stat().st_size == size  # the user's file is left alone
+    assert client.capabilities("gen4_image").max_reference_images == 3
+    assert client.capabilities("gen4_image").max_image_px == 7999
+
+
+def test_runway_refuses_what_it_would_refuse_before_sending(runway, tmp_path):
+    client = connect("runway", runway)
+    four = [_ref(tmp_path, name) for name in ("mara", "vesna", "ivo", "plant")]
+    assert "at most 3 input images" in str(expect(BadRequest, client.submit, image_request(four, provider="runway")))
+    turbo = expect(BadRequest, client.submit, image_request(provider="runway", model="gen4_image_turbo"))
+    assert "needs at least one reference" in str(turbo)
+    wide = _ref(tmp_path, "corridor", "pano", 1500, 500)
+    error = expect(BadRequest, client.submit, image_request([wide], provider="runway"))
+    assert "pano.png" in str(error) and "0.5–2" in str(error)
+    bad_tag = expect(BadRequest, client.submit, image_request([_ref(tmp_path, "mara")], provider="runway",
+                                                              reference_tags=["1st"]))
+    assert "'1st'" in str(bad_tag)
+    assert runway.creates() == 0 and not runway.requests
+
+
+@pytest.mark.parametrize(
+    ("scenario", "error", "stage"),
+    [("moderation_submit", ModerationBlocked, "input"), ("invalid", BadRequest, None),
+     ("error_after_create", AmbiguousSubmit, None)],
+)
+def test_runway_still_refused_at_create_is_typed(fake_server, tmp_path, scenario, error, stage):  # noqa: F811
+    server = fake_server("runway")
+    client = connect("runway", server)
+    found = expect(error, client.submit, image_request(provider="runway", prompt=f"[scenario:{scenario}] Mara"))
+    if stage:
+        assert found.stage == stage
+    assert server.creates() == (1 if scenario == "error_after_create" else 0)
+
+
+@pytest.mark.parametrize(("scenario", "stage"), [("moderation_input", "input"), ("moderation_output", "output")])
+def test_runway_still_blocked_by_moderation_fails_typed(runway, scenario, stage):
+    client = connect("runway", runway)
+    status = wait(client, client.submit(image_request(provider="runway", prompt=f"[scenario:{scenario}] Mara")))
+    assert status.state is JobState.FAILED and type(status.failure) is ModerationBlocked
+    assert status.failure.stage == stage
+
+
+def test_runway_still_without_output_is_moderation_of_the_output(runway):
+    client = connect("runway", runway)
+    status = wait(client, client.submit(image_request(provider="runway", prompt="[scenario:no_media] Mara")))
+    assert type(status.failure) is ModerationBlocked and "without an image" in str(status.failure)

@@ -16,13 +16,32 @@ sent again automatically: Runway documents no idempotency key and no way to find
 (reference §1 and §7, from runwayml/sdk-python, which sends none), and its 502/503/504 are documented only
 as "overload → backoff" (reference §2.1), not as "nothing was created". Only a 429 (quota, rate) means
 the task was not made and is retried.
+
+Stills (requests of kind ``"image"``): ``POST /v1/text_to_image`` (Runway API reference, "Start
+generations ▸ Generate an image", https://docs.dev.runwayml.com/api/#tag/Start-generations/paths/~1v1~1text_to_image/post;
+runwayml/sdk-python ``types/text_to_image_create_params.py``) with ``model`` (``gen4_image``, or
+``gen4_image_turbo``, which needs at least one reference), ``promptText`` (≤ 1000 UTF-16 units),
+``ratio`` — one of the documented output resolutions ``1024:1024, 1080:1080, 1168:880, 1360:768,
+1440:1080, 1080:1440, 1808:768, 1920:1080, 1080:1920, 2112:912, 1280:720, 720:1280, 720:720, 960:720,
+720:960, 1680:720``: the one nearest the film's frame (the difference is reported in the handle's
+``ratio_note`` and in the cost, and Runway makes the still at that size) — ``seed``,
+``contentModeration`` and ``referenceImages``: up to three ``{uri, tag}``, the uri a data URI (≤ 5 MB
+encoded, so ≤ 3.3 MB of image: larger references are resized or re-encoded with Pillow to fit; JPEG, PNG
+or WebP, ≤ 7999 px a side, aspect 0.5–2.0 — https://docs.dev.runwayml.com/assets/inputs/), the tag 3–16
+letters, digits or underscores starting with a letter, which the prompt may name as ``@tag``: the asset's
+name (``refs/mara/front.png`` → ``@mara``, see :func:`~._common.reference_tags`) unless the request gives
+``extra["reference_tags"]``. The task is then polled like a take (``GET /v1/tasks/{id}``; ``output`` holds
+the image URL). Price (API credits, $0.01 each; Runway "Pricing" https://docs.dev.runwayml.com/guides/pricing/):
+gen4_image 5 credits at 720p, 8 at 1080p; gen4_image_turbo 2 credits, per image.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..base import (
+    IMAGE,
     AmbiguousSubmit,
     BadRequest,
     GenerationError,
@@ -34,7 +53,7 @@ from ..base import (
     OutOfCredit,
     RetryLater,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, data_uri, nearest_ratio
+from ._common import ClientProvider, ImageRules, ModelSpec, data_uri, nearest_ratio, reference_tags
 from ._http import Response
 
 API_VERSION = "2024-11-06"
@@ -100,6 +119,19 @@ MODELS = {
     ),
 }
 
+IMAGE_RATIOS = ("1024:1024", "1080:1080", "1168:880", "1360:768", "1440:1080", "1080:1440", "1808:768",
+                "1920:1080", "1080:1920", "2112:912", "1280:720", "720:1280", "720:720", "960:720", "720:960",
+                "1680:720")
+MODELS["gen4_image"] = ModelSpec(
+    "gen4_image", kind=IMAGE, max_prompt=1000, ratios=IMAGE_RATIOS, negative_prompt=False, needs_image=False,
+    max_refs=3, price_per_image=0.08, fields={"credits_720p": 5, "credits_1080p": 8},
+)
+MODELS["gen4_image_turbo"] = ModelSpec(
+    "gen4_image_turbo", kind=IMAGE, max_prompt=1000, ratios=IMAGE_RATIOS, negative_prompt=False,
+    needs_image=False, max_refs=3, needs_refs=True, price_per_image=0.02,
+    fields={"credits_720p": 2, "credits_1080p": 2},
+)
+
 THRESHOLDS = ("auto", "low")  # contentModeration.publicFigureThreshold
 QUEUED = {"PENDING", "THROTTLED"}
 CANCELED = {"CANCELLED", "CANCELED"}
@@ -113,6 +145,7 @@ class RunwayProvider(ClientProvider):
     default_base_url = "https://api.dev.runwayml.com"
     models = MODELS
     default_model_name = "gen4_turbo"
+    default_image_model_name = "gen4_image"
     # ≤ 5 MB as a data URI ≈ 3.3 MB of image; JPEG/PNG/WebP; ≤ 7999 px per side; aspect 0.5–2.0.
     image_rules = ImageRules(min_px=1, max_px=7999, aspect=(0.5, 2.0), max_bytes=3_300_000)
     default_poll_interval = 6.0
@@ -136,6 +169,48 @@ class RunwayProvider(ClientProvider):
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}", "X-Runway-Version": API_VERSION}
+
+    # -- stills -----------------------------------------------------------------------------------
+    @staticmethod
+    def tier(ratio: str) -> str:
+        """``720p`` or ``1080p``: the price tier of an output resolution (its short side)."""
+        return "720p" if min(int(v) for v in ratio.split(":")) <= 720 else "1080p"
+
+    def image_rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        ratio, note = self.image_ratio(request, spec)
+        tier = self.tier(ratio)
+        credits = spec.fields[f"credits_{tier}"]
+        return credits * 0.01, f"{spec.name}, {note}, {tier}: {credits} credits × $0.01"
+
+    def validate_more(self, request: GenerationRequest, spec: ModelSpec) -> None:
+        if request.is_image:
+            given = request.extra.get("reference_tags")
+            for tag in given or []:
+                if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{2,15}", str(tag)):
+                    raise BadRequest(f"runway: reference tag {tag!r}: Runway takes 3–16 letters, digits or "
+                                     "underscores starting with a letter", shot=request.shot_id)
+
+    def image_body(self, request: GenerationRequest, spec: ModelSpec) -> tuple[dict[str, Any], str]:
+        """The ``/v1/text_to_image`` body for a still and the note on its ratio."""
+        ratio, note = self.image_ratio(request, spec)
+        body: dict[str, Any] = {"model": spec.name, "promptText": request.prompt, "ratio": ratio}
+        inputs = self.image_inputs(request, spec)
+        if inputs:
+            tags = reference_tags(self.input_paths(request), request.extra.get("reference_tags"))
+            body["referenceImages"] = [{"uri": data_uri(info), "tag": tag} for info, tag in zip(inputs, tags,
+                                                                                               strict=True)]
+        if request.seed is not None:
+            body["seed"] = request.seed
+        threshold = self.options.get("public_figure_threshold")
+        if threshold:
+            body["contentModeration"] = {"publicFigureThreshold": threshold}
+        return body, note
+
+    def submit_image(self, request: GenerationRequest, spec: ModelSpec) -> JobHandle:
+        body, note = self.image_body(request, spec)
+        task_id = self.create("/v1/text_to_image", body, request.shot_id)
+        return self.image_handle(task_id, request, spec, ratio=body["ratio"], ratio_note=note,
+                                 tags=[r["tag"] for r in body.get("referenceImages", [])])
 
     def body(self, request: GenerationRequest, spec: ModelSpec) -> tuple[str, dict[str, Any]]:
         """The endpoint path and JSON body for ``request``."""
@@ -164,8 +239,23 @@ class RunwayProvider(ClientProvider):
 
     def submit(self, request: GenerationRequest) -> JobHandle:
         spec = self.prepare(request)
+        if request.is_image:
+            return self.submit_image(request, spec)
         path, body = self.body(request, spec)
-        shot = request.shot_id
+        task_id = self.create(path, body, request.shot_id)
+        return JobHandle(
+            str(task_id),
+            {
+                "shot": request.shot_id,
+                "take": request.take_id,
+                "model": spec.name,
+                "duration_s": body["duration"],
+                "ratio": body["ratio"],
+            },
+        )
+
+    def create(self, path: str, body: dict[str, Any], shot: str) -> str:
+        """``POST`` a create and return the task id (never sent twice: see the module doc)."""
         response = self.http.request(
             "POST",
             self.base_url + path,
@@ -184,16 +274,7 @@ class RunwayProvider(ClientProvider):
                 f"{self.http.excerpt(response)}",
                 shot,
             )
-        return JobHandle(
-            str(task_id),
-            {
-                "shot": shot,
-                "take": request.take_id,
-                "model": spec.name,
-                "duration_s": body["duration"],
-                "ratio": body["ratio"],
-            },
-        )
+        return str(task_id)
 
     def poll(self, handle: JobHandle) -> JobStatus:
         shot = handle.data.get("shot")
@@ -206,10 +287,10 @@ class RunwayProvider(ClientProvider):
             classify=self._classify,
         )
         task = self.http.read_json(response, shot=shot, what="poll")
-        return self.status(task, shot)
+        return self.status(task, shot, handle.data.get("kind"))
 
-    def status(self, task: dict, shot: str | None) -> JobStatus:
-        """A task object as a :class:`JobStatus`."""
+    def status(self, task: dict, shot: str | None, kind: str | None = None) -> JobStatus:
+        """A task object as a :class:`JobStatus` (``kind`` ``"image"``: a still's task)."""
         raw = str(task.get("status", ""))
         progress = task.get("progress")
         if raw in QUEUED:
@@ -220,7 +301,8 @@ class RunwayProvider(ClientProvider):
             return JobStatus(JobState.CANCELED, progress, raw, raw=task)
         if raw == "SUCCEEDED":
             urls = [u for u in (task.get("output") or []) if isinstance(u, str) and u]
-            return self.finished(f"task {task.get('id')}", urls, shot, raw, task, progress)
+            return self.finished(f"task {task.get('id')}", urls, shot, raw, task, progress,
+                                 media="an image" if kind == IMAGE else "a video")
         if raw == "FAILED":
             return JobStatus(JobState.FAILED, progress, raw, failure=self.failure(task, shot), raw=task)
         return JobStatus(JobState.RUNNING, progress, raw, raw=task)
