@@ -192,3 +192,42 @@ def test_a_server_that_cannot_be_reached_is_a_line_in_the_panel_naming_the_shot(
     assert f"127.0.0.1:{port}" in status and "stopped" in status, status
     jobs = {job.name: job.text for job in scene.shotreel.jobs}
     assert list(jobs) == ["sh010/t001"] and "pending" in jobs["sh010/t001"], jobs
+
+
+def test_a_job_the_provider_may_have_made_is_forgotten_or_resubmitted_with_the_panels_buttons(
+        scene, hd_project, generation, online, prefs, monkeypatch):
+    from shotreel.generation import ledger as L
+
+    from tests.servers import start_server
+
+    server = start_server("runway", scenario="drop")  # each create recorded, then the connection closed unanswered
+    try:
+        monkeypatch.setenv("SHOTREEL_RUNWAY_BASE_URL", server.url)
+        monkeypatch.setenv("RUNWAYML_API_SECRET", server.api_key)
+        scene.shotreel.provider = "runway"
+        assert bpy.ops.shotreel.generate_takes("EXEC_DEFAULT", confirmed=True, shots="sh010,sh020") == {"FINISHED"}
+        generation.running(scene).thread.join(60)
+        generation.tick()
+        jobs = {job.name: job for job in scene.shotreel.jobs}
+        assert sorted(jobs) == ["sh010/t001", "sh020/t001"], "the panel lists both, with why"
+        assert all("unknown" in job.text and job.actions == "forget resubmit" for job in jobs.values())
+        assert server.creates() == 2
+        # the artist checked the provider's dashboard: sh010 was never made, sh020 may be sent again
+        assert bpy.ops.shotreel.job_action(job="sh010/t001", action="forget") == {"FINISHED"}
+        assert bpy.ops.shotreel.job_action(job="sh020/t001", action="resubmit") == {"FINISHED"}
+        jobs = {job.name: job for job in scene.shotreel.jobs}
+        assert list(jobs) == ["sh020/t001"] and "pending" in jobs["sh020/t001"].text and not jobs["sh020/t001"].actions
+        with L.Ledger.open(hd_project) as ledger:
+            assert (ledger.get("sh010", "t001").state, ledger.get("sh020", "t001").state) == (L.CANCELED, L.PENDING)
+        with pytest.raises(RuntimeError, match=r"job sh010/t001 is canceled; only unknown_submit jobs can be released"):
+            bpy.ops.shotreel.job_action(job="sh010/t001", action="resubmit")  # a button that no longer applies
+        # the provider answers again: the next run sends the resubmitted take and makes sh010 a new one
+        server.default_scenario = None
+        assert bpy.ops.shotreel.generate_takes("EXEC_DEFAULT", confirmed=True, shots="sh010,sh020") == {"FINISHED"}
+        generation.running(scene).thread.join(120)
+        generation.tick()
+        assert sorted(p.relative_to(hd_project / "takes").as_posix() for p in (hd_project / "takes").glob("*/*.mp4")) \
+            == ["sh010/t002.mp4", "sh020/t001.mp4"], "nothing lost, the forgotten take id never reused"
+        assert server.creates() == 4 and [job.name for job in scene.shotreel.jobs] == []
+    finally:
+        server.stop()
