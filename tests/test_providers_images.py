@@ -266,3 +266,80 @@ def test_runway_still_without_output_is_moderation_of_the_output(runway):
     client = connect("runway", runway)
     status = wait(client, client.submit(image_request(provider="runway", prompt="[scenario:no_media] Mara")))
     assert type(status.failure) is ModerationBlocked and "without an image" in str(status.failure)
+
+
+# -- fal ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fal(fake_server):  # noqa: F811
+    return fake_server("fal")
+
+
+def test_fal_edit_model_takes_the_references_and_lands_at_its_own_size(fal, tmp_path):
+    client = connect("fal", fal)
+    assert client.default_image_model() == "fal-ai/nano-banana/edit"
+    assert client.capabilities("fal-ai/nano-banana/edit").max_reference_images == 3
+    refs = [_ref(tmp_path, "mara", width=700, height=1000), _ref(tmp_path, "vesna", "wide", 1280, 720, "jpeg")]
+    req = image_request(refs, provider="fal", width=1920, height=1080)
+    handle = client.submit(req)
+    assert handle.data["endpoint"] == "fal-ai/nano-banana/edit" and handle.data["ratio"] == "16:9"
+    status = wait(client, handle)
+    out = client.fetch(handle, status, tmp_path / "sh010.png")
+    assert still_info(out) == ("png", (1344, 768))  # Gemini's 16:9 size
+    job = fal.jobs[handle.job_id]
+    assert [tuple(r["size"]) for r in job.extra["references"]] == [(700, 1000), (1280, 720)]
+    assert [r["format"] for r in job.extra["references"]] == ["png", "jpeg"]
+    assert fal.submissions[0].path == "/fal-ai/nano-banana/edit"
+    assert_clean(handle.data, status.raw)
+    cost = client.cost_estimate(req)
+    assert cost.amount == 0.039
+    assert cost.explanation == ("1 still at $0.039 per image (fal's price for fal-ai/nano-banana/edit (Gemini 2.5 "
+                                "Flash Image)) = $0.039")
+
+
+def test_fal_still_without_references_goes_to_the_text_to_image_endpoint(fal, tmp_path):
+    client = connect("fal", fal)
+    req = image_request(provider="fal", width=1080, height=1920)
+    _, out = run(client, req, tmp_path / "portrait.png")
+    assert still_info(out) == ("png", (768, 1344)) and fal.submissions[0].path == "/fal-ai/nano-banana"
+    assert "fal-ai/nano-banana (" in client.cost_estimate(req).explanation
+    kontext = image_request(provider="fal", model="fal-ai/flux-pro/kontext", take="sh010-b2")
+    handle = client.submit(kontext)
+    assert handle.data["endpoint"] == "fal-ai/flux-pro/kontext/text-to-image"
+    assert "image_url" not in fal.jobs[handle.job_id].body
+
+
+def test_fal_kontext_takes_one_reference_resized_to_twenty_megapixels(fal, tmp_path):
+    client = connect("fal", fal)
+    model = "fal-ai/flux-pro/kontext"
+    two = [_ref(tmp_path, "mara"), _ref(tmp_path, "vesna")]
+    error = expect(BadRequest, client.submit, image_request(two, provider="fal", model=model))
+    assert "at most 1 input image " in str(error) and fal.creates() == 0
+    huge = board(tmp_path / "refs" / "vesna" / "plate.png", 5600, 3800)  # 21.3 MP
+    handle = client.submit(image_request([huge], provider="fal", model=model))
+    (got,) = fal.jobs[handle.job_id].extra["references"]
+    width, height = got["size"]
+    assert width * height <= 20_000_000 and width < 5600 and abs(width / height - 5600 / 3800) < 0.002
+    out = client.fetch(handle, wait(client, handle), tmp_path / "k.png")
+    assert still_info(out) == ("png", (1344, 736))  # about a megapixel at 16:9, in multiples of 32
+
+
+@pytest.mark.parametrize(
+    ("scenario", "error", "stage"),
+    [("moderation_input", ModerationBlocked, "input"), ("moderation_output", ModerationBlocked, "output"),
+     ("no_media", ModerationBlocked, "output"), ("invalid", BadRequest, None)],
+)
+def test_fal_still_failures_are_typed(fal, scenario, error, stage):
+    client = connect("fal", fal)
+    status = wait(client, client.submit(image_request(provider="fal", prompt=f"[scenario:{scenario}] Mara")))
+    assert status.state is JobState.FAILED and type(status.failure) is error
+    if stage:
+        assert status.failure.stage == stage
+
+
+def test_fal_still_answered_5xx_after_create_is_ambiguous_and_not_resent(fake_server):  # noqa: F811
+    server = fake_server("fal", scenario="error_after_create")
+    client = connect("fal", server)
+    expect(AmbiguousSubmit, client.submit, image_request(provider="fal"))
+    assert server.creates() == 1

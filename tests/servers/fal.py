@@ -9,13 +9,23 @@ the error body (422 ``detail[]`` with ``type`` such as ``content_policy_violatio
 Input is validated when the job runs (so bad input shows as COMPLETED + 422), like the real queue.
 ``?fal_webhook=`` receives ``{request_id, gateway_request_id, status: OK|ERROR, payload, error}``.
 ``Authorization: Key <key>`` required.
+
+Image models (``IMAGE_MODELS``): ``fal-ai/nano-banana/edit`` (``image_urls``, 1–10), ``fal-ai/nano-banana``,
+``fal-ai/flux-pro/kontext`` (``image_url``) and ``fal-ai/flux-pro/kontext/text-to-image``, each checking its
+``aspect_ratio`` and ``output_format`` when it runs; the output is ``{images: [{url, width, height,
+content_type, …}], seed, has_nsfw_concepts}`` with a still at the model's size for that ratio (Gemini's
+documented table; about a megapixel in multiples of 32 for Kontext). Each job records in
+``job.extra["references"]`` the ``{size, format, bytes}`` of every data-URI image it received.
 """
 
 from __future__ import annotations
 
+import base64
+import math
 import time
 import uuid
 
+from . import media
 from .core import FakeServer, Job, Reply, Request, body_hash
 
 NAME = "fal"
@@ -31,6 +41,55 @@ MODELS = {
     "fal-ai/kling-video/v2.1/pro/image-to-video": ("tail_image_url", ("5", "10")),
     "fal-ai/kling-video/v2.5-turbo/pro/image-to-video": ("tail_image_url", ("5", "10")),
 }
+
+GEMINI_SIZES = {"1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184),
+                "4:3": (1184, 864), "4:5": (896, 1152), "5:4": (1152, 896), "9:16": (768, 1344),
+                "16:9": (1344, 768), "21:9": (1536, 672)}
+KONTEXT_RATIOS = ("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21")
+# endpoint id → (image field, list or one, ratios, output formats)
+IMAGE_MODELS = {
+    "fal-ai/nano-banana/edit": ("image_urls", True, tuple(GEMINI_SIZES), ("jpeg", "png", "webp")),
+    "fal-ai/nano-banana": (None, False, tuple(GEMINI_SIZES), ("jpeg", "png", "webp")),
+    "fal-ai/flux-pro/kontext": ("image_url", False, KONTEXT_RATIOS, ("jpeg", "png")),
+    "fal-ai/flux-pro/kontext/text-to-image": (None, False, KONTEXT_RATIOS, ("jpeg", "png")),
+}
+
+
+def still_size(model: str, ratio: str) -> tuple[int, int]:
+    """The size the model makes a still of at ``ratio``."""
+    if model.startswith("fal-ai/nano-banana"):
+        return GEMINI_SIZES[ratio]
+    w, h = (int(v) for v in ratio.split(":"))
+    width = math.sqrt(1_000_000 * w / h)
+    return round(width / 32) * 32, round(width * h / w / 32) * 32
+
+
+def _image_errors(model: str, body: dict) -> list[dict]:
+    field, many, ratios, formats = IMAGE_MODELS[model]
+    errors = []
+    if not isinstance(body.get("prompt"), str) or not body.get("prompt"):
+        errors.append(_error(["body", "prompt"], "Field required", "missing"))
+    if field:
+        value = body.get(field)
+        values = value if many and isinstance(value, list) else [value]
+        if not values or len(values) > 10 or not all(
+                isinstance(v, str) and v.startswith(("https://", "data:image/")) for v in values):
+            errors.append(_error(["body", field], "Expected URLs or data URIs of images", "image_load_error"))
+    for extra in ("image_urls", "image_url"):
+        if extra in body and extra != field:
+            errors.append(_error(["body", extra], "Extra inputs are not permitted", "extra_forbidden"))
+    if body.get("aspect_ratio", ratios[0]) not in ratios:
+        errors.append(_error(["body", "aspect_ratio"], f"Input should be {', '.join(ratios)}", "literal_error"))
+    if body.get("output_format", "png") not in formats:
+        errors.append(_error(["body", "output_format"], f"Input should be {', '.join(formats)}", "literal_error"))
+    return errors
+
+
+def received(body: dict) -> list[dict]:
+    """What the data-URI images of a request decode to: ``{size, format, bytes}`` each."""
+    values = body.get("image_urls") or ([body["image_url"]] if body.get("image_url") else [])
+    return [media.image_info(base64.b64decode(v.split(",", 1)[1])) for v in values
+            if isinstance(v, str) and v.startswith("data:")]
 
 
 def _error(loc: list, msg: str, kind: str) -> dict:
@@ -66,7 +125,7 @@ def handle(server: FakeServer, request: Request) -> Reply:
     app, rest = _app_and_rest(request.path)
     if request.method == "POST":
         model = request.path.strip("/")
-        if model not in MODELS:
+        if model not in MODELS and model not in IMAGE_MODELS:
             return Reply(404, {"detail": f"Application '{model}' not found"})
         return _create(server, request, model, app)
     if not rest or rest[0] != "requests" or len(rest) < 2:
@@ -138,6 +197,11 @@ def _create(server: FakeServer, request: Request, model: str, app: str) -> Reply
         model=model,
         gateway=str(uuid.uuid4()),
     )
+    if model in IMAGE_MODELS:
+        ratio = body.get("aspect_ratio") if body.get("aspect_ratio") in IMAGE_MODELS[model][2] else "1:1"
+        fmt = body.get("output_format") if body.get("output_format") in ("jpeg", "png", "webp") else "png"
+        job.extra["image"] = (*still_size(model, ratio), fmt)
+        job.extra["references"] = received(body)
     base = f"{server.url}/{app}/requests/{job.id}"
     if job.webhook:
         server.when_done(job, lambda: _webhook(server, job))
@@ -191,7 +255,8 @@ def _outcome(server: FakeServer, job: Job) -> tuple[int, dict, dict]:
     """(HTTP status, body, headers) of the job's result."""
     if job.phase() == "canceled":
         return 400, {"detail": "Request was cancelled", "error_type": "client_cancelled"}, {}
-    errors = _input_errors(job.extra["model"], job.body)
+    image = job.extra["model"] in IMAGE_MODELS
+    errors = _image_errors(job.extra["model"], job.body) if image else _input_errors(job.extra["model"], job.body)
     if "invalid" in job.scenario and not errors:
         errors = [_error(["body", "image_url"], "Image is too small", "image_too_small")]
     if errors:
@@ -214,7 +279,17 @@ def _outcome(server: FakeServer, job: Job) -> tuple[int, dict, dict]:
             {"X-Fal-Error-Type": "runner_server_error"},
         )
     if job.outcome == "no_media":
+        if image:
+            return 200, {"images": [], "has_nsfw_concepts": [True], "seed": 42}, {}
         return 200, {"video": None, "has_nsfw_concepts": [True]}, {}
+    if image:
+        width, height, fmt = job.extra["image"]
+        return 200, {
+            "images": [{"url": server.file_url(job, f".{'jpg' if fmt == 'jpeg' else fmt}"),
+                        "content_type": media.IMAGE_TYPES[fmt], "file_name": f"output.{fmt}",
+                        "file_size": len(server.result(job)), "width": width, "height": height}],
+            "seed": 42, "has_nsfw_concepts": [False], "prompt": job.body.get("prompt"),
+        }, {}
     return (
         200,
         {

@@ -15,6 +15,26 @@ A create answered 5xx, a dropped connection or a timeout is ambiguous, never sen
 fal documents no idempotency key and no client id for a queue submit (reference §2.4, docs.fal.ai queue
 and its OpenAPI ``queue.json``); "5xx failures are not charged" is about runners failing a job, not about
 a submit whose answer was lost.
+
+Stills (requests of kind ``"image"``) go through the same queue to an image-edit model that takes the
+approved references, and to the same family's text-to-image endpoint when a still has none:
+
+- ``fal-ai/nano-banana/edit`` (Google's Gemini 2.5 Flash Image; https://fal.ai/models/fal-ai/nano-banana/edit/api):
+  ``prompt``, ``image_urls`` (a list; Google: the model "works best with up to 3 images as input",
+  https://ai.google.dev/gemini-api/docs/image-generation#limitations, so at most 3 are sent),
+  ``aspect_ratio`` (``21:9, 16:9, 3:2, 4:3, 5:4, 1:1, 4:5, 3:4, 2:3, 9:16``: the nearest to the film's
+  frame), ``output_format`` ``png``, ``num_images`` 1; without references ``fal-ai/nano-banana``
+  (https://fal.ai/models/fal-ai/nano-banana/api) with the same fields but ``image_urls``. $0.039 per image.
+- ``fal-ai/flux-pro/kontext`` (FLUX.1 Kontext [pro]; https://fal.ai/models/fal-ai/flux-pro/kontext/api):
+  ``prompt``, ``image_url`` (one image), ``aspect_ratio`` (``21:9, 16:9, 4:3, 3:2, 1:1, 2:3, 3:4, 9:16,
+  9:21``), ``seed``, ``output_format`` ``png``, ``safety_tolerance``; without a reference
+  ``fal-ai/flux-pro/kontext/text-to-image``. $0.04 per image. Black Forest Labs takes an input image of
+  at most 20 megapixels and 20 MB (https://docs.bfl.ml/kontext/kontext_image_editing): larger references
+  are resized with Pillow, keeping their aspect.
+
+References go as data URIs, each at most 10 MB (larger ones are re-encoded or resized to fit). The result
+is ``{images: [{url, width, height, content_type}], seed, has_nsfw_concepts}``; no image is moderation of
+the output. The model, not the request, decides the still's exact size (about one megapixel at the ratio).
 """
 
 from __future__ import annotations
@@ -23,6 +43,8 @@ import json
 from typing import Any
 
 from ..base import (
+    IMAGE,
+    VIDEO,
     AmbiguousSubmit,
     BadRequest,
     CostEstimate,
@@ -36,7 +58,7 @@ from ..base import (
     RetryLater,
     WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, data_uri, usd
+from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, usd
 from ._http import Response
 
 CONTENT_TYPES = {"content_policy_violation", "nsfw_content_detected"}
@@ -71,6 +93,22 @@ MODELS = {
     ),
 }
 
+GEMINI_RATIOS = ("21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16")
+KONTEXT_RATIOS = ("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21")
+MODELS["fal-ai/nano-banana/edit"] = ModelSpec(
+    "fal-ai/nano-banana/edit", kind=IMAGE, max_prompt=5000, ratios=GEMINI_RATIOS, negative_prompt=False,
+    needs_image=False, max_refs=3, price_per_image=0.039, seed=False,
+    fields={"images": "image_urls", "text_endpoint": "fal-ai/nano-banana", "family": "Gemini 2.5 Flash Image"},
+)
+MODELS["fal-ai/flux-pro/kontext"] = ModelSpec(
+    "fal-ai/flux-pro/kontext", kind=IMAGE, max_prompt=5000, ratios=KONTEXT_RATIOS, negative_prompt=False,
+    needs_image=False, max_refs=1, price_per_image=0.04,
+    ref_rules=ImageRules(min_px=64, max_px=10000, aspect=(0.25, 4.0), max_bytes=10 * 1024 * 1024,
+                         formats=("png", "jpeg", "webp"), max_pixels=20_000_000),
+    fields={"image": "image_url", "text_endpoint": "fal-ai/flux-pro/kontext/text-to-image",
+            "family": "FLUX.1 Kontext [pro]"},
+)
+
 
 class FalProvider(ClientProvider):
     """fal.ai queue client for image-to-video models."""
@@ -80,6 +118,7 @@ class FalProvider(ClientProvider):
     default_base_url = "https://queue.fal.run"
     models = MODELS
     default_model_name = "fal-ai/kling-video/v2.1/standard/image-to-video"
+    default_image_model_name = "fal-ai/nano-banana/edit"
     image_rules = ImageRules(
         min_px=300,
         max_px=8000,
@@ -103,8 +142,33 @@ class FalProvider(ClientProvider):
             raise BadRequest(f"fal: media_expiration_s must be a whole number of seconds above 0, "
                              f"not {expiration!r}")
 
+    def image_rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        endpoint = self.image_endpoint(request, spec)
+        return spec.price_per_image, f"fal's price for {endpoint} ({spec.fields['family']})"
+
+    def image_endpoint(self, request: GenerationRequest, spec: ModelSpec) -> str:
+        """The endpoint a still goes to: the edit model with input images, its text-to-image twin without."""
+        return spec.name if self.input_paths(request) else spec.fields["text_endpoint"]
+
+    def image_body(self, request: GenerationRequest, spec: ModelSpec) -> tuple[dict[str, Any], str]:
+        """The input JSON of a still and the note on its ratio."""
+        ratio, note = self.image_ratio(request, spec)
+        body: dict[str, Any] = {"prompt": request.prompt, "aspect_ratio": ratio, "num_images": 1,
+                                "output_format": "png"}
+        inputs = self.image_inputs(request, spec)
+        if inputs and "images" in spec.fields:
+            body[spec.fields["images"]] = [data_uri(info) for info in inputs]
+        elif inputs:
+            body[spec.fields["image"]] = data_uri(inputs[0])
+        if spec.seed and request.seed is not None:
+            body["seed"] = request.seed
+        return body, note
+
     def cost_estimate(self, request: GenerationRequest) -> CostEstimate:
-        """The first 5 s at the clip price, each further second at the per-second price."""
+        """The first 5 s at the clip price, each further second at the per-second price; a still at its price
+        per image."""
+        if request.is_image:
+            return super().cost_estimate(request)
         spec = self.spec(request.model or self.model, request.shot_id)
         seconds, length = self.billed_length(request, spec)
         base = spec.fields["base_price"]
@@ -143,6 +207,12 @@ class FalProvider(ClientProvider):
     def submit(self, request: GenerationRequest) -> JobHandle:
         spec = self.prepare(request)
         shot = request.shot_id
+        note = ""
+        if request.is_image:
+            endpoint = self.image_endpoint(request, spec)
+            body, note = self.image_body(request, spec)
+        else:
+            endpoint, body = spec.name, self.body(request, spec)
         params = {"fal_webhook": self.options["webhook_url"]} if self.options.get("webhook_url") else None
         headers = {}
         if "media_expiration_s" in self.options:
@@ -151,8 +221,8 @@ class FalProvider(ClientProvider):
             )
         response = self.http.request(
             "POST",
-            f"{self.base_url}/{spec.name}",
-            json=self.body(request, spec),
+            f"{self.base_url}/{endpoint}",
+            json=body,
             params=params,
             headers=headers,
             shot=shot,
@@ -165,17 +235,18 @@ class FalProvider(ClientProvider):
             raise self.http.error(
                 AmbiguousSubmit, "submit: accepted, but no request_id in the answer (the job may exist)", shot
             )
+        urls = {
+            "status_url": data.get("status_url"),
+            "response_url": data.get("response_url"),
+            "cancel_url": data.get("cancel_url"),
+            "gateway_request_id": data.get("gateway_request_id"),
+        }
+        if request.is_image:
+            return self.image_handle(str(data["request_id"]), request, spec, endpoint=endpoint,
+                                     ratio=body["aspect_ratio"], ratio_note=note, **urls)
         return JobHandle(
             str(data["request_id"]),
-            {
-                "shot": shot,
-                "take": request.take_id,
-                "model": spec.name,
-                "status_url": data.get("status_url"),
-                "response_url": data.get("response_url"),
-                "cancel_url": data.get("cancel_url"),
-                "gateway_request_id": data.get("gateway_request_id"),
-            },
+            {"shot": shot, "take": request.take_id, "model": spec.name, **urls},
         )
 
     def _classify(
@@ -239,7 +310,7 @@ class FalProvider(ClientProvider):
             body = None
         raw = "COMPLETED"
         if response.status_code == 200 and isinstance(body, dict):
-            return self.output(handle.job_id, body, shot, status)
+            return self.output(handle.job_id, body, shot, status, handle.data.get("kind"))
         if response.status_code == 422 and isinstance(body, dict) and isinstance(body.get("detail"), list):
             stage = (
                 "input"
@@ -275,8 +346,14 @@ class FalProvider(ClientProvider):
             )
         raise self.http.status_error(response, "result", shot)  # a failure to read, not of the job: retry
 
-    def output(self, request_id: str, body: dict, shot: str | None, status: dict | None = None) -> JobStatus:
-        """A model output as a :class:`JobStatus` (no video = filtered output)."""
+    def output(self, request_id: str, body: dict, shot: str | None, status: dict | None = None,
+               kind: str | None = None) -> JobStatus:
+        """A model output as a :class:`JobStatus` (no video, or no image for a still = filtered output)."""
+        kind = kind or (IMAGE if "images" in body and "video" not in body else VIDEO)
+        if kind == IMAGE:
+            images = [i.get("url") for i in body.get("images") or [] if isinstance(i, dict) and i.get("url")]
+            return self.finished(f"request {request_id}", images[:1], shot, "COMPLETED",
+                                 {"status": status, "result": compact(body)}, media="an image")
         video = body.get("video")
         url = video.get("url") if isinstance(video, dict) else video if isinstance(video, str) else None
         return self.finished(f"request {request_id}", [url] if url else [], shot, "COMPLETED",
