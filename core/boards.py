@@ -77,6 +77,7 @@ class BoardsResult:
 
     ``written``: cards drawn now; ``unchanged``: shotreel's cards already showing the shot as it is;
     ``kept``: artists' boards (listed in the project, or found at ``boards/<shot>.png``), untouched;
+    ``chosen``: generated candidates chosen as ``boards/<shot>.png`` (:mod:`shotreel.generated_boards`), untouched;
     ``boards``: the board image each shot now uses, by shot id; ``warnings``: text on shotreel's
     cards that the board font cannot draw (shown as ``?``), one per shot and field.
     """
@@ -84,6 +85,7 @@ class BoardsResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
+    chosen: list[Path] = field(default_factory=list)
     boards: dict[str, Path] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -319,7 +321,7 @@ def draw_boards(film: Film, progress: ProgressCallback | None = None, force: boo
             continue
         result.boards[shot.id] = target
         if state == "artist":
-            result.kept.append(target)
+            (result.chosen if chosen_candidate(target) is not None else result.kept).append(target)
             continue
         result.warnings += _font_warnings(film, shot, card_texts(film, shot), seen)
         card = board_card(film, shot)

@@ -94,9 +94,9 @@ def board_prompt_parts(film: Film, shot: Shot, role: str = "start") -> list[str]
     movement = _clean(shot.camera.movement)
     moving = movement and movement.lower() != "static"
     if role == "end":
-        moment = f"The shot's last frame, after the camera {movement}." if moving else "The shot's last frame."
+        moment = f"The shot's last frame, after the camera move ({movement})." if moving else "The shot's last frame."
     else:
-        moment = f"The shot's first frame, before the camera {movement}." if moving else ""
+        moment = f"The shot's first frame, before the camera move ({movement})." if moving else ""
     parts = [_sentence(shot.action), _sentence(shot.prompt), _camera_text(shot, movement=False), moment]
     if shot.continuity:
         parts.append(_sentence(f"Continuity: {shot.continuity}"))

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     options: dict[str, object] = {}
     if args.workflow:
         from pathlib import Path
-        options["workflow"] = str(Path(args.workflow).resolve())
+        options["image_workflow"] = str(Path(args.workflow).resolve())
     bar = ProgressBar("assets")
     stop = threading.Event()
     try:
@@ -75,15 +75,15 @@ def run(args: argparse.Namespace) -> int:
         return _print_dry_run(film, result)
     if args.json:
         print(json.dumps({"assets": [_sheet_json(s) for s in result.sheets],
-                          "made": [_outcome_path(o) for o in getattr(summary, "done", [])]}, indent=1))
+                          "made": [_outcome_path(o) for o in (summary.done if summary is not None else [])]}, indent=1))
     else:
         if summary is not None:
-            _print_generation(summary)
+            _print_generation(film, summary)
         for sheet in result.sheets:
             _print_sheet(film, sheet)
-    if summary is not None and getattr(summary, "error", None) is not None:
+    if summary is not None and summary.error is not None:
         raise summary.error
-    return 0 if summary is None or getattr(summary, "ok", True) else 1
+    return 0 if summary is None or summary.ok else 1
 
 
 def _relative(film, path) -> str:
@@ -116,17 +116,20 @@ def _print_sheet(film, sheet) -> None:
         print(f"  sheet: {_relative(film, sheet.sheet)}")
 
 
-def _print_generation(summary) -> None:
+def _print_generation(film, summary) -> None:
     for outcome in summary.done:
-        print(f"done     {outcome.key}  {outcome.path}" + (f"  (note: {outcome.message})" if outcome.message else ""))
-    for outcome in getattr(summary, "failed", []):
+        where = _relative(film, outcome.path) if outcome.path else ""
+        print(f"done     {outcome.key}  {where}" + (f"  (note: {outcome.message})" if outcome.message else ""))
+    for outcome in summary.failed:
         print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
-    for outcome in getattr(summary, "unknown", []):
+    for outcome in summary.unknown:
         print(f"unknown  {outcome.key}  {outcome.message}")
-    for outcome in getattr(summary, "waiting", []):
+    for outcome in summary.waiting:
         print(f"waiting  {outcome.key}  {outcome.message}")
-    print(f"views: {len(summary.done)} made · ${getattr(summary, 'spent', 0.0):.2f} spent"
-          f" (estimated ${getattr(summary, 'estimated_cost', 0.0):.2f})")
+    for owner, reason in summary.skipped:
+        print(f"skipped  {owner}  {reason}")
+    print(f"views: {len(summary.done)} made, {len(summary.failed)} failed · ${summary.spent:.2f} spent"
+          f" (estimated ${summary.estimated_cost:.2f})")
 
 
 def _print_dry_run(film, result) -> int:
@@ -134,25 +137,24 @@ def _print_dry_run(film, result) -> int:
     if summary is None:
         print("dry run: no --provider, so nothing would be made; the sheets would be drawn")
         return 0
-    costs = getattr(summary, "costs", [])
-    for index, job in enumerate(result.jobs):
-        request = job.request
+    where = {job.key: job.destination for job in result.jobs}
+    for request, cost in zip(summary.requests, summary.costs, strict=True):
         refs = ", ".join(_relative(film, p) for p in request.reference_images) or "-"
-        cost = costs[index].explanation if index < len(costs) else ""
-        print(f"{request.shot_id}/{request.take_id}  {job.destination}  {request.width}x{request.height}  "
-              f"references {refs}")
-        if cost:
-            print(f"  cost   {cost}")
+        key = f"{request.shot_id}/{request.take_id}"
+        print(f"{key}  {where.get(key, '')}  {request.width}x{request.height}  references {refs}")
+        print(f"  cost   {cost.explanation}")
         print(f"  prompt {request.prompt}")
-    for outcome in getattr(summary, "invalid", []):
+    for owner, reason in summary.skipped:
+        print(f"skipped {owner}: {reason}")
+    for outcome in summary.invalid:
         print(f"would fail: {outcome.key}: {outcome.message}")
-    missing = getattr(summary, "missing_keys", [])
+    missing = summary.missing_keys
     if missing:
         print(f"would fail: missing {' and '.join(missing)}: set it in the environment")
-    count = len(result.jobs)
+    count = len(summary.requests)
     line = (f"dry run: {count} view{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
             f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
-    would_fail = getattr(summary, "would_fail", False)
+    would_fail = summary.would_fail
     if would_fail:
         line += "; the real run would fail (see above)"
     print(line)
