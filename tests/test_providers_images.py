@@ -343,3 +343,87 @@ def test_fal_still_answered_5xx_after_create_is_ambiguous_and_not_resent(fake_se
     client = connect("fal", server)
     expect(AmbiguousSubmit, client.submit, image_request(provider="fal"))
     assert server.creates() == 1
+
+
+# -- Replicate ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def replicate(fake_server):  # noqa: F811
+    return fake_server("replicate")
+
+
+def test_replicate_references_go_as_data_urls_or_uploads_as_documented(replicate, tmp_path):
+    client = connect("replicate", replicate)
+    assert client.default_image_model() == "google/nano-banana"
+    small = _ref(tmp_path, "mara", width=400, height=600)  # a few KB: a data URL
+    large = _noise(tmp_path / "refs" / "vesna" / "wide.png", 480, 320)  # ~460 KB: the Files API
+    req = image_request([small, large], provider="replicate", width=1920, height=1080)
+    handle = client.submit(req)
+    assert handle.data["ratio"] == "16:9" and handle.data["kind"] == "image"
+    job = replicate.jobs[handle.job_id]
+    assert [(r["via"], tuple(r["size"])) for r in job.extra["references"]] == [
+        ("data", (400, 600)), ("file", (480, 320))]
+    assert len(replicate.state["uploads"]) == 1
+    status = wait(client, handle)
+    out = client.fetch(handle, status, tmp_path / "sh010.png")
+    assert still_info(out) == ("png", (1344, 768))
+    client.submit(image_request([large], provider="replicate", take="sh020-b1", shot="sh020"))
+    assert len(replicate.state["uploads"]) == 1  # the same content is uploaded once
+    assert_clean(handle.data, status.raw)
+    cost = client.cost_estimate(req)
+    assert cost.amount == 0.039
+    assert cost.explanation == ("1 still at $0.039 per image (google/nano-banana (Gemini 2.5 Flash Image), "
+                                "Replicate's price per output image) = $0.039")
+
+
+def test_replicate_kontext_takes_one_input_image(replicate, tmp_path):
+    client = connect("replicate", replicate)
+    model = "black-forest-labs/flux-kontext-pro"
+    assert client.capabilities(model).max_reference_images == 1
+    handle = client.submit(image_request([_ref(tmp_path, "mara")], provider="replicate", model=model,
+                                         width=2048, height=858))
+    given = replicate.jobs[handle.job_id].body["input"]
+    assert given["input_image"].startswith("data:image/png;base64,") and given["safety_tolerance"] == 2
+    assert given["aspect_ratio"] == "21:9" and handle.data["ratio_note"].endswith("(2.33:1, 2.2 % narrower)")
+    assert client.cost_estimate(image_request(provider="replicate", model=model)).amount == 0.04
+    two = [_ref(tmp_path, "mara"), _ref(tmp_path, "vesna")]
+    assert "at most 1 input image " in str(expect(BadRequest, client.submit,
+                                                  image_request(two, provider="replicate", model=model)))
+    text = client.submit(image_request(provider="replicate", model=model, take="sh010-b2"))
+    assert "input_image" not in replicate.jobs[text.job_id].body["input"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "error", "stage"),
+    [("moderation_input", ModerationBlocked, "input"), ("no_media", ModerationBlocked, "output"),
+     ("failed", GenerationError, None)],
+)
+def test_replicate_still_failures_are_typed(replicate, scenario, error, stage):
+    client = connect("replicate", replicate)
+    status = wait(client, client.submit(image_request(provider="replicate", prompt=f"[scenario:{scenario}] M")))
+    assert status.state is JobState.FAILED and type(status.failure) is error
+    if stage:
+        assert status.failure.stage == stage
+
+
+@pytest.mark.parametrize(
+    ("scenario", "error"),
+    [("moderation_submit", ModerationBlocked), ("invalid", BadRequest), ("error_after_create", AmbiguousSubmit)],
+)
+def test_replicate_still_refused_at_create_is_typed(replicate, scenario, error):
+    client = connect("replicate", replicate)
+    expect(error, client.submit, image_request(provider="replicate", prompt=f"[scenario:{scenario}] Mara"))
+    assert replicate.creates() == (1 if scenario == "error_after_create" else 0)
+
+
+def test_replicate_still_whose_answer_was_lost_is_found_among_recent_predictions(fake_server, tmp_path):  # noqa: F811
+    import time
+
+    server = fake_server("replicate", scenario="error_after_create")
+    client = connect("replicate", server)
+    req = image_request([_noise(tmp_path / "refs" / "mara" / "front.png", 480, 320)], provider="replicate")
+    since = time.time() - 1
+    expect(AmbiguousSubmit, client.submit, req)
+    found = client.find_recent(req, since, time.time() + 1, set())
+    assert found is not None and found.job_id == server.submissions[0].job_id

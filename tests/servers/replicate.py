@@ -8,18 +8,30 @@
 out of credit; 429 ``Request was throttled``. Webhooks are signed the Standard Webhooks way
 (``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256>``) with
 ``WEBHOOK_SECRET``; expired outputs answer 404 (Replicate deletes them after an hour).
+
+Image models (``IMAGE_MODELS``): ``google/nano-banana`` (``image_input``: a list) and
+``black-forest-labs/flux-kontext-pro`` (``input_image``: one), each checking ``aspect_ratio`` and
+``output_format``; the output is the URL of a PNG at the model's size for the ratio. ``POST /v1/files``
+(multipart ``content``) stores an upload and answers ``{id, name, content_type, size, checksums, urls:
+{get}}``; ``GET /v1/files/{id}`` serves it (with the key). Each job records in ``job.extra["references"]``
+``{via: "data"|"file", size, format, bytes}`` for every input image it received, and ``uploads`` lists
+every upload.
 """
 
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import json
 import time
 import uuid
 
+from . import media
 from .core import FakeServer, Job, Reply, Request, bearer, body_hash, now_iso
+from .fal import GEMINI_SIZES, still_size
 
 NAME = "replicate"
 PREFIX = "/replicate"
@@ -44,6 +56,13 @@ MODELS = {
         "required": ("prompt",),
     },
 }
+IMAGE_MODELS = {
+    "google/nano-banana": ("image_input", True, ("match_input_image", *GEMINI_SIZES)),
+    "black-forest-labs/flux-kontext-pro": ("input_image", False, ("match_input_image", "1:1", "16:9", "9:16", "4:3",
+                                                                   "3:4", "3:2", "2:3", "4:5", "5:4", "21:9",
+                                                                   "9:21", "2:1", "1:2")),
+}
+VERSIONS.update({"google/nano-banana": "5bdc2c7c4a1e", "black-forest-labs/flux-kontext-pro": "0f1178f5a1f2"})
 FAILURES = {
     "moderation_input": "The input or output was flagged as sensitive. Please try again with different "
     "inputs. (E005)",
@@ -51,6 +70,58 @@ FAILURES = {
     "prompt.",
     "failed": "Prediction failed: CUDA error: an illegal memory access was encountered",
 }
+
+
+def _image_invalid(model: str, given: dict) -> list[dict]:
+    field, many, ratios = IMAGE_MODELS[model]
+    fields = []
+    if not given.get("prompt"):
+        fields.append({"type": "required", "field": "input.prompt", "description": "prompt is required"})
+    value = given.get(field)
+    values = (value if isinstance(value, list) else [value]) if many else [value]
+    if value is not None and (not values or not all(
+            isinstance(v, str) and v.startswith(("https://", "http://", "data:")) for v in values)):
+        fields.append({"type": "format", "field": f"input.{field}", "description": "Does not match format 'uri'"})
+    if given.get("aspect_ratio", ratios[0]) not in ratios:
+        fields.append({"type": "enum", "field": "input.aspect_ratio",
+                       "description": f"input.aspect_ratio must be one of the following: {list(ratios)}"})
+    if given.get("output_format", "png") not in ("jpg", "png"):
+        fields.append({"type": "enum", "field": "input.output_format", "description": "must be jpg or png"})
+    if model == "black-forest-labs/flux-kontext-pro" and value and given.get("safety_tolerance", 2) > 2:
+        fields.append({"type": "invalid", "field": "input.safety_tolerance",
+                       "description": "safety_tolerance is at most 2 with an input image"})
+    return fields
+
+
+def _received(server: FakeServer, model: str, given: dict) -> list[dict]:
+    field = IMAGE_MODELS[model][0]
+    value = given.get(field)
+    found = []
+    for uri in value if isinstance(value, list) else [value] if value else []:
+        if uri.startswith("data:"):
+            found.append({"via": "data", **media.image_info(base64.b64decode(uri.split(",", 1)[1]))})
+        else:
+            upload = server.state.get("files", {}).get(uri.rstrip("/").rsplit("/", 1)[-1])
+            found.append({"via": "file", **media.image_info(upload["data"])} if upload else {"via": "unknown"})
+    return found
+
+
+def _upload(server: FakeServer, request: Request) -> Reply:
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {request.headers.get('Content-Type', '')}\r\n\r\n".encode() + request.body)
+    part = next((p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "content"),
+                None)
+    if part is None or not part.get_filename():
+        return Reply(400, {"title": "Bad request", "detail": "content is required", "status": 400})
+    data = part.get_payload(decode=True)
+    file_id = uuid.uuid4().hex[:24]
+    record = {"id": file_id, "name": part.get_filename(), "content_type": part.get_content_type(),
+              "size": len(data), "checksums": {"sha256": hashlib.sha256(data).hexdigest()},
+              "created_at": now_iso(), "urls": {"get": f"{server.url}/v1/files/{file_id}"}}
+    with server.lock:
+        server.state.setdefault("files", {})[file_id] = {**record, "data": data}
+        server.state.setdefault("uploads", []).append(record)
+    return Reply(201, record)
 
 
 def _invalid(model: str, given: dict) -> list[dict]:
@@ -101,6 +172,13 @@ def handle(server: FakeServer, request: Request) -> Reply:
             },
         )
     parts = request.path.strip("/").split("/")
+    if request.method == "POST" and parts == ["v1", "files"]:
+        return _upload(server, request)
+    if request.method == "GET" and parts[:2] == ["v1", "files"] and len(parts) == 3:
+        found = server.state.get("files", {}).get(parts[2])
+        if found is None:
+            return Reply(404, {"title": "Not found", "detail": "Not found.", "status": 404})
+        return Reply(200, raw=found["data"], content_type=found["content_type"])
     if (
         request.method == "POST"
         and len(parts) == 5
@@ -137,6 +215,8 @@ def handle(server: FakeServer, request: Request) -> Reply:
 
 
 def _create(server: FakeServer, request: Request, model: str) -> Reply:
+    if model not in MODELS and model not in IMAGE_MODELS:
+        return Reply(404, {"title": "Not found", "detail": f"Model {model} not found", "status": 404})
     body = request.json()
     if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
         return Reply(422, {"title": "Input validation failed", "detail": "input is required", "status": 422})
@@ -187,7 +267,7 @@ def _create(server: FakeServer, request: Request, model: str) -> Reply:
                 "status": 422,
             },
         )
-    fields = _invalid(model, given)
+    fields = _image_invalid(model, given) if model in IMAGE_MODELS else _invalid(model, given)
     if played == "invalid" and not fields:
         fields = [{"type": "format", "field": "input.start_image", "description": "Could not load the image"}]
     if fields:
@@ -207,6 +287,12 @@ def _create(server: FakeServer, request: Request, model: str) -> Reply:
         model=model,
         created_iso=now_iso(),
     )
+    if model in IMAGE_MODELS:
+        ratio = given.get("aspect_ratio", "1:1")
+        ratio = "1:1" if ratio == "match_input_image" else ratio
+        job.extra["image"] = (*still_size("fal-ai/nano-banana" if model == "google/nano-banana" else model, ratio),
+                              "png")
+        job.extra["references"] = _received(server, model, given)
     if job.webhook and "completed" in (body.get("webhook_events_filter") or ["completed"]):
         server.when_done(job, lambda: _webhook(server, job))
     return Reply(201, prediction(server, job), job=job)
@@ -247,7 +333,8 @@ def prediction(server: FakeServer, job: Job, phase: str | None = None) -> dict:
             out.update(status="failed", error=FAILURES[job.outcome])
         else:
             out["status"] = "succeeded"
-            out["output"] = None if job.outcome == "no_media" else server.file_url(job)
+            out["output"] = None if job.outcome == "no_media" else server.file_url(
+                job, ".png" if job.extra.get("image") else ".mp4")
             out["data_removed"] = "expired" in job.scenario
     return out
 

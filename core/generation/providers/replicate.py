@@ -16,6 +16,25 @@ A create answered 5xx, a dropped connection or a timeout is ambiguous, never sen
 Replicate documents no idempotency (reference §2.5, replicate.com docs "create-a-prediction"). Replicate
 lists recent predictions (``GET /v1/predictions``, reference §2.5 and §7), so
 :meth:`ReplicateProvider.find_recent` looks such a job up by its input and creation time.
+
+Stills (requests of kind ``"image"``) are predictions of an image model that takes reference images:
+
+- ``google/nano-banana`` (Gemini 2.5 Flash Image; https://replicate.com/google/nano-banana/api/schema):
+  ``prompt``, ``image_input`` (a list of image URIs; at most 3 are sent, as Google advises —
+  https://ai.google.dev/gemini-api/docs/image-generation#limitations), ``aspect_ratio`` (``1:1, 2:3, 3:2,
+  3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9``, the nearest to the film's frame), ``output_format`` ``png``.
+  $0.039 per output image (https://replicate.com/google/nano-banana, "Pricing").
+- ``black-forest-labs/flux-kontext-pro`` (https://replicate.com/black-forest-labs/flux-kontext-pro/api/schema):
+  ``prompt``, ``input_image`` (one image URI, optional: without it the model makes the still from the
+  prompt), ``aspect_ratio`` (``1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3, 4:5, 5:4, 21:9, 9:21, 2:1, 1:2``),
+  ``seed``, ``output_format`` ``png``, ``safety_tolerance`` (0–6; at most 2 with an input image: shotreel
+  sends 2). $0.04 per output image. Black Forest Labs takes at most 20 megapixels: larger references are
+  resized with Pillow, keeping their aspect.
+
+Input images go as Replicate documents (https://replicate.com/docs/topics/predictions/input-files): a data
+URL when the file is at most 256 KB, else uploaded first with ``POST /v1/files`` (multipart ``content``)
+and passed by the file's ``urls.get`` (an upload is not a prediction: nothing is paid, and each content is
+uploaded once per client). The output is the still's URL; the model decides its exact size.
 """
 
 from __future__ import annotations
@@ -29,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base import (
+    IMAGE,
     AmbiguousSubmit,
     BadRequest,
     GenerationError,
@@ -41,7 +61,16 @@ from ..base import (
     RetryLater,
     WebhookEvent,
 )
-from ._common import ClientProvider, ImageRules, ModelSpec, compact, data_uri, one_recent
+from ._common import (
+    ClientProvider,
+    ImageInfo,
+    ImageRules,
+    ModelSpec,
+    compact,
+    data_uri,
+    image_sha256,
+    one_recent,
+)
 from ._http import CONTENT_WORDS, Response, parse_retry_after
 
 MODELS = {
@@ -66,6 +95,21 @@ MODELS = {
         fields={"image": "image", "end": "last_frame", "aspect": True},
     ),
 }
+GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+KONTEXT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9", "9:21", "2:1", "1:2")
+MODELS["google/nano-banana"] = ModelSpec(
+    "google/nano-banana", kind=IMAGE, max_prompt=5000, ratios=GEMINI_RATIOS, negative_prompt=False,
+    needs_image=False, seed=False, max_refs=3, price_per_image=0.039,
+    fields={"images": "image_input", "family": "Gemini 2.5 Flash Image"},
+)
+MODELS["black-forest-labs/flux-kontext-pro"] = ModelSpec(
+    "black-forest-labs/flux-kontext-pro", kind=IMAGE, max_prompt=5000, ratios=KONTEXT_RATIOS,
+    negative_prompt=False, needs_image=False, max_refs=1, price_per_image=0.04,
+    ref_rules=ImageRules(min_px=64, max_px=10000, aspect=(0.25, 4.0), max_bytes=20 * 1024 * 1024,
+                         formats=("png", "jpeg", "webp"), max_pixels=20_000_000),
+    fields={"image": "input_image", "family": "FLUX.1 Kontext [pro]"},
+)
+DATA_URL_MAX = 256 * 1024  # Replicate: data URLs for files up to 256 KB, the Files API above
 _EXPECTED = re.compile(r"available in (\d+(?:\.\d+)?) second", re.IGNORECASE)
 _MODERATION = re.compile(r"\bE005\b|nsfw|flagged|sensitive", re.IGNORECASE)
 
@@ -79,6 +123,7 @@ class ReplicateProvider(ClientProvider):
     default_base_url = "https://api.replicate.com"
     models = MODELS
     default_model_name = "kwaivgi/kling-v2.1"
+    default_image_model_name = "google/nano-banana"
     image_rules = ImageRules(min_px=300, max_px=8000, aspect=(0.4, 2.5), max_bytes=10 * 1024 * 1024)
     default_poll_interval = 2.0
     typical_duration = 90.0  # s: a video prediction including cold boot (estimate; learnt per run)
@@ -90,6 +135,7 @@ class ReplicateProvider(ClientProvider):
 
     def __init__(self, **options: Any):
         super().__init__(**options)
+        self._uploaded: dict[str, str] = {}  # sha256 of an input image -> its Files API URL
         mode = self.options.get("mode", "standard")
         if mode not in ("standard", "pro"):
             raise BadRequest(f"replicate: mode must be standard or pro, not {mode!r}")
@@ -116,6 +162,50 @@ class ReplicateProvider(ClientProvider):
             body["webhook_events_filter"] = ["completed"]
         return body
 
+    # -- stills -----------------------------------------------------------------------------------
+    def image_rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
+        return spec.price_per_image, f"{spec.name} ({spec.fields['family']}), Replicate's price per output image"
+
+    def image_uri(self, info: ImageInfo, shot: str) -> str:
+        """How an input image is sent: a data URL up to 256 KB, else the URL of its upload (``POST /v1/files``)."""
+        if info.size <= DATA_URL_MAX:
+            return data_uri(info)
+        digest = image_sha256(info)
+        found = self._uploaded.get(digest)
+        if found:
+            return found
+        with open(info.path, "rb") as handle:
+            response = self.http.request(
+                "POST", f"{self.base_url}/v1/files", shot=shot, what="upload", classify=self._classify,
+                files={"content": (f"{digest[:16]}.{'jpg' if info.format == 'jpeg' else info.format}", handle,
+                                   info.mime)},
+            )
+        data = self.http.read_json(response, shot=shot, what="upload")
+        url = (data.get("urls") or {}).get("get") if isinstance(data, dict) else None
+        if not url:
+            raise self.http.error(GenerationError, f"upload: no URL in the answer: {self.http.excerpt(response)}",
+                                  shot)
+        self._uploaded[digest] = str(url)
+        return str(url)
+
+    def image_body(self, request: GenerationRequest, spec: ModelSpec) -> tuple[dict[str, Any], str]:
+        """The prediction body of a still and the note on its ratio."""
+        ratio, note = self.image_ratio(request, spec)
+        given: dict[str, Any] = {"prompt": request.prompt, "aspect_ratio": ratio, "output_format": "png"}
+        uris = [self.image_uri(info, request.shot_id) for info in self.image_inputs(request, spec)]
+        if uris and "images" in spec.fields:
+            given[spec.fields["images"]] = uris
+        elif uris:
+            given[spec.fields["image"]] = uris[0]
+            given["safety_tolerance"] = 2  # the most an input image allows
+        if spec.seed and request.seed is not None:
+            given["seed"] = request.seed
+        body: dict[str, Any] = {"input": given}
+        if self.options.get("webhook_url"):
+            body["webhook"] = self.options["webhook_url"]
+            body["webhook_events_filter"] = ["completed"]
+        return body, note
+
     def rate(self, request: GenerationRequest, spec: ModelSpec) -> tuple[float, str]:
         if not spec.fields.get("mode"):
             return spec.price_per_s, f"{spec.name}, Replicate's price per second of output"
@@ -128,10 +218,15 @@ class ReplicateProvider(ClientProvider):
     def submit(self, request: GenerationRequest) -> JobHandle:
         spec = self.prepare(request)
         shot = request.shot_id
+        note = ""
+        if request.is_image:
+            body, note = self.image_body(request, spec)
+        else:
+            body = self.body(request, spec)
         response = self.http.request(
             "POST",
             f"{self.base_url}/v1/models/{spec.name}/predictions",
-            json=self.body(request, spec),
+            json=body,
             shot=shot,
             what="submit",
             create=True,
@@ -145,6 +240,10 @@ class ReplicateProvider(ClientProvider):
                 shot,
             )
         urls = data.get("urls") or {}
+        if request.is_image:
+            return self.image_handle(str(data["id"]), request, spec, get_url=urls.get("get"),
+                                     cancel_url=urls.get("cancel"), ratio=body["input"]["aspect_ratio"],
+                                     ratio_note=note)
         return JobHandle(
             str(data["id"]),
             {
@@ -161,13 +260,20 @@ class ReplicateProvider(ClientProvider):
         """The prediction ``request`` made between ``since`` and ``until`` among the most recent ones
         (``GET /v1/predictions``, each with its ``input``), if exactly one matches."""
         spec = self.prepare(request)
-        body = self.body(request, spec)
+        if request.is_image:  # compared without the image URIs (an upload's URL differs per upload)
+            ratio, _ = self.image_ratio(request, spec)
+            wanted = {"prompt": request.prompt, "aspect_ratio": ratio, "output_format": "png"}
+            if spec.seed and request.seed is not None:
+                wanted["seed"] = request.seed
+            count = len(self.input_paths(request))
+        else:
+            wanted, count = self.body(request, spec).get("input"), -1
         response = self.http.request("GET", f"{self.base_url}/v1/predictions", shot=request.shot_id,
                                      what="lookup", classify=self._classify)
         data = self.http.read_json(response, shot=request.shot_id, what="lookup")
         items = data.get("results") if isinstance(data, dict) else None
         candidates = [(str(p.get("id")), p.get("created_at")) for p in items or []
-                      if isinstance(p, dict) and p.get("input") == body.get("input")]
+                      if isinstance(p, dict) and _same_input(p.get("input"), wanted, count, spec)]
         job_id = one_recent(candidates, since, until, known)
         return None if job_id is None else self.attach_handle(job_id, request)
 
@@ -200,10 +306,11 @@ class ReplicateProvider(ClientProvider):
         self.require_key(shot)
         url = handle.data.get("get_url") or f"{self.base_url}/v1/predictions/{handle.job_id}"
         response = self.http.request("GET", url, shot=shot, what="poll", classify=self._classify)
-        return self.status(self.http.read_json(response, shot=shot, what="poll"), shot)
+        return self.status(self.http.read_json(response, shot=shot, what="poll"), shot, handle.data.get("kind"))
 
-    def status(self, prediction: dict, shot: str | None) -> JobStatus:
-        """A prediction as a :class:`JobStatus` (its echoed boards shortened in ``raw``)."""
+    def status(self, prediction: dict, shot: str | None, kind: str | None = None) -> JobStatus:
+        """A prediction as a :class:`JobStatus` (its echoed boards shortened in ``raw``; ``kind`` ``"image"``:
+        a still's prediction)."""
         prediction = compact(prediction)
         raw = str(prediction.get("status", ""))
         if raw == "starting":
@@ -221,7 +328,8 @@ class ReplicateProvider(ClientProvider):
                 if isinstance(output, list)
                 else []
             )
-            return self.finished(f"prediction {prediction.get('id')}", urls, shot, raw, prediction)
+            return self.finished(f"prediction {prediction.get('id')}", urls, shot, raw, prediction,
+                                 media="an image" if kind == IMAGE else "a video")
         if raw == "failed":
             error = str(prediction.get("error") or "")
             text = f"prediction {prediction.get('id')} failed: {error}"
@@ -276,6 +384,20 @@ class ReplicateProvider(ClientProvider):
         return WebhookEvent(
             str(lower.get("webhook-id", "")), str(prediction.get("id")), self.status(prediction, None)
         )
+
+
+def _same_input(given: Any, wanted: Any, images: int, spec: ModelSpec) -> bool:
+    """Whether a listed prediction's ``input`` is the one asked for; for a still (``images`` ≥ 0) the image
+    fields are compared by their count only."""
+    if images < 0:
+        return given == wanted
+    if not isinstance(given, dict):
+        return False
+    field = spec.fields.get("images") or spec.fields.get("image")
+    sent = given.get(field)
+    count = len(sent) if isinstance(sent, list) else (1 if sent else 0)
+    rest = {k: v for k, v in given.items() if k not in (field, "safety_tolerance")}
+    return count == images and rest == wanted
 
 
 def create(**options: Any) -> ReplicateProvider:
