@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import posixpath
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,15 +44,20 @@ MISSING = "missing"
 
 SHOT_FIELDS = ("action", "prompt", "camera", "continuity", "sound")
 """The shot's fields that enter its prompt, in the prompt's order."""
+_SHOT_KEYS = {name: f"shot:{name}" for name in SHOT_FIELDS}
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+    return " ".join((text or "").split())
+
+
+def _digest(clean: str) -> str:
+    return hashlib.sha256(clean.encode("utf-8")).hexdigest()
 
 
 def text_digest(text: str) -> str:
     """The SHA-256 (hex) of ``text`` with its whitespace folded (a re-wrapped line is the same input)."""
-    return hashlib.sha256(_clean(text).encode("utf-8")).hexdigest()
+    return _digest(_clean(text))
 
 
 def _camera(shot: Shot) -> str:
@@ -118,9 +122,9 @@ class Inputs:
         """:func:`shot_inputs` of ``shot``."""
         found: dict[str, str] = {}
         for name in SHOT_FIELDS:
-            text = _field(shot, name)
-            if text and _clean(text):
-                found[f"shot:{name}"] = text_digest(text)
+            text = _clean(_field(shot, name))
+            if text:
+                found[_SHOT_KEYS[name]] = _digest(text)
         for board in shot.boards:
             if board.role == "reference" and board.path:
                 found[f"shot:reference:{board.path}"] = self.file(board.path)
@@ -193,7 +197,7 @@ class FileDigests:
                 if isinstance(data, dict) and data.get("version") == self.VERSION and isinstance(data.get("files"), dict):
                     self.known = data["files"]
 
-    def __call__(self, path: Path) -> str:
+    def __call__(self, path: str | Path) -> str:
         stat = os.stat(path)
         signature = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
         key = os.fspath(path)
@@ -202,7 +206,7 @@ class FileDigests:
             self.used[key] = entry
             return entry[4]
         hashed_at = time.time_ns()
-        digest = file_sha256(path)
+        digest = file_sha256(Path(path))
         if hashed_at - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_SECONDS * 1e9:
             self.used[key] = [*signature, digest]
         return digest
@@ -256,6 +260,8 @@ def compare_inputs(recorded: dict[str, str], current: dict[str, str]) -> list[Ch
     """What differs between the inputs a board, take or view recorded and the ``current`` ones, in the
     current inputs' order (then what was removed). An asset added to or taken out of a shot is one change
     (``asset mara added``), not one per reference."""
+    if recorded == current:
+        return []
     changes: list[Change] = []
     whole: dict[str, str] = {}  # asset id -> added / removed as a whole
     for name in current:
@@ -411,19 +417,41 @@ _VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")  # as shotreel.takes
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".exr")
 
 
-def _listing(folder: Path) -> dict[str, bool]:
-    """File name → whether it is a directory, for ``folder`` (empty when it is not there)."""
+def _listing(folder: str) -> set[str]:
+    """The names in ``folder`` but hidden ones (empty when it is not there)."""
+    try:
+        return {name for name in os.listdir(folder) if not name.startswith(".")}
+    except OSError:
+        return set()
+
+
+def _folders(folder: str) -> set[str]:
+    """The names of the folders in ``folder`` (empty when it is not there)."""
     try:
         with os.scandir(folder) as entries:
-            return {e.name: e.is_dir() for e in entries if not e.name.startswith(".")}
+            return {e.name for e in entries if not e.name.startswith(".") and e.is_dir()}
     except OSError:
-        return {}
+        return set()
 
 
-def _read_json(path: Path, what: str, shot: str = "") -> dict | None:
+def _read_bytes(path: str) -> bytes:
+    """The bytes of the file at ``path``: one read for a sidecar (they are a few kilobytes)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+        chunks = [os.read(fd, _READ)]
+        while len(chunks[-1]) == _READ:
+            chunks.append(os.read(fd, _READ))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+_READ = 1 << 20
+
+
+def _read_json(path: str | Path, what: str, shot: str = "") -> dict | None:
+    try:
+        data = json.loads(_read_bytes(os.fspath(path)))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -438,9 +466,7 @@ def _recorded_inputs(data: dict | None) -> dict[str, str] | None:
     inputs = data.get("inputs")
     if inputs is None and isinstance(data.get("provenance"), dict):
         inputs = data["provenance"].get("inputs")
-    if isinstance(inputs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items()):
-        return inputs
-    return None
+    return inputs if isinstance(inputs, dict) else None  # a value that is not a digest compares as changed
 
 
 class _Prompts:
@@ -487,14 +513,14 @@ class _Looker:
 
     def __init__(self, film: Film, digests: FileDigests):
         self.film = film
-        self.root = Path(film.root)  # type: ignore[arg-type]
+        self.root = os.fspath(film.root)  # type: ignore[arg-type]
         self.digests = digests
         self.inputs = Inputs(film, digests)
-        self.boards = _listing(self.root / "boards")
+        self.boards = _listing(os.path.join(self.root, "boards"))
         self.prompts: _Prompts | None = None
         self.report = StaleReport()
         self.current: dict[str, dict[str, str]] = {}
-        self.take_folders = {name for name, folder in _listing(self.root / "takes").items() if folder}
+        self.take_folders = _folders(os.path.join(self.root, "takes"))
 
     def board_path(self, shot: Shot, role: str) -> str | None:
         """The project-relative board a take of ``shot`` starts (ends) from now, as the scheduler picks it."""
@@ -509,7 +535,7 @@ class _Looker:
 
     def file(self, relative: str) -> str:
         try:
-            return self.digests(self.film.path(relative))
+            return self.digests(os.path.join(self.root, relative))
         except OSError:
             return MISSING
 
@@ -544,7 +570,7 @@ class _Looker:
             if sidecar.startswith("boards/") and "/" not in sidecar[len("boards/"):] and \
                     sidecar[len("boards/"):] not in self.boards:
                 continue
-            recorded = _recorded_inputs(_read_json(self.film.path(sidecar), "board sidecar", shot.id))
+            recorded = _recorded_inputs(_read_json(os.path.join(self.root, sidecar), "board sidecar", shot.id))
             if recorded is None:
                 continue  # drawn, rendered or painted: nothing generated it
             self.report.checked[BOARD] += 1
@@ -559,14 +585,14 @@ class _Looker:
             return
         if shot.id not in self.take_folders:
             return
-        folder = self.root / "takes" / shot.id
+        folder = os.path.join(self.root, "takes", shot.id)
         listing = _listing(folder)
         takes = []
         for name in listing:
             stem, suffix = os.path.splitext(name)
             if suffix.lower() not in _VIDEO_SUFFIXES or f"{stem}.json" not in listing:
                 continue
-            data = _read_json(folder / f"{stem}.json", "take sidecar", shot.id)
+            data = _read_json(os.path.join(folder, f"{stem}.json"), "take sidecar", shot.id)
             if data is not None:
                 takes.append(self.take(shot, stem, f"takes/{shot.id}/{name}", data))
         self.add_takes(takes)
@@ -607,12 +633,12 @@ class _Looker:
     def views(self) -> None:
         for asset in self.film.assets:
             folder = f"refs/{asset.id}"
-            listing = _listing(self.root / folder)
+            listing = _listing(os.path.join(self.root, folder))
             for name in sorted(listing):
                 stem, suffix = os.path.splitext(name)
                 if suffix.lower() not in _IMAGE_SUFFIXES or f"{stem}.json" not in listing:
                     continue
-                recorded = _recorded_inputs(_read_json(self.root / folder / f"{stem}.json", "view sidecar"))
+                recorded = _recorded_inputs(_read_json(os.path.join(self.root, folder, f"{stem}.json"), "view sidecar"))
                 if recorded is None:
                     continue
                 self.report.checked[VIEW] += 1
