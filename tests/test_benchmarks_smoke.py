@@ -38,3 +38,14 @@ def test_the_generated_project_loads_and_both_reels_match(tmp_path):
     bench.bare_reel(data, bare)
     assert bench._shape(ours) == bench._shape(bare)
     assert len(bench._shape(ours)["tracks"][0][2]) == 40
+
+
+def test_the_stale_benchmark_runs_on_a_small_project(capsys):
+    spec = importlib.util.spec_from_file_location("bench_stale", BENCH.with_name("bench_stale.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    code = bench.main(["--shots", "120", "--runs", "1"])
+    out = capsys.readouterr().out
+    assert code == 0  # 2 would mean it listed other shots than those using the changed reference
+    assert re.search(r"cold \(nothing remembered yet\): \d+\.\d+ s wall, \d+\.\d+ s CPU, exit 0, 0 listed", out)
+    assert re.search(r"run 1, after c07's reference changed: .* exit 1, (\d+) shots listed \(exactly the \1 ", out)
