@@ -24,6 +24,8 @@ from shotreel.cli import main
 from shotreel.project import load_project
 from shotreel.prompts import build_request
 
+from tests.servers import fake_server  # noqa: F401  (pytest fixture)
+
 from ._generation import draw_plain_boards
 
 
@@ -155,3 +157,90 @@ def test_typed_references_lead_the_sheet_as_approved(example_dir):
     assert [(v.name, v.typed, v.approved, v.exists) for v in sheet.views[:2]] == [
         ("mara_photo.jpg", True, True, True), ("front", False, False, True)]
     assert sheet.sheet == example_dir / "refs" / "mara" / "sheet.png" and sheet.sheet.is_file()
+
+
+# -- views made through the engine -------------------------------------------------------------------------
+
+def test_the_animatic_makes_every_missing_view_at_its_size_with_a_sidecar_and_never_again(example_dir, capsys):
+    _view(example_dir, "mara", "front", (682, 1024))  # already there: kept, not made again
+    kept = (example_dir / "refs" / "mara" / "front.png").read_bytes()
+    assert main(["assets", str(example_dir), "mara", "plant", "--provider", "animatic"]) == 0
+    out = capsys.readouterr().out
+    assert "views: 10 made, 0 failed · $0.00 spent" in out
+    assert "done     asset:mara/profile  refs/mara/profile.png" in out
+    film = load_project(example_dir)
+    sizes = {"three-quarter": (682, 1024), "profile": (682, 1024), "back": (682, 1024), "neutral": (1024, 1024),
+             "smile": (1024, 1024), "fear": (1024, 1024)}
+    for name, size in sizes.items():
+        with Image.open(example_dir / "refs" / "mara" / f"{name}.png") as image:
+            assert image.size == size, name
+        sidecar = json.loads((example_dir / "refs" / "mara" / f"{name}.json").read_text())
+        assert sidecar["provider"] == "animatic" and sidecar["kind"] == "image" and sidecar["view"] == name
+        assert sidecar["asset"] == "mara" and "asset:mara:description" in sidecar["inputs"]
+        assert sidecar["prompt"] == view_prompt(film, film.asset("mara"),
+                                                next(v for v in views_for(film.asset("mara")) if v.name == name))
+    for name in ("front", "side", "three-quarter", "top"):
+        with Image.open(example_dir / "refs" / "plant" / f"{name}.png") as image:
+            assert image.size == (1024, 1024)
+    assert (example_dir / "refs" / "mara" / "front.png").read_bytes() == kept
+    assert not (example_dir / "refs" / "mara" / "front.json").exists()
+    assert (example_dir / "refs" / "mara" / "sheet.png").is_file() and (example_dir / "refs/plant/sheet.png").is_file()
+    assert not (example_dir / "refs" / "vesna_interior").exists(), "only the assets named"
+
+    assert main(["assets", str(example_dir), "mara", "plant", "--provider", "animatic"]) == 0
+    assert "views: 0 made" in capsys.readouterr().out
+
+
+def test_approved_views_are_the_references_of_the_views_made_after_them(example_dir):
+    _view(example_dir, "plant", "front", (1024, 1024), (30, 160, 60))
+    approve_views(load_project(example_dir), "plant", ["front"])
+    result = make_assets(load_project(example_dir), ["plant"], "animatic")
+    assert sorted(o.take for o in result.generation.done) == ["side", "three-quarter", "top"]
+    for job in result.jobs:
+        assert job.request.reference_images == ((example_dir / "refs" / "plant" / "front.png").absolute(),)
+    side = json.loads((example_dir / "refs" / "plant" / "side.json").read_text())
+    assert [r["path"] for r in side["reference_images"]] == ["refs/plant/front.png"]
+    (sheet,) = result.sheets
+    assert [v.name for v in sheet.approved] == ["front"]
+
+
+def test_dry_run_prices_the_views_and_writes_nothing(example_dir, capsys):
+    assert main(["assets", str(example_dir), "vesna_interior", "--provider", "animatic", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "asset:vesna_interior/wide  refs/vesna_interior/wide  1024x576  references -" in out
+    assert "dry run: 2 views with animatic/sketch, estimated cost $0.00; nothing was sent" in out
+    assert not (example_dir / "refs" / "vesna_interior").exists()
+    assert not (example_dir / ".shotreel" / "ledger.sqlite").exists()
+
+
+def test_a_provider_without_stills_or_without_reference_images_is_refused_first(example_dir, capsys,
+                                                                               fake_server, monkeypatch):  # noqa: F811
+    from shotreel.generation.providers import comfyui
+    server = fake_server("comfyui")
+    monkeypatch.setenv("SHOTREEL_COMFYUI_BASE_URL", server.url)
+    _view(example_dir, "mara", "front")
+    approve_views(load_project(example_dir), "mara", ["front"])
+    assert main(["assets", str(example_dir), "mara", "--provider", "comfyui",
+                 "--workflow", str(comfyui.DEFAULT_IMAGE_WORKFLOWS[0])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "comfyui image_workflow takes no reference images, and asset mara has 1 approved reference image" in err
+    assert server.submissions == [] and not (example_dir / "refs" / "mara" / "profile.png").exists()
+    assert main(["assets", str(example_dir), "mara", "--provider", "luma"]) == 2
+    assert "luma does not make still images" in capsys.readouterr().err
+
+
+def test_comfyui_makes_the_views_with_the_approved_reference(example_dir, capsys, fake_server, monkeypatch):  # noqa: F811
+    server = fake_server("comfyui")
+    monkeypatch.setenv("SHOTREEL_COMFYUI_BASE_URL", server.url)
+    _view(example_dir, "vesna_interior", "wide", (1024, 576), (20, 30, 90))
+    approve_views(load_project(example_dir), "vesna_interior", ["wide"])
+    assert main(["assets", str(example_dir), "vesna_interior", "--provider", "comfyui"]) == 0
+    assert "views: 1 made" in capsys.readouterr().out
+    assert len(server.submissions) == 1
+    (job,) = server.jobs.values()
+    assert len(job.extra["references"]) == 1
+    reverse = next(p for p in (example_dir / "refs" / "vesna_interior").glob("reverse.*") if p.suffix != ".json")
+    with Image.open(reverse) as image:
+        assert image.size == (1024, 576)
+    assert json.loads(reverse.with_suffix(".json").read_text())["provider"] == "comfyui"
