@@ -14,8 +14,11 @@ import sys
 import threading
 from pathlib import Path
 
+from ..errors import ShotreelError
+from ..generation.base import Provider
 from ..generation.registry import DEFAULT_PROVIDER, provider_names
-from ..generation.scheduler import GenerationSummary, generate
+from ..generation.scheduler import GenerationSummary, generate, provider_for
+from ..generation.servers import ServerPool, parse_servers
 from ..project import load_project
 from ..prompts import describe_request
 from .terminal import ProgressBar
@@ -27,9 +30,13 @@ ORDER = 35
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", metavar="DIR", help="the project folder")
-    parser.add_argument("--provider", default=DEFAULT_PROVIDER, metavar="P",
+    parser.add_argument("--provider", metavar="P",
                         help=f"who renders the takes: {', '.join(provider_names())} (default: {DEFAULT_PROVIDER}; "
                              "API keys come from the environment)")
+    parser.add_argument("--comfyui", metavar="URL[,URL…]",
+                        help="ComfyUI servers to spread the jobs over (e.g. http://gpu-1:8188,http://gpu-2:8188), "
+                             "each running --concurrency jobs at once; a server that cannot be reached is named at "
+                             "once and its jobs go to the others")
     parser.add_argument("--model", metavar="M", help="the provider's model (default: the provider's default)")
     parser.add_argument("--shots", metavar="IDS", help="only these shots, comma separated (sh010,sh020)")
     parser.add_argument("--takes", type=_positive, default=1, metavar="N",
@@ -92,10 +99,20 @@ def run(args: argparse.Namespace) -> int:
         if not shots:
             print("nothing stale: every shot with takes has one made from its current inputs")
             return 0
+    provider: str | Provider = args.provider or ("comfyui" if args.comfyui else DEFAULT_PROVIDER)
+    if args.comfyui:
+        if provider != "comfyui":
+            raise ShotreelError(f"--comfyui runs the jobs on ComfyUI servers; it cannot go with --provider {provider}")
+        options.pop("max_concurrency", None)  # each server's own, given to provider_for
+        provider = provider_for("comfyui", options, parse_servers(args.comfyui), args.concurrency)
+        if isinstance(provider, ServerPool):
+            provider.on_down = lambda url, message: print(
+                f"error: server {url} cannot be reached: {message}; its jobs go to the other servers",
+                file=sys.stderr, flush=True)
     stop = threading.Event()
     bar = ProgressBar("generate")
     try:
-        summary = generate(film, shots=shots, provider=args.provider, takes_per_shot=args.takes,
+        summary = generate(film, shots=shots, provider=provider, takes_per_shot=args.takes,
                            concurrency=args.concurrency, dry_run=args.dry_run, progress=None if args.dry_run else bar,
                            options=options, model=args.model, seed=args.seed, new_takes=args.new or args.stale, stop=stop,
                            queue_ahead=args.queue_ahead)
@@ -173,6 +190,8 @@ def _print_summary(summary: GenerationSummary, project: str) -> None:
         print(f"skipped  {shot}  {reason.replace('DIR', project)}")
     for provider, count in sorted(summary.other_providers.items()):
         print(f"note: {count} unfinished job(s) of provider {provider}; run with --provider {provider} to finish them")
+    for url, message in summary.servers_down.items():
+        print(f"error: server {url} could not be reached ({message}); its jobs went to the other servers")
     line = (f"generate: {len(summary.done)} done, {len(summary.failed)} failed, {len(summary.unknown)} unknown, "
             f"{len(summary.waiting)} waiting · ${summary.spent:.2f} spent (estimated ${summary.estimated_cost:.2f})"
             f" · {summary.elapsed:.1f} s")

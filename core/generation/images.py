@@ -372,7 +372,7 @@ def generate_images(film: Film, jobs: Iterable[ImageJob], provider: str | Provid
     if film.root is None:
         raise ShotreelError("generation needs a project folder (the film was not loaded from one)")
     root = Path(film.root).resolve()
-    prov = S.provider_for(provider, options, servers)
+    prov = S.provider_for(provider, options, servers, concurrency)
     model = model or prov.default_image_model()
     if not prov.image_models():
         prov.default_image_model()  # BadRequest: this provider makes no stills
@@ -401,6 +401,7 @@ def generate_images(film: Film, jobs: Iterable[ImageJob], provider: str | Provid
     stop = stop or threading.Event()
     with project_lock(root), Ledger.open(root) as ledger:
         S._clean_staging(root)
+        prov = S.pool_for_ledger(prov, ledger)
         plan = _plan_images(root, prepared, prov, ledger)
         for _, request, _ in plan.resumed:
             prov.validate(request)
@@ -412,8 +413,7 @@ def generate_images(film: Film, jobs: Iterable[ImageJob], provider: str | Provid
         price = {(r.shot_id, r.take_id): c.amount for r, c in zip(summary.requests, summary.costs, strict=True)}
         for row, request, landing in plan.resumed:
             ledger.replace_request(row.shot, row.take, request, landing)
-        running = max(1, min(concurrency or prov.max_concurrency, prov.max_concurrency))
-        limit = running + (S.default_queue_ahead(prov, running) if queue_ahead is None else max(0, queue_ahead))
+        limit = S.set_limit(prov, S.running_limit(prov, concurrency), queue_ahead)
         recorded = ledger.record_planned([(r, price[r.shot_id, r.take_id], landing) for r, landing in plan.new])
         work = S._work(ledger, root, prov, generic, summary, recorded, [r for r, _ in plan.new])
         run = S._Run(film, prov, ledger, limit, stop, progress, summary)

@@ -47,7 +47,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -82,6 +82,7 @@ from .base import (
 )
 from .ledger import JobRecord, Ledger, project_lock, request_from_summary
 from .registry import DEFAULT_PROVIDER, get_provider
+from .servers import POOLED, ServerPool, parse_servers, pool_of
 
 T = TypeVar("T")
 STAGING_DIR = "staging"
@@ -148,6 +149,7 @@ class GenerationSummary:
     stopped: str = ""
     error: GenerationError | None = None
     elapsed: float = 0.0
+    servers_down: dict[str, str] = field(default_factory=dict)  # server → why it could not be reached
 
     @property
     def requests(self) -> list[GenerationRequest]:
@@ -411,6 +413,17 @@ class _Run:
         self.staging = self.root / L.STATE_DIR / STAGING_DIR
         # whether the provider's fetch takes the take's size bound (every provider of shotreel's does)
         self._bounded = _takes_keyword(provider.fetch, "max_bytes")
+        if isinstance(provider, ServerPool):
+            told = provider.on_down  # the caller's (a terminal says it at once), then the run's
+
+            def down(url: str, message: str) -> None:
+                if told is not None:
+                    told(url, message)
+                self._server_down(url, message)
+
+            provider.on_down = down
+            for url, message in list(provider.down.items()):
+                self._server_down(url, message)
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -548,7 +561,19 @@ class _Run:
                     return None
                 record = submitted
             sent()
-            return (yield from self._follow(record))
+            result = yield from self._follow(record)
+            while isinstance(result, _FailOver):  # its server went away: to another one, never paid twice
+                moved = self._fail_over(result.record, request)
+                if moved is None:
+                    return None
+                record, request = moved
+                if record.state == L.PENDING:
+                    submitted = yield from self._submit(record, request)
+                    if submitted is None or submitted.state not in L.AT_PROVIDER:
+                        return None
+                    record = submitted
+                result = yield from self._follow(record)
+            return result
         except ShotreelError as exc:
             self._unexpected(record, exc)
             return None
@@ -716,6 +741,9 @@ class _Run:
             try:
                 status = self.provider.poll(handle)
             except Unreachable as exc:
+                can = getattr(self.provider, "can_fail_over", None)
+                if can is not None and can(handle):
+                    return _FailOver(record)
                 self._set(record, record.state, str(exc.message), failure_kind="unreachable",
                           failure_message=str(exc.message))
                 self._halt(exc)
@@ -775,6 +803,42 @@ class _Run:
             state = L.RUNNING if status.state == JobState.RUNNING else L.QUEUED
             if state != record.state:
                 record = self._set(record, state, raw_status=status.raw_status, progress=status.progress)
+
+    def _fail_over(self, record: JobRecord,
+                   request: GenerationRequest) -> tuple[JobRecord, GenerationRequest] | None:
+        """A job whose server went away (:class:`~shotreel.generation.servers.ServerPool`): adopted where a live
+        server has its client id, else back to ``pending`` with a new client id (recorded before it is sent
+        again: the dead server's job was not paid for). None when the ledger refuses the move."""
+        old = record.server or "its server"
+        handle = None
+        with contextlib.suppress(GenerationError):
+            handle = self.provider.find_by_client_id(record.client_id)
+        if handle is not None:
+            record = self._set(record, L.SUBMITTED, f"{old} went away; found on {handle.data.get(L.SERVER)} by "
+                               "client id", job_id=handle.job_id, handle_data=self.provider.mask(handle.data),
+                               submitted=time.time(), soon=True)
+            return record, request
+        client_id = str(uuid.uuid4())
+        detail = f"{old} went away; sent again to another server with a new client id (nothing was paid there)"
+        try:
+            moved = self.ledger.fail_over(record, client_id, detail)
+        except ShotreelError as exc:
+            self._outcome(record, "waiting", f"left at {old}: {exc}")
+            return None
+        with self.lock:
+            self.counts[_bucket(self.states.get(record.key, record.state))] -= 1
+            self.states[record.key] = moved.state
+            self.counts[_bucket(moved.state)] += 1
+        self._report()
+        return moved, replace(request, client_id=client_id)
+
+    def _server_down(self, url: str, message: str) -> None:
+        """A server of the pool cannot be reached: said at once in the progress line and in the summary."""
+        with self.lock:
+            self.summary.servers_down[url] = message
+            self.errors[f"server {url}"] = f"unreachable, its jobs go to the other servers: {message}"
+            self.errors.move_to_end(f"server {url}")
+        self._report()
 
     def _poll_once(self, record: JobRecord) -> JobStatus | None:
         """A fresh status for a job that succeeded before (its result URLs may have changed)."""
@@ -970,6 +1034,15 @@ class _Run:
         self._outcome(record, "done", "; ".join(sidecar["notes"]), path=target)
 
 
+class _FailOver:
+    """What :meth:`_Run._follow` returns for a job whose server went away while another is live."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: JobRecord):
+        self.record = record
+
+
 def _takes_keyword(function: Callable[..., object], name: str) -> bool:
     """Whether ``function`` accepts the keyword argument ``name``."""
     try:
@@ -1126,7 +1199,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
              progress: ProgressCallback | None = None, options: dict | None = None, *,
              model: str | None = None, seed: int | None = None, new_takes: bool = False,
              stop: threading.Event | None = None, extra: dict | None = None,
-             queue_ahead: int | None = None) -> GenerationSummary:
+             queue_ahead: int | None = None, servers: list[str] | None = None) -> GenerationSummary:
     """Generate takes for ``shots`` (all when ``None``) of ``film`` with ``provider``; see the module doc.
 
     ``provider`` is a name (created with ``options``) or a :class:`Provider`. ``takes_per_shot`` is
@@ -1147,7 +1220,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         raise ShotreelError("generation needs a project folder (the film was not loaded from one)")
     if takes_per_shot < 1:
         raise ShotreelError(f"--takes must be at least 1, not {takes_per_shot}")
-    prov = provider if isinstance(provider, Provider) else get_provider(provider, **(options or {}))
+    prov = provider_for(provider, options, servers, concurrency)
     model = model or prov.default_model()
     chosen = _chosen_shots(film, shots)
     summary = GenerationSummary(provider=prov.name, model=model, dry_run=dry_run, billing=prov.billing)
@@ -1174,6 +1247,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
     stop = stop or threading.Event()
     with project_lock(root), Ledger.open(root) as ledger:
         _clean_staging(root)
+        prov = pool_for_ledger(prov, ledger)
         plan = _plan(film, chosen, prov, model, ledger, takes_per_shot, new_takes, seed, extra or {})
         for request in [r for _, r in plan.resumed] + plan.new:
             prov.validate(request)
@@ -1185,8 +1259,7 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
         for row in plan.refused:
             ledger.transition(row.shot, row.take, L.CANCELED, "not sent: the same request was refused",
                               failure_kind="not_sent", failure_message="the same request was refused")
-        running = max(1, min(concurrency or prov.max_concurrency, prov.max_concurrency))
-        limit = running + (default_queue_ahead(prov, running) if queue_ahead is None else max(0, queue_ahead))
+        limit = set_limit(prov, running_limit(prov, concurrency), queue_ahead)
         # the first jobs are recorded before anything is sent; the others while those first ones run
         first, later = plan.new[:limit], plan.new[limit:]
         recorded = ledger.record_planned([(r, price[r.shot_id, r.take_id]) for r in first])
@@ -1209,12 +1282,54 @@ def generate(film: Film, shots: Iterable[str] | None = None, provider: str | Pro
     return summary
 
 
-def provider_for(provider: str | Provider, options: dict | None = None,
-                 servers: list[str] | None = None) -> Provider:
-    """The provider a run uses: ``provider`` itself, or the one of that name created with ``options``."""
+def provider_for(provider: str | Provider, options: dict | None = None, servers: list[str] | None = None,
+                 concurrency: int | None = None) -> Provider:
+    """The provider a run uses: ``provider`` itself, or the one of that name created with ``options``; with
+    ``servers``, that provider on each of them (:class:`~shotreel.generation.servers.ServerPool`), each running
+    ``concurrency`` jobs at once (default: the provider's own)."""
+    if servers:
+        servers = parse_servers(servers)
+        options = dict(options or {})
+        if concurrency:
+            options["max_concurrency"] = concurrency
+        if isinstance(provider, Provider):
+            return pool_of(provider, servers)
+        name = provider
+        if name not in POOLED:
+            raise ShotreelError(f"{name} does not run on servers of your own; only {', '.join(POOLED)} can be "
+                                "spread over several (--comfyui URL,URL)")
+        return pool_of(get_provider(name, **{**options, "base_url": servers[0]}), servers,
+                       lambda url: get_provider(name, **{**options, "base_url": url}))
     if isinstance(provider, Provider):
         return provider
     return get_provider(provider, **(options or {}))
+
+
+def running_limit(provider: Provider, concurrency: int | None) -> int:
+    """How many jobs run at once: ``concurrency`` capped by the provider's limit; on several servers, each
+    server's own (their sum)."""
+    if isinstance(provider, ServerPool):
+        return max(1, provider.max_concurrency)
+    return max(1, min(concurrency or provider.max_concurrency, provider.max_concurrency))
+
+
+def pool_for_ledger(provider: Provider, ledger: Ledger) -> Provider:
+    """``provider`` as a pool when the ledger holds unfinished jobs of it on servers (recorded by a run on
+    several), so each is polled on its own server; else ``provider`` itself."""
+    if isinstance(provider, ServerPool) or provider.name not in POOLED or not getattr(provider, "base_url", None):
+        return provider
+    if not any(r.server for r in ledger.jobs(L.UNFINISHED - {L.PENDING}, provider=provider.name)):
+        return provider
+    return pool_of(provider, [provider.base_url])  # type: ignore[attr-defined]
+
+
+def set_limit(provider: Provider, running: int, queue_ahead: int | None) -> int:
+    """The run's limit of jobs at the provider: ``running`` plus those kept waiting in its queue (shared among
+    the servers of a pool)."""
+    ahead = default_queue_ahead(provider, running) if queue_ahead is None else max(0, queue_ahead)
+    if isinstance(provider, ServerPool):
+        provider.spread(ahead)
+    return running + ahead
 
 
 def default_queue_ahead(provider: Provider, running: int) -> int:
