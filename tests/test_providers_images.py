@@ -9,15 +9,21 @@ cost of a still is the published price per image with its reason; no key appears
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 from PIL import Image
 from shotreel.generation.base import (
     AmbiguousSubmit,
+    AuthFailed,
     BadRequest,
     GenerationError,
     JobState,
     ModerationBlocked,
+    ResultExpired,
+    ResultRefused,
+    RetryLater,
 )
 from shotreel.generation.providers import comfyui
 
@@ -41,7 +47,7 @@ def _ref(tmp_path, asset: str, view: str = "front", width: int = 640, height: in
 def _noise(path, width: int, height: int):
     """A reference that compresses badly: random pixels (a PNG of ~3 bytes per pixel)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.frombytes("RGB", (width, height), __import__("os").urandom(width * height * 3)).save(path)
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(path)
     return path
 
 
@@ -418,8 +424,6 @@ def test_replicate_still_refused_at_create_is_typed(replicate, scenario, error):
 
 
 def test_replicate_still_whose_answer_was_lost_is_found_among_recent_predictions(fake_server, tmp_path):  # noqa: F811
-    import time
-
     server = fake_server("replicate", scenario="error_after_create")
     client = connect("replicate", server)
     req = image_request([_noise(tmp_path / "refs" / "mara" / "front.png", 480, 320)], provider="replicate")
@@ -427,3 +431,100 @@ def test_replicate_still_whose_answer_was_lost_is_found_among_recent_predictions
     expect(AmbiguousSubmit, client.submit, req)
     found = client.find_recent(req, since, time.time() + 1, set())
     assert found is not None and found.job_id == server.submissions[0].job_id
+
+
+# -- every hosted provider: the scenarios takes are held to --------------------------------------------
+
+HOSTED = ["runway", "fal", "replicate"]
+
+
+@pytest.mark.parametrize("dialect", HOSTED)
+def test_a_still_rate_limited_at_create_is_retried_later_and_paid_once(fake_server, dialect):  # noqa: F811
+    server = fake_server(dialect, retry_after="3")
+    client = connect(dialect, server)
+    req = image_request(provider=dialect, prompt="[scenario:rate_limited] Mara at the hatch")
+    error = expect(RetryLater, client.submit, req)
+    assert error.retry_after == 3.0 and server.creates() == 0
+    handle = client.submit(req)
+    assert handle.data["kind"] == "image" and server.creates() == 1 and not server.duplicates()
+
+
+@pytest.mark.parametrize("dialect", HOSTED)
+def test_a_still_whose_connection_dropped_after_create_is_ambiguous(fake_server, dialect):  # noqa: F811
+    server = fake_server(dialect)
+    client = connect(dialect, server)
+    error = expect(AmbiguousSubmit, client.submit, image_request(provider=dialect, prompt="[scenario:drop] Mara"))
+    assert not error.answered and server.creates() == 1
+
+
+@pytest.mark.parametrize("dialect", ["runway", "fal"])
+def test_a_still_whose_first_url_expired_is_fetched_from_a_fresh_one(fake_server, dialect, tmp_path):  # noqa: F811
+    server = fake_server(dialect)
+    client = connect(dialect, server)
+    handle = client.submit(image_request(provider=dialect, prompt="[scenario:expire_once] Mara"))
+    out = client.fetch(handle, wait(client, handle), tmp_path / "still.png")
+    assert still_info(out)[0] == "png" and len(server.file_requests) == 2
+
+
+@pytest.mark.parametrize("dialect", HOSTED)
+def test_a_still_whose_urls_expired_is_result_expired(fake_server, dialect, tmp_path):  # noqa: F811
+    server = fake_server(dialect)
+    client = connect(dialect, server)
+    handle = client.submit(image_request(provider=dialect, prompt="[scenario:expired] Mara"))
+    expect(ResultExpired, client.fetch, handle, wait(client, handle), tmp_path / "still.png")
+    assert not (tmp_path / "still.png").exists()
+
+
+@pytest.mark.parametrize("dialect", HOSTED)
+def test_a_still_download_is_bounded_even_without_a_limit_given(fake_server, dialect, tmp_path):  # noqa: F811
+    server = fake_server(dialect)
+    client = connect(dialect, server)
+    handle = client.submit(image_request(provider=dialect, prompt="[scenario:huge] Mara"))
+    error = expect(ResultRefused, client.fetch, handle, wait(client, handle), tmp_path / "still.png")
+    assert "2.0 GB" in str(error) and not (tmp_path / "still.png").exists()
+
+
+@pytest.mark.parametrize("dialect", [*HOSTED, "comfyui"])
+def test_every_provider_says_what_its_image_models_take(fake_server, dialect):  # noqa: F811
+    client = connect(dialect, fake_server(dialect))
+    assert client.image_models() and client.default_image_model() == client.image_models()[0]
+    for model in client.image_models():
+        caps = client.capabilities(model)
+        assert caps.max_reference_images >= 1 and caps.max_image_px > 0 and caps.max_image_bytes > 0
+        assert caps.durations_s == () and "png" in caps.image_formats
+
+
+def test_a_still_without_a_key_names_the_variable(fake_server, monkeypatch):  # noqa: F811
+    from shotreel.generation.providers import runway
+
+    monkeypatch.delenv("RUNWAYML_API_SECRET", raising=False)
+    server = fake_server("runway")
+    client = runway.create(base_url=server.url)
+    error = expect(AuthFailed, client.submit, image_request(provider="runway"))
+    assert "RUNWAYML_API_SECRET" in str(error) and not server.requests
+
+
+# -- references fitted to a provider's limits (shared) ---------------------------------------------------
+
+
+def test_a_reference_over_the_longest_side_is_resized_keeping_its_aspect(tmp_path):
+    from shotreel.generation.providers._common import ImageRules, fit_reference, read_reference
+
+    rules = ImageRules(min_px=16, max_px=500, aspect=(0.2, 5.0), max_bytes=10_000_000)
+    path = board(tmp_path / "refs" / "mara" / "front.png", 1200, 800)
+    info = read_reference(path, "reference", rules, "test", "sh010")
+    fitted = fit_reference(info, "reference", rules, "test", "sh010")
+    assert (fitted.width, fitted.height) == (500, 333) and fitted.path != path
+    with Image.open(fitted.path) as image:
+        assert image.size == (500, 333)
+    assert fit_reference(info, "reference", rules, "test", "sh010").path == fitted.path  # made once
+    small = read_reference(board(tmp_path / "small.png", 400, 300), "reference", rules, "test", "sh010")
+    assert fit_reference(small, "reference", rules, "test", "sh010") is small  # fits: sent as it is
+
+
+def test_a_reference_in_a_format_the_provider_does_not_take_is_converted(runway, tmp_path):
+    client = connect("runway", runway)
+    tiff = board(tmp_path / "refs" / "mara" / "scan.tiff", 640, 480)
+    handle = client.submit(image_request([tiff], provider="runway"))
+    (got,) = runway.jobs[handle.job_id].extra["references"]
+    assert got["format"] == "png" and got["size"] == [640, 480]

@@ -458,6 +458,7 @@ class ClientProvider(Provider):
     image_rules = ImageRules()
     default_poll_interval = 5.0
     typical_duration = 60.0  # seconds a job usually runs once started, before this run has seen one
+    typical_image_duration: float | None = None  # the same for a still (where the scheduler polls first)
     default_concurrency = 2
     extra_options: tuple[str, ...] = ()
     local_server = False  # a server on the user's own machine or network: results may be at any address

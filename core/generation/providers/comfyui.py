@@ -257,6 +257,7 @@ class ComfyUIProvider(ClientProvider):
     image_rules = ImageRules(min_px=16, max_px=16384, aspect=(0.1, 10.0), max_bytes=200 * 1024 * 1024)
     default_poll_interval = 1.0
     typical_duration = 60.0  # s: a short image-to-video workflow on one GPU (estimate; learnt)
+    typical_image_duration = 20.0  # s: a FLUX.1 Kontext [dev] still of 20 steps on one GPU (estimate)
     default_concurrency = 1  # one GPU runs one workflow at a time
     queues_overflow = True  # the next waits in ComfyUI's queue, so the GPU never idles between jobs
     local_server = True  # on the user's machine or network: its /view may be at any address

@@ -128,6 +128,7 @@ class FalProvider(ClientProvider):
     )
     default_poll_interval = 2.0
     typical_duration = 60.0  # s: most video models on fal finish in about a minute (estimate)
+    typical_image_duration = 10.0  # s: a nano-banana or Kontext still (estimate)
     default_concurrency = 2  # fal starts accounts at 2 concurrent; more wait IN_QUEUE
     queues_overflow = True
     extra_options = ("webhook_url", "media_expiration_s", "cfg_scale")

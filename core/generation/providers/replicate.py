@@ -127,6 +127,7 @@ class ReplicateProvider(ClientProvider):
     image_rules = ImageRules(min_px=300, max_px=8000, aspect=(0.4, 2.5), max_bytes=10 * 1024 * 1024)
     default_poll_interval = 2.0
     typical_duration = 90.0  # s: a video prediction including cold boot (estimate; learnt per run)
+    typical_image_duration = 12.0  # s: an official image model's prediction (estimate)
     default_concurrency = 4
     queues_overflow = True  # a prediction waits `starting` until the model has capacity
     extra_options = ("webhook_url", "webhook_secret", "mode")

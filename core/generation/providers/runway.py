@@ -150,6 +150,7 @@ class RunwayProvider(ClientProvider):
     image_rules = ImageRules(min_px=1, max_px=7999, aspect=(0.5, 2.0), max_bytes=3_300_000)
     default_poll_interval = 6.0
     typical_duration = 45.0  # s: gen4_turbo usually finishes in 30–60 s (estimate; learnt per run)
+    typical_image_duration = 20.0  # s: a gen4_image still (estimate)
     default_concurrency = 2
     queues_overflow = True  # over the tier's limit a task waits THROTTLED (reference §2.1)
     extra_options = ("public_figure_threshold",)
