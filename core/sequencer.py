@@ -305,21 +305,59 @@ def _stat_key(path: str | os.PathLike) -> tuple | None:
 
 
 def _check_key(film: Film, takes: Mapping[str, list[Take]]) -> tuple | None:
-    """Everything ``shotreel check`` reads of a project on disk, as a comparable value (None: a film built in
-    memory, checked every time)."""
+    """What ``shotreel check`` may read of a project on disk, as a comparable value (None: a film built in
+    memory, checked every time): the project file and ``selects.yaml`` by content, the takes as found (each
+    with its whole sidecar), every other file of the project folder by size and modification time (boards,
+    references and views, approvals, the voices' manifest …), and the files it names outside the folder
+    likewise. Caches the check keeps for itself do not count."""
     if film.root is None:
         return None
-    from .finishing.voices import MANIFEST, VOICES_DIR
     from .takes import SELECTS_FILE, TAKES_DIR
 
-    files = [board.path for shot in film.shots() for board in shot.boards if board.path]
-    files += [ref for asset in film.assets for ref in asset.references]
+    root = os.path.abspath(film.root)
+    source = Path(film.source) if Path(film.source).is_absolute() else film.root / film.source
+    outside = [board.path for shot in film.shots() for board in shot.boards if board.path]
+    outside += [ref for asset in film.assets for ref in asset.references]
     return (
-        _file_key(Path(film.source) if Path(film.source).is_absolute() else film.root / film.source),
+        _file_key(source),
         _file_key(film.root / SELECTS_FILE),
-        _stat_key(film.root / TAKES_DIR),
-        _file_key(film.path(VOICES_DIR) / MANIFEST),
-        tuple((shot, t.id, str(t.path), t.frames, t.fps, t.status, t.created) for shot, found in takes.items()
-              for t in found),
-        tuple((path, _stat_key(film.path(path))) for path in files),
+        _tree_key(root, skip=os.path.join(root, TAKES_DIR)),
+        tuple((path, _stat_key(film.path(path))) for path in outside
+              if not os.path.abspath(film.path(path)).startswith(root + os.sep)),
+        tuple((t.shot, t.id, str(t.path), t.created, t.provenance) for found in takes.values() for t in found),
     )
+
+
+_OWN_CACHES = frozenset({"digests.json", "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"})
+"""Files in ``.shotreel/`` that do not change what check finds (its own digests, the generation ledger)."""
+
+
+def _tree_key(root: str, skip: str) -> tuple:
+    """Every file under ``root`` but ``skip`` as (path, size, modification time), in listing order, links not
+    followed into folders; video files by name only (check never reads into the media)."""
+    from .takes import VIDEO_SUFFIXES
+
+    found: list[tuple] = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        if folder == skip:
+            continue
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        machine = os.path.basename(folder) == ".shotreel"
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+            elif name.lower().endswith(VIDEO_SUFFIXES):
+                found.append((entry.path,))
+            elif not (machine and (name in _OWN_CACHES or name.endswith(".lock"))):
+                try:
+                    stat = entry.stat()
+                except OSError:
+                    continue
+                found.append((entry.path, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)

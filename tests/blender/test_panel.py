@@ -91,3 +91,11 @@ def test_a_board_the_shot_list_names_that_is_not_on_disk_is_a_line_naming_the_sh
     assert "shot sh030: board boards/sh030-hand-drawn.png is not there (a grey placeholder shows)" in lines
     # the shot shows the board shotreel drew for it meanwhile
     assert tagged(reel)[("board", "sh030", "")].type == "IMAGE"
+    # drawn now: loading again shows it and the lines are gone (the check looks again when a file changed)
+    from PIL import Image
+
+    Image.new("RGB", (1920, 1080), (200, 40, 40)).save(example_dir / "boards" / "sh030-hand-drawn.png")
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    assert not [line for line in problems(reel) if "sh030" in line], problems(reel)
+    board = tagged(reel)[("board", "sh030", "")]
+    assert board.elements[0].filename == "sh030-hand-drawn.png"
