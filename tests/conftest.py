@@ -43,9 +43,13 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 def pytest_unconfigure(config) -> None:
     """Once the results are printed, leave at once when real Blender (``bpy``) was loaded in this process.
 
-    Blender's own shutdown, run by the interpreter's exit after the whole suite, was measured to hang on a
-    futex when the generation tests' threads had run in the same process (the suite printed "N passed" and
-    never returned). Nothing is left to do after pytest's report, so exiting with its status is safe."""
+    Blender's own shutdown, run by the C library's exit after the whole suite, hangs: attached with gdb, the
+    main thread waits in ``pthread_cond_destroy`` inside the static destructor of bpy's sound module
+    (``GlobalState::~GlobalState``) while bpy's own audio "delayed close" thread (``delayed_close_thread_run``,
+    started by Blender, not by shotreel) still waits on that condition variable; glibc's destroy waits for
+    every waiter, so the process never ends (seen with tests/blender/test_generate.py, the fuzz, download and
+    generate-CLI tests in one process; not with bpy alone). Nothing is left to do after pytest's report, so
+    exiting with its status is safe."""
     if "bpy" in sys.modules and _EXIT_STATUS:
         sys.stdout.flush()
         sys.stderr.flush()
