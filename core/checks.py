@@ -298,7 +298,7 @@ class _Checker:
             report = stale_report(film, takes=takes or {})
         except ProjectError:
             return  # an unreadable sidecar: `shotreel stale` names it
-        self.report.stale = {kind: len(report.of_kind(kind)) for kind in (TAKE, BOARD, VIEW)}
+        self.report.stale = {kind: len(report.known(kind)) for kind in (TAKE, BOARD, VIEW)}
         counts = [f"{n} {kind}{'s' * (n != 1)}" for kind, n in self.report.stale.items() if n]
         if counts:
             self.add(WARNING, "stale", f"{', '.join(counts)} made from inputs that changed since (asset "

@@ -366,10 +366,16 @@ class StaleReport:
         """The shots with a stale take and no take made from the current inputs (``generate --stale``)."""
         return list(dict.fromkeys(i.shot for i in self.stale if i.kind == TAKE and not i.superseded_by))
 
+    def known(self, kind: str) -> list[StaleItem]:
+        """The stale items of ``kind`` that recorded their inputs (what the reel marks and check counts: an
+        older take's prompt is compared with how shotreel builds prompts now, which a new version may word
+        differently, so only ``shotreel stale`` judges those)."""
+        return [item for item in self.stale if item.kind == kind and item.inputs_recorded]
+
     def take_reasons(self) -> dict[str, dict[str, list[str]]]:
-        """Shot id → take id → why it is stale, for the reel."""
+        """Shot id → take id → why it is stale, for the takes that recorded their inputs (:meth:`known`)."""
         found: dict[str, dict[str, list[str]]] = {}
-        for item in self.of_kind(TAKE):
+        for item in self.known(TAKE):
             found.setdefault(item.shot, {})[item.take] = item.reasons
         return found
 
@@ -682,8 +688,9 @@ def stale_report(film: Film, progress: ProgressCallback | None = None,
 
 def stale_takes(film: Film, takes: Mapping[str, list[Take]]) -> dict[str, dict[str, list[str]]]:
     """Shot id → take id → why that take is stale, for the ``takes`` given (:func:`shotreel.takes.find_takes`;
-    each compared by its ``provenance``, as :func:`stale_report` compares its sidecar). Empty when none is."""
-    if film.root is None or not any(takes.values()):
+    each compared by its ``provenance``, as :func:`stale_report` compares its sidecar), of the takes that
+    recorded their inputs (:meth:`StaleReport.known`). Empty when none is."""
+    if film.root is None or not any(t.provenance.get("inputs") for found in takes.values() for t in found):
         return {}
     digests = FileDigests(film.root)
     looker = _Looker(film, digests)
