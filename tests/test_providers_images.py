@@ -528,3 +528,12 @@ def test_a_reference_in_a_format_the_provider_does_not_take_is_converted(runway,
     handle = client.submit(image_request([tiff], provider="runway"))
     (got,) = runway.jobs[handle.job_id].extra["references"]
     assert got["format"] == "png" and got["size"] == [640, 480]
+
+
+def test_comfyui_image_workflow_without_reference_slots_refuses_references_naming_the_fix(comfy, tmp_path):
+    client = connect("comfyui", comfy, image_workflow=str(comfyui.DEFAULT_IMAGE_WORKFLOWS[0]))
+    assert client.capabilities("image_workflow").max_reference_images == 0
+    error = expect(BadRequest, client.submit, image_request([_ref(tmp_path, "mara")], shot="sh040"))
+    text = str(error)
+    assert text.startswith("shot sh040: comfyui: image_workflow takes no reference images but the request has 1")
+    assert "{{reference_1}}" in text and "image_text.json" in text and comfy.creates() == 0

@@ -728,11 +728,9 @@ class ClientProvider(Provider):
             self.image_ratio(request, spec)
         paths = self.input_paths(request)
         if paths and spec.max_refs == 0:
-            takes = [n for n in self.image_models() if self.models[n].max_refs]
-            fix = f"choose {' or '.join(takes)}" if takes else "choose a provider whose model takes references"
             raise BadRequest(f"{self.name}: {spec.name} takes no reference images but the request has "
-                             f"{len(paths)} ({', '.join(p.name for p in paths)}): {fix}, or leave the "
-                             "references out", shot=shot)
+                             f"{len(paths)} ({', '.join(p.name for p in paths)}): {self.no_reference_fix()}, "
+                             "or leave the references out", shot=shot)
         if len(paths) > spec.max_refs:
             raise BadRequest(f"{self.name}: {spec.name} takes at most {spec.max_refs} input image"
                              f"{'s' if spec.max_refs != 1 else ''} (references and an image to edit) but the "
@@ -745,6 +743,11 @@ class ClientProvider(Provider):
             role = "image to edit" if n == 0 and request.start_image is not None else "reference"
             read_reference(path, role, rules, self.name, shot)
         self.validate_more(request, spec)
+
+    def no_reference_fix(self) -> str:
+        """What to do when a still model that takes no reference images is given some."""
+        takes = [n for n in self.image_models() if self.spec(n).max_refs]
+        return f"choose {' or '.join(takes)}" if takes else "choose a provider whose model takes references"
 
     def image_ratio(self, request: GenerationRequest, spec: ModelSpec) -> tuple[str, str]:
         """The documented ratio nearest the still's frame and a note saying how far it is off; a frame further

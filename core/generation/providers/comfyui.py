@@ -294,6 +294,10 @@ class ComfyUIProvider(ClientProvider):
         """One still "model": the image workflow (the option ``image_workflow``, else the shipped ones)."""
         return (IMAGE_MODEL,)
 
+    def no_reference_fix(self) -> str:
+        return (f"give an image workflow whose LoadImage nodes read {{{{reference_1}}}} … (option image_workflow; "
+                f"now {self.image_workflow_path})")
+
     def image_workflow(self, references: int, shot: str | None = None) -> tuple[Path, dict, set[str]]:
         """The image workflow for a still with ``references`` input images: (file, workflow, placeholders)."""
         if self.image_workflow_path:
