@@ -970,6 +970,9 @@ class _Run:
             return
         target = final / f"{record.take}{clip.suffix.lower() or '.mp4'}"
         sidecar = _sidecar(self.root, record, target, probe, cost, digest)
+        with contextlib.suppress(KeyError, ShotreelError):  # every input that shaped it but its boards (stale)
+            from ..stale import shot_inputs
+            sidecar["inputs"] = shot_inputs(self.film, record.shot)
         try:
             self._folder(final)
             if clip != target:
