@@ -1,10 +1,17 @@
-"""Fake video-generation providers for tests: local HTTP servers speaking each provider's protocol.
+"""Fake generation providers for tests: local HTTP servers speaking each provider's protocol.
 
 One server per dialect — ``runway``, ``luma``, ``kling``, ``fal``, ``replicate``, ``comfyui`` — on
 127.0.0.1 at a random port, served from a daemon thread in the test process. Each checks the auth header
 (and Runway's version header), the paths and JSON shapes, moves jobs through the provider's states with
 time, serves real tiny MP4s (ffmpeg ``testsrc``, cached per session) and **records every accepted
 create**, so a test can assert exactly one paid submission per take.
+
+The image side of ``runway`` (``/v1/text_to_image``), ``fal`` (nano-banana, FLUX.1 Kontext [pro]),
+``replicate`` (google/nano-banana, flux-kontext-pro, the Files API) and ``comfyui`` (a workflow ending in
+``SaveImage``) makes real PNG/JPEG/WebP stills at the asked size, or at the provider's own size where the
+provider decides it (Runway's ratio, Gemini's table), with the same scenarios as takes; every job records
+in ``job.extra["references"]`` the input images it received (their size, format, bytes, and Runway's
+tags). ``tests.servers.client.image_request`` builds a still's request.
 
 Usage (e.g. the scheduler benchmark: 100 ms service time, 16 jobs at once, the rest THROTTLED)::
 
