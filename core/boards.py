@@ -353,6 +353,7 @@ class _Cell:
     record_in: str
     candidate: str = ""  # a generated candidate shown beside the shot's board: its name
     chosen: bool = False  # that candidate is the shot's board now
+    blank: bool = False  # an empty place, so the next shot starts a row (when candidates are shown)
 
 
 @dataclass
@@ -382,6 +383,8 @@ def _grid(cols: int, cell_w: int, aspect: float, count: int, gap: int, action_li
 
 
 def _draw_cell(canvas: Canvas, film: Film, cell: _Cell, x: int, y: int, grid: _Grid) -> None:
+    if cell.blank:
+        return
     w, h = grid.cell_w, grid.image_h
     canvas.image(cell.thumb, (x, y, x + w, y + h), LETTERBOX)
     canvas.rect((x, y, x + w, y + h), outline=RULE, width=1)
@@ -412,7 +415,18 @@ def _draw_cell(canvas: Canvas, film: Film, cell: _Cell, x: int, y: int, grid: _G
 
 
 def _shot_count(cells: list[_Cell]) -> int:
-    return sum(1 for cell in cells if not cell.candidate)
+    return sum(1 for cell in cells if not cell.candidate and not cell.blank)
+
+
+def _rows_per_shot(cells: list[_Cell], columns: int) -> list[_Cell]:
+    """``cells`` with blank places after each shot's last candidate, so every shot starts a row of ``columns``."""
+    laid: list[_Cell] = []
+    for index, cell in enumerate(cells):
+        laid.append(cell)
+        last = index + 1 == len(cells) or not cells[index + 1].candidate
+        while last and len(laid) % columns:
+            laid.append(_Cell(cell.shot, cell.thumb, cell.record_in, blank=True))
+    return laid
 
 
 def _header_height(title_size: int) -> int:
@@ -440,12 +454,13 @@ def _header(canvas: Canvas, film: Film, count: int, x: int, y: int, width: int, 
     return y + round(small * 1.4)
 
 
-def _sheet_png(film: Film, cells: list[_Cell], aspect: float) -> Image.Image:
+def _sheet_png(film: Film, cells: list[_Cell], aspect: float, columns: int | None = None) -> Image.Image:
     count = max(1, len(cells))
     cell_w = max(160, round(math.sqrt(90_000 * aspect)))
     gap, margin = 28, 48
     best = None
-    for cols in range(1, min(count, 10) + 1):  # the column count whose sheet is closest to 16:10
+    choices = [columns] if columns else range(1, min(count, 10) + 1)
+    for cols in choices:  # the column count whose sheet is closest to 16:10 (or the one asked)
         grid = _grid(cols, cell_w, aspect, count, gap)
         w = 2 * margin + cols * cell_w + (cols - 1) * gap
         h = 2 * margin + 130 + grid.rows * (grid.image_h + grid.caption + gap)
@@ -465,18 +480,21 @@ def _sheet_png(film: Film, cells: list[_Cell], aspect: float) -> Image.Image:
     return sheet
 
 
-def _sheet_pdf(film: Film, cells: list[_Cell], aspect: float) -> tuple[bytes, int]:
+def _sheet_pdf(film: Film, cells: list[_Cell], aspect: float, columns: int | None = None) -> tuple[bytes, int]:
     """A4 landscape pages of the boards with real text (the board font embedded); the PDF and its
     page count."""
     margin, gap, footer = 84, 30, 50
     avail_w = _PAGE[0] - 2 * margin
     avail_h = _PAGE[1] - 2 * margin - _header_height(40) - footer
     count = max(1, len(cells))
-    for cols in range(1, 9):  # the largest cells that still put at least 9 shots (or all) on a page
+    for cols in [columns] if columns else range(1, 9):  # the largest cells that still put 9 shots on a page
         cell_w = (avail_w - (cols - 1) * gap) // cols
         grid = _grid(cols, cell_w, aspect, count, gap, action_lines=2)
+        while columns and grid.image_h + grid.caption > avail_h and cell_w > 120:  # tall frames: smaller cells
+            cell_w = round(cell_w * 0.9)
+            grid = _grid(cols, cell_w, aspect, count, gap, action_lines=2)
         rows = max(1, (avail_h + gap) // (grid.image_h + grid.caption + gap))
-        if cols * rows >= min(9, count) and grid.image_h + grid.caption <= avail_h:
+        if columns or (cols * rows >= min(9, count) and grid.image_h + grid.caption <= avail_h):
             break
     per_page = cols * rows
     total = math.ceil(count / per_page)
@@ -551,8 +569,12 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
     _raise(problems)
     progress(len(shots), len(shots) + 1, "writing contact sheet")
     png, pdf = film.path(CONTACT_SHEET_PNG), film.path(CONTACT_SHEET_PDF)
-    sheet = _sheet_png(film, cells, aspect)
-    document, pages = _sheet_pdf(film, cells, aspect)
+    columns = None
+    if any(cell.candidate for cell in cells):  # one row per shot: its board, then its candidates side by side
+        columns = min(8, 1 + max(sum(1 for c in cells if c.shot is shot and c.candidate) for shot in shots))
+        cells = _rows_per_shot(cells, columns)
+    sheet = _sheet_png(film, cells, aspect, columns)
+    document, pages = _sheet_pdf(film, cells, aspect, columns)
     with atomic_output(png) as tmp:
         sheet.save(tmp, format="PNG")
     atomic_write_bytes(pdf, document)
