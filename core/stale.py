@@ -157,6 +157,24 @@ def shot_inputs(film: Film, shot: Shot | str) -> dict[str, str]:
     return Inputs(film).shot(shot)
 
 
+def take_inputs(film: Film, shot: Shot | str, request: Mapping | None = None) -> dict[str, str]:
+    """:func:`shot_inputs` of a take that has just landed, with each reference file's digest as its job's
+    ``request`` (the ledger's request summary: ``reference_images`` of ``{path, sha256}``) recorded it when
+    the job was planned, so a reference redrawn while the job ran leaves the take stale, as it is."""
+    found = shot_inputs(film, shot)
+    sent: dict[str, str] = {}
+    for entry in (request or {}).get("reference_images") or []:
+        if isinstance(entry, Mapping) and entry.get("path") and isinstance(entry.get("sha256"), str):
+            sent[_relative(film, str(entry["path"]))] = entry["sha256"]
+    if sent:
+        for key in found:
+            if ":reference:" in key:
+                digest = sent.get(_relative(film, key.split(":reference:", 1)[1]))
+                if digest is not None:
+                    found[key] = digest
+    return found
+
+
 def asset_inputs(film: Film, asset: Asset | str, view: str | None = None) -> dict[str, str]:
     """Every input that shapes a generated reference view of ``asset`` (an :class:`Asset` or its id), name →
     SHA-256 hex: its description, the film's style and aspect, and its approved references — except

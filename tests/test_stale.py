@@ -15,7 +15,7 @@ from shotreel.approvals import approve, revoke
 from shotreel.checks import check_project
 from shotreel.cli import main
 from shotreel.project import load_project
-from shotreel.stale import asset_inputs, shot_inputs, stale_report
+from shotreel.stale import asset_inputs, shot_inputs, stale_report, take_inputs
 
 from tests._generation import draw_plain_boards
 
@@ -260,3 +260,15 @@ def test_an_unreadable_sidecar_is_one_line_naming_it(project, capsys):
     assert main(["stale", str(project)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "takes/sh020/t001.json" in err[0] and "take sidecar cannot be read" in err[0]
+
+
+def test_a_reference_redrawn_while_its_job_ran_leaves_the_take_stale(project):
+    # the take's request (the ledger's summary) hashed the reference when the job was planned
+    film = load_project(project)
+    sent = json.loads((project / "takes/sh010/t001.json").read_text())["reference_images"]
+    assert [e["path"] for e in sent] == ["refs/mara/front.png"]
+    request = {"reference_images": [{"path": str(project / e["path"]), "sha256": e["sha256"]} for e in sent]}
+    _image(project / "refs/mara/front.png", (10, 200, 10))  # redrawn before the take landed
+    recorded = take_inputs(film, "sh010", request)
+    assert recorded["asset:mara:reference:refs/mara/front.png"] == sent[0]["sha256"]
+    assert recorded != shot_inputs(film, "sh010")

@@ -971,8 +971,8 @@ class _Run:
         target = final / f"{record.take}{clip.suffix.lower() or '.mp4'}"
         sidecar = _sidecar(self.root, record, target, probe, cost, digest)
         with contextlib.suppress(KeyError, ShotreelError):  # every input that shaped it but its boards (stale)
-            from ..stale import shot_inputs
-            sidecar["inputs"] = shot_inputs(self.film, record.shot)
+            from ..stale import take_inputs
+            sidecar["inputs"] = take_inputs(self.film, record.shot, record.request)
         try:
             self._folder(final)
             if clip != target:
