@@ -580,4 +580,4 @@ def contact_sheet(film: Film, progress: ProgressCallback | None = None) -> Conta
     atomic_write_bytes(pdf, document)
     progress(len(shots) + 1, len(shots) + 1, "contact sheet written")
     return ContactSheetResult(png=png, pdf=pdf, pages=pages, shots=_shot_count(cells), warnings=warnings,
-                              candidates=len(cells) - _shot_count(cells))
+                              candidates=sum(1 for cell in cells if cell.candidate))

@@ -166,8 +166,11 @@ def test_the_contact_sheet_shows_candidates_beside_their_board(example_dir):
     from shotreel.boards import contact_sheet
     sheet = contact_sheet(load_project(example_dir))
     assert sheet.shots == 12 and sheet.candidates == 3
-    with Image.open(sheet.png) as image:
-        assert image.width > 1000
+    with Image.open(sheet.png) as image:  # one row per shot: its board and three candidates, 12 rows
+        assert image.height > 2 * image.width
+    from pypdf import PdfReader
+    text = "".join(page.extract_text() for page in PdfReader(sheet.pdf).pages)
+    assert text.count("candidate c00") == 3 and "12 shots" in text
 
 
 def test_dry_run_prices_and_sends_nothing(example_dir, capsys):
