@@ -83,6 +83,7 @@ class Inputs:
             self.assets.setdefault(asset.id, asset)
         self.digest = digest or file_sha256
         self.files: dict[str, str] = {}
+        self.texts: dict[str, str] = {}  # a shot field's text -> its digest ("" for blank): shots repeat them
         self.parts: dict[str, dict[str, str]] = {}
         self.film_part: dict[str, str] = {"aspect": text_digest(f"{film.aspect.numerator}:{film.aspect.denominator}")}
         if _clean(film.style):
@@ -121,10 +122,16 @@ class Inputs:
     def shot(self, shot: Shot) -> dict[str, str]:
         """:func:`shot_inputs` of ``shot``."""
         found: dict[str, str] = {}
+        texts = self.texts
         for name in SHOT_FIELDS:
-            text = _clean(_field(shot, name))
-            if text:
-                found[_SHOT_KEYS[name]] = _digest(text)
+            raw = _field(shot, name)
+            if raw:
+                digest = texts.get(raw)
+                if digest is None:
+                    text = _clean(raw)
+                    digest = texts[raw] = _digest(text) if text else ""
+                if digest:
+                    found[_SHOT_KEYS[name]] = digest
         for board in shot.boards:
             if board.role == "reference" and board.path:
                 found[f"shot:reference:{board.path}"] = self.file(board.path)
@@ -548,6 +555,8 @@ class _Looker:
 
     def board_path(self, shot: Shot, role: str) -> str | None:
         """The project-relative board a take of ``shot`` starts (ends) from now, as the scheduler picks it."""
+        if not shot.boards:
+            return f"boards/{shot.id}.png" if role == "start" and f"{shot.id}.png" in self.boards else None
         board = shot.board(role)
         if board is not None and board.path:
             path = self.film.path(board.path)
