@@ -13,7 +13,10 @@ The contact sheet shows every shot's board in story order with its id, duration,
 timecode: one PNG (``edit/contact_sheet.png``) and printable A4 landscape pages
 (``edit/contact_sheet.pdf``) whose words are real text in the embedded board font (searchable, sharp
 in print; each shot's action is added under its board there) and whose boards are embedded images.
-Every input image is read before anything is written.
+Every input image is read before anything is written. A shot's generated candidates
+(``boards/candidates/<shot>/c001.png`` …, made and chosen by :mod:`shotreel.generated_boards`) are shown
+beside its board, one row per shot, the chosen one marked; a board chosen from them carries a sidecar
+(``boards/<shot>.json``) and, like an artist's board, is never drawn over.
 
 Text the board font cannot draw (a script it lacks, such as Han) is never lost silently: it shows as
 ``?`` and each result lists a warning naming the shot, the field and the characters.

@@ -14,7 +14,7 @@ import argparse
 import json
 import threading
 
-from ..assets import AssetError, approve_views, chosen_assets, make_assets, revoke_views
+from ..assets import AssetError, approve_views, chosen_assets, make_assets, revoke_views, views_for
 from ..generation.registry import provider_names
 from ..project import load_project
 from .terminal import ProgressBar
@@ -117,7 +117,9 @@ def _print_sheet(film, sheet) -> None:
 
 
 def _print_generation(film, summary) -> None:
-    for outcome in summary.done:
+    order = {(f"asset:{asset.id}", view.name): (index, rank) for index, asset in enumerate(film.assets)
+             for rank, view in enumerate(views_for(asset))}
+    for outcome in sorted(summary.done, key=lambda o: order.get((o.shot, o.take), (len(order), 0))):
         where = _relative(film, outcome.path) if outcome.path else ""
         print(f"done     {outcome.key}  {where}" + (f"  (note: {outcome.message})" if outcome.message else ""))
     for outcome in summary.failed:

@@ -130,6 +130,8 @@ def _generate(film, args: argparse.Namespace) -> int:
     summary = made.generation
     if args.dry_run:
         return _print_dry_run(film, made)
+    order = {shot.id: index for index, shot in enumerate(film.shots())}
+    summary.done.sort(key=lambda o: (order.get(o.shot, len(order)), o.take))
     for outcome in summary.done:
         print(f"done     {outcome.key}  {_relative(film, outcome.path) if outcome.path else ''}"
               + (f"  (note: {outcome.message})" if outcome.message else ""))
