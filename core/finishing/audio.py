@@ -110,12 +110,17 @@ def write_wav(path: str | Path, samples: np.ndarray) -> Path:
     """``samples`` (float, ``(n,)`` or ``(n, channels)``, full scale ±1) as a 48 kHz 16-bit PCM WAV,
     written atomically."""
     data = samples.reshape(len(samples), -1)
-    pcm = np.clip(np.round(data * 32767.0), -32768, 32767).astype("<i2")
+    return write_pcm(path, np.clip(np.round(data * 32767.0), -32768, 32767).astype("<i2"))
+
+
+def write_pcm(path: str | Path, pcm: np.ndarray) -> Path:
+    """16-bit samples (``(n,)`` or ``(n, channels)``) as they are, a 48 kHz PCM WAV written atomically."""
+    data = pcm.reshape(len(pcm), -1)
     with atomic_output(path, ".wav") as tmp, wave.open(str(tmp), "wb") as out:
         out.setnchannels(data.shape[1])
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
-        out.writeframes(pcm.tobytes())
+        out.writeframes(np.ascontiguousarray(data, dtype="<i2").tobytes())
     return Path(path)
 
 
@@ -147,9 +152,17 @@ def measure(path: str | Path) -> Loudness:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-map", "0:a:0",
            "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
     run = subprocess.run(cmd, check=False, capture_output=True, text=True, errors="replace", timeout=600)
-    found = _SUMMARY_I.search(run.stderr), _SUMMARY_LRA.search(run.stderr), _SUMMARY_TP.search(run.stderr)
-    if run.returncode != 0 or not all(found):
+    found = summary_loudness(run.stderr) if run.returncode == 0 else None
+    if found is None:
         raise SoundError(f"cannot measure its loudness: {_error_line(run.stderr, Path(path))}", file=path)
+    return found
+
+
+def summary_loudness(stderr: str) -> Loudness | None:
+    """The loudness in the summary an ``ebur128=peak=true`` filter logs when it ends (``None``: none there)."""
+    found = _SUMMARY_I.search(stderr), _SUMMARY_LRA.search(stderr), _SUMMARY_TP.search(stderr)
+    if not all(found):
+        return None
     values = [float(m.group(1)) for m in found]  # type: ignore[union-attr]
     return Loudness(*(v if not math.isnan(v) else -math.inf for v in values))
 

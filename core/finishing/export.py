@@ -12,7 +12,10 @@ Presets (``export_film(film, preset=…)``):
 The picture is exactly the animatic's reel (:func:`shotreel.animatic.reel_graph`, frame-exact from
 :mod:`shotreel.conform`) with the title card and the disclosure card before it and the credits after it,
 all in one ffmpeg run: the file has ``title + disclosure + reel + credits`` frames, checked by reading it
-back. Its loudness is measured from the file (ITU-R BS.1770, ffmpeg's ``ebur128``). Everything is made
+back (the file's box index, in-process: no decoding). Its loudness is measured after the fact in that same
+run (ITU-R BS.1770, ffmpeg's ``ebur128`` on the whole sound as it goes into the encoder, cards' silence
+included): no second decode of the file. A mix made beforehand (``mix=``, as ``shotreel build`` passes
+its own) is used as it is, so the film is mixed once. Everything is made
 in a scratch folder beside the output and moved into place only when all of it succeeded: a failed export
 leaves nothing.
 """
@@ -97,13 +100,23 @@ def _mix(film: Film, folder: Path, loudness: float, progress: ProgressCallback):
     return mix_film(film, folder / "mix.wav", loudness=loudness, progress=progress)
 
 
-def _captions(film: Film, folder: Path) -> list[Path]:
+def _check_mix(mix, film: Film, reel_frames: int) -> None:
+    """Refuse a mix made beforehand (``export_film(mix=…)``) that is not exactly the cut's length."""
+    from .audio import frame_sample
+    if not Path(mix.path).is_file():
+        raise ExportError("the mix given to the export is not there", file=str(mix.path))
+    if mix.samples != frame_sample(reel_frames, film.fps):
+        raise ExportError(f"the mix runs {mix.samples} samples, the cut {frame_sample(reel_frames, film.fps)}; "
+                          "mix the film again", file=str(mix.path))
+
+
+def _captions(film: Film, folder: Path, voices=None) -> list[Path]:
     """The SRT/VTT files of the dialogue (none where captions are not installed or nothing is said)."""
     try:
         from .captions import write_captions
     except ImportError:
         return []
-    result = write_captions(film, folder)
+    result = write_captions(film, folder, voices)
     found: list[Path] = []
     values = vars(result).values() if hasattr(result, "__dict__") else [result]
     for value in values:
@@ -139,6 +152,24 @@ def _encode(cmd: list[str], folder: Path, total: int, progress: ProgressCallback
         raise ExportError(f"ffmpeg could not export the film: {failed}")
 
 
+LOUDNESS_LOG = "loudness.txt"
+"""Where the encode's ``ebur128`` writes the integrated loudness so far, one line per 100 ms of sound."""
+_LOUDNESS_TAP = f"ebur128=framelog=quiet:metadata=1,ametadata=mode=print:key=lavfi.r128.I:file={LOUDNESS_LOG}"
+
+
+def _encoded_loudness(folder: Path) -> float | None:
+    """The integrated loudness the encode measured of the whole sound it encoded (the last line of
+    :data:`LOUDNESS_LOG`); ``None`` when silent (at or below the −70 LUFS gate)."""
+    try:
+        text = (folder / LOUDNESS_LOG).read_text(errors="replace")
+    except OSError:
+        return None
+    found = re.findall(r"lavfi\.r128\.I=(-?[\d.]+|-?inf|nan)", text)
+    if not found or found[-1] in ("-inf", "inf", "nan") or float(found[-1]) <= -70.0:
+        return None
+    return float(found[-1])
+
+
 def measure_loudness(path: Path) -> float | None:
     """The integrated loudness of ``path``'s sound in LUFS (``None``: silent, below the −70 LUFS gate)."""
     run = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-map", "0:a:0",
@@ -162,10 +193,12 @@ def _codec(preset: str, film: Film) -> list[str]:
 
 def export_film(film: Film, preset: str = "web", output: str | os.PathLike | None = None,
                 signing: Signing | None = None, loudness: float = WEB_LOUDNESS,
-                progress: ProgressCallback | None = None) -> ExportResult:
+                progress: ProgressCallback | None = None, mix=None) -> ExportResult:
     """Export ``film`` with ``preset`` (``web``, ``review``, ``master``) to ``output`` (default
     :func:`default_output`) and return what was written (see the module doc). ``signing`` embeds a C2PA
     credential (:mod:`shotreel.finishing.credentials`); ``loudness`` is the mix's target in LUFS.
+    ``mix`` is a :class:`~shotreel.finishing.mix.MixResult` made already (``shotreel build`` made one), used
+    as it is instead of mixing again; it must be exactly the cut's length.
     ``progress(done, total, message)`` follows the mix and the encode. Raises :class:`ExportError`,
     :class:`~shotreel.finishing.credentials.CredentialError` or the mix's errors; nothing is written then.
     """
@@ -190,7 +223,10 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".shotreel-export-", dir=output.parent) as scratch:
         folder = Path(scratch)
-        mix = _mix(film, folder, loudness, lambda d, t, m: progress(0, 1, f"mix: {m}"))
+        if mix is not None:
+            _check_mix(mix, film, reel_frames)
+        else:
+            mix = _mix(film, folder, loudness, lambda d, t, m: progress(0, 1, f"mix: {m}"))
         voice_shots = list(dict.fromkeys(c.shot for c in mix.voices.clips)) if mix is not None else []
         if mix is not None:
             warnings += [w for w in mix.warnings if w not in warnings]
@@ -217,7 +253,7 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
 
         offset_ms = round(Fraction(lead) / film.fps * 1000)
         captions: list[tuple[Path, Path]] = []
-        for path in _captions(film, folder / "captions"):
+        for path in _captions(film, folder / "captions", mix.voices if mix is not None else None):
             shifted = folder / f"{output.stem}{path.suffix.lower()}"
             atomic_write_bytes(shifted, shift_captions(path.read_text(encoding="utf-8"), offset_ms).encode())
             captions.append((shifted, output.with_name(shifted.name)))
@@ -240,7 +276,8 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
         else:
             body = f"{silence}{reel_s}"
         chains.append(f"{silence}{max(lead_s, 1)}[alead];\n{body}[abody];\n{silence}{max(tail_s, 1)}[atail];\n"
-                      f"[alead][abody][atail]concat=n=3:v=0:a=1,atrim=end_sample={samples_at(total)}[aout]")
+                      f"[alead][abody][atail]concat=n=3:v=0:a=1,atrim=end_sample={samples_at(total)},"
+                      f"{_LOUDNESS_TAP}[aout]")
         script = folder / "graph.txt"
         atomic_write_bytes(script, ";\n".join(chains).encode())
         encoded = folder / f"encoded{SUFFIX[preset]}"
@@ -266,8 +303,7 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
             final = folder / f"signed{SUFFIX[preset]}"
             embed_credential(encoded, final, tags["title"], generation, disclosure, signing)
             credential = f"signed by {signing.subject}" + (" (TEST certificate)" if signing.test else "")
-        progress(total, total, "measuring loudness")
-        measured = measure_loudness(final)
+        measured = _encoded_loudness(folder)
         for shifted, target in captions:
             move_into_place(shifted, target)
         move_into_place(final, output)

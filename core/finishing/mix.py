@@ -11,8 +11,9 @@
 - **effects**: every shot's ``sfx:`` at its shot's record frame plus ``offset``, at ``level`` dB.
 
 The sum is scaled to the loudness target (``-14`` LUFS for the web, ``-23`` for EBU R128), its true
-peak held at most −1 dBTP by a limiter at 4× the sample rate when it needs one, and measured again
-from the written file (ffmpeg ``ebur128``): the figures reported are the file's, not the plan's.
+peak held at most −1 dBTP by a limiter at 4× the sample rate when it needs one, and measured (ffmpeg
+``ebur128``) on exactly the 16-bit samples the file holds, in the same ffmpeg run that makes them: the
+figures reported are the file's, not the plan's, and no run is spent on measuring alone.
 Sound files at another rate are resampled (and said so); a file that is missing, unreadable or
 damaged stops the mix with one line naming it and its shot, before anything is written.
 """
@@ -37,10 +38,10 @@ from .audio import (
     SoundError,
     db,
     frame_sample,
-    measure,
     read_sound,
     read_wav,
-    write_wav,
+    summary_loudness,
+    write_pcm,
 )
 from .voices import VoicesResult, scratch_voices
 
@@ -140,48 +141,61 @@ def _duck(music: np.ndarray, dialogue: np.ndarray, folder: Path) -> np.ndarray:
 def _fit(samples: np.ndarray, total: int) -> np.ndarray:
     if len(samples) >= total:
         return samples[:total]
-    return np.concatenate([samples, np.zeros((total - len(samples), samples.shape[1]), dtype=np.float32)])
+    return np.concatenate([samples, np.zeros((total - len(samples), samples.shape[1]), dtype=samples.dtype)])
 
 
-def _measure(samples: np.ndarray, folder: Path) -> Loudness:
-    path = folder / "measure.wav"
-    write_wav(path, np.clip(samples, -1.0, 1.0)) if np.abs(samples).max(initial=0) <= 1.0 else \
-        _float_wav(path, samples)
-    return measure(path)
+def _pass(samples: np.ndarray, chain: str, *, keep: bool) -> tuple[np.ndarray | None, Loudness]:
+    """One ffmpeg run over the float stereo ``samples`` (piped in): the filter ``chain``, then 16-bit
+    samples, measured by ``ebur128`` (true peak at 4x) in the same run. Returns the 16-bit samples
+    (``keep``; else ``None``) and their loudness: the figures are those of exactly these samples."""
+    graph = f"[0:a]{chain},aformat=sample_fmts=s16,ebur128=peak=true:framelog=quiet[out]"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-v", "info",
+           "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0", "-filter_complex", graph,
+           "-map", "[out]", "-ar", str(SAMPLE_RATE), "-ac", "2"]
+    cmd += ["-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"] if keep else ["-f", "null", "-"]
+    data = np.ascontiguousarray(samples, dtype="<f4").tobytes()
+    run = subprocess.run(cmd, input=data, check=False, capture_output=True, timeout=3600)
+    stderr = run.stderr.decode(errors="replace")
+    level = summary_loudness(stderr) if run.returncode == 0 else None
+    if level is None:
+        raise SoundError(f"ffmpeg could not mix: {stderr.strip()[-200:]}")
+    pcm = _fit(np.frombuffer(run.stdout, dtype="<i2").reshape(-1, 2), len(samples)) if keep else None
+    return pcm, level
 
 
-def _float_wav(path: Path, samples: np.ndarray) -> None:
-    raw = path.with_suffix(".f32")
-    np.ascontiguousarray(samples, dtype="<f4").tofile(raw)
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar",
-                    str(SAMPLE_RATE), "-ac", "2", "-i", str(raw), "-c:a", "pcm_f32le", str(path)],
-                   check=True, capture_output=True, timeout=3600)
+def _limiter(ceiling: float) -> str:
+    """A true-peak limiter: ffmpeg's ``alimiter`` at 4x the sample rate, back to 48 kHz."""
+    return (f"aresample={SAMPLE_RATE * 4},alimiter=limit={db(ceiling):.6f}:attack=2:release=60:"
+            f"level=false:latency=true,aresample={SAMPLE_RATE}")
 
 
-def _limit(samples: np.ndarray, ceiling: float, folder: Path) -> np.ndarray:
-    """A true-peak limiter: ffmpeg's ``alimiter`` at 4× the sample rate, back to 48 kHz."""
-    graph = (f"[0:a]aresample={SAMPLE_RATE * 4},alimiter=limit={db(ceiling):.6f}:attack=2:release=60:"
-             f"level=false:latency=true,aresample={SAMPLE_RATE}[out]")
-    return _fit(_ffmpeg_f32([samples], graph, folder), len(samples))
+def _silent(level: Loudness) -> bool:
+    return math.isinf(level.integrated) or level.integrated <= -70.0
 
 
-def _normalise(mix: np.ndarray, target: float, folder: Path) -> np.ndarray:
-    """``mix`` at ``target`` LUFS (within 0.3 LU) with its true peak at most :data:`_PEAK_AIM` dBTP:
-    scaled, limited when its peaks would pass the ceiling, scaled again for what the limiter took."""
-    level = _measure(mix, folder)
+def _normalise(mix: np.ndarray, target: float) -> tuple[np.ndarray, Loudness]:
+    """``mix`` as 16-bit samples at ``target`` LUFS (within 0.3 LU) with a true peak of at most
+    :data:`_PEAK_AIM` dBTP, and their measured loudness.
+
+    Measured once as it is; a gain is exact in loudness and peak, so when the gained peaks stay under
+    the ceiling one more pass applies it, makes the 16-bit samples and measures them. Where they would
+    not, the pass limits too, and the loudness the limiter took is given back in another pass (at most
+    three): each pass both makes and measures the samples, so no pass is spent on measuring alone."""
+    _, level = _pass(mix, "anull", keep=False)
+    if _silent(level):
+        pcm, level = _pass(mix, "anull", keep=True)  # silence stays silence
+        return pcm, level  # type: ignore[return-value]
+    gain = target - level.integrated
+    peak = level.true_peak
+    pcm = None
     for _ in range(3):
-        if math.isinf(level.integrated) or level.integrated < -70:
-            return mix  # silence stays silence
-        gain = target - level.integrated
-        if abs(gain) < 0.3 and level.true_peak <= _PEAK_AIM:
-            return mix
-        mix = mix * db(gain)
-        if level.true_peak + gain > _PEAK_AIM:
-            mix = _limit(mix, _PEAK_AIM - 0.3, folder)
-        level = _measure(mix, folder)
-    if level.true_peak > _PEAK_AIM:  # the last resort: lower the whole mix under the ceiling
-        mix = mix * db(_PEAK_AIM - level.true_peak)
-    return mix
+        limit = peak + gain > _PEAK_AIM
+        pcm, got = _pass(mix * db(gain), _limiter(_PEAK_AIM - 0.3) if limit else "anull", keep=True)
+        if abs(got.integrated - target) < 0.3 and got.true_peak <= _PEAK_AIM or _silent(got):
+            return pcm, got  # type: ignore[return-value]
+        # the limiter took some loudness (or 16 bits moved it): give it back, or lower under the ceiling
+        gain += target - got.integrated if got.true_peak <= _PEAK_AIM else _PEAK_AIM - got.true_peak
+    return pcm, got  # type: ignore[return-value]
 
 
 def mix_film(film: Film, output: Path, loudness: float = WEB_LOUDNESS,
@@ -214,16 +228,17 @@ def mix_film(film: Film, output: Path, loudness: float = WEB_LOUDNESS,
         samples, _ = read_wav(clip.path)
         _place(dialogue, samples[:, 0], clip.start_sample)
     progress(2, steps, "ducking the music")
-    with tempfile.TemporaryDirectory(prefix="shotreel-mix-") as tmp:
-        folder = Path(tmp)
-        mix = effects + dialogue[:, None]
-        if music is not None:
-            mix += _duck(music, dialogue, folder) if voices.clips else music
-        progress(3, steps, f"normalising to {loudness:g} LUFS")
-        mix = _normalise(mix, loudness, folder)
+    mix = effects + dialogue[:, None]
+    if music is not None:
+        if voices.clips:
+            with tempfile.TemporaryDirectory(prefix="shotreel-mix-") as tmp:
+                mix += _duck(music, dialogue, Path(tmp))
+        else:
+            mix += music
+    progress(3, steps, f"normalising to {loudness:g} LUFS")
+    pcm, measured = _normalise(mix, loudness)
     progress(4, steps, f"writing {output.name}")
-    write_wav(output, np.clip(mix, -1.0, 1.0))
-    measured = measure(output)
+    write_pcm(output, pcm)
     progress(steps, steps, "mixed")
     return MixResult(output, total, cut.length, measured.integrated, measured.true_peak, measured.lra,
                      loudness, voices, warnings)
