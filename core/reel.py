@@ -171,8 +171,12 @@ def build_reel(film: Film, takes: Mapping[str, list[Take]] | None = None,
         if finding.level == WARNING and finding.shot:
             warnings.setdefault(finding.shot, []).append(finding)
     if stale is None:
+        from .errors import ProjectError
         from .stale import stale_takes
-        stale = stale_takes(film, takes)
+        try:
+            stale = stale_takes(film, takes)
+        except ProjectError:  # an unreadable approvals.yaml: check names it; the reel still builds
+            stale = {}
     return _Builder(film, takes, selects, finder, warnings, stale).timeline()
 
 
