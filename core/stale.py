@@ -237,14 +237,18 @@ class FileDigests:
         return digest
 
     def save(self) -> None:
-        """Write what this run hashed (and only that: files no longer used are forgotten), atomically."""
-        if self.path is None or self.used == self.known:
+        """Write what is remembered, atomically, when this run hashed something new. Files this run did not
+        look at are kept (the reel looks only at takes' boards, ``stale`` at views too) until they outnumber
+        the ones it did by more than a thousand; then only this run's are kept."""
+        if self.path is None or all(self.known.get(key) == entry for key, entry in self.used.items()):
             return
+        files = {**self.known, **self.used}
+        if len(files) > 2 * len(self.used) + 1000:
+            files = dict(self.used)
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(exist_ok=True)
-            atomic_write_text(self.path, json.dumps({"version": self.VERSION, "files": self.used},
-                                                    separators=(",", ":")))
-            self.known = dict(self.used)
+            atomic_write_text(self.path, json.dumps({"version": self.VERSION, "files": files}, separators=(",", ":")))
+            self.known = files
 
 
 # -- what changed ----------------------------------------------------------------------------------
