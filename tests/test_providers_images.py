@@ -285,8 +285,9 @@ def fal(fake_server):  # noqa: F811
 def test_fal_edit_model_takes_the_references_and_lands_at_its_own_size(fal, tmp_path):
     client = connect("fal", fal)
     assert client.default_image_model() == "fal-ai/nano-banana/edit"
-    assert client.capabilities("fal-ai/nano-banana/edit").max_reference_images == 3
-    refs = [_ref(tmp_path, "mara", width=700, height=1000), _ref(tmp_path, "vesna", "wide", 1280, 720, "jpeg")]
+    caps = client.capabilities("fal-ai/nano-banana/edit")
+    assert (caps.max_reference_images, caps.max_image_bytes) == (3, 4_900_000)
+    refs = [_ref(tmp_path, "mara", width=200, height=280), _ref(tmp_path, "vesna", "wide", 1280, 720, "jpeg")]
     req = image_request(refs, provider="fal", width=1920, height=1080)
     handle = client.submit(req)
     assert handle.data["endpoint"] == "fal-ai/nano-banana/edit" and handle.data["ratio"] == "16:9"
@@ -294,7 +295,7 @@ def test_fal_edit_model_takes_the_references_and_lands_at_its_own_size(fal, tmp_
     out = client.fetch(handle, status, tmp_path / "sh010.png")
     assert still_info(out) == ("png", (1344, 768))  # Gemini's 16:9 size
     job = fal.jobs[handle.job_id]
-    assert [tuple(r["size"]) for r in job.extra["references"]] == [(700, 1000), (1280, 720)]
+    assert [tuple(r["size"]) for r in job.extra["references"]] == [(200, 280), (1280, 720)]
     assert [r["format"] for r in job.extra["references"]] == ["png", "jpeg"]
     assert fal.submissions[0].path == "/fal-ai/nano-banana/edit"
     assert_clean(handle.data, status.raw)

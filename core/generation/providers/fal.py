@@ -32,7 +32,9 @@ approved references, and to the same family's text-to-image endpoint when a stil
   at most 20 megapixels and 20 MB (https://docs.bfl.ml/kontext/kontext_image_editing): larger references
   are resized with Pillow, keeping their aspect.
 
-References go as data URIs, each at most 10 MB (larger ones are re-encoded or resized to fit). The result
+References go as data URIs, at most 4.9 MB each for nano-banana (Gemini takes a request of at most 20 MB,
+https://ai.google.dev/gemini-api/docs/image-understanding) and 10 MB for Kontext; larger ones are
+re-encoded or resized to fit. The result
 is ``{images: [{url, width, height, content_type}], seed, has_nsfw_concepts}``; no image is moderation of
 the output. The model, not the request, decides the still's exact size (about one megapixel at the ratio).
 """
@@ -93,11 +95,15 @@ MODELS = {
     ),
 }
 
+# Gemini takes inline images in a request of at most 20 MB (https://ai.google.dev/gemini-api/docs/image-understanding):
+# three references of 4.9 MB each fit with their base64 overhead; no documented side or aspect limit.
+GEMINI_INPUTS = ImageRules(min_px=16, max_px=8000, aspect=(0.1, 10.0), max_bytes=4_900_000,
+                           formats=("png", "jpeg", "webp"))
 GEMINI_RATIOS = ("21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16")
 KONTEXT_RATIOS = ("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21")
 MODELS["fal-ai/nano-banana/edit"] = ModelSpec(
     "fal-ai/nano-banana/edit", kind=IMAGE, max_prompt=5000, ratios=GEMINI_RATIOS, negative_prompt=False,
-    needs_image=False, max_refs=3, price_per_image=0.039, seed=False,
+    needs_image=False, max_refs=3, price_per_image=0.039, seed=False, ref_rules=GEMINI_INPUTS,
     fields={"images": "image_urls", "text_endpoint": "fal-ai/nano-banana", "family": "Gemini 2.5 Flash Image"},
 )
 MODELS["fal-ai/flux-pro/kontext"] = ModelSpec(

@@ -22,7 +22,8 @@ Stills (requests of kind ``"image"``) are predictions of an image model that tak
 - ``google/nano-banana`` (Gemini 2.5 Flash Image; https://replicate.com/google/nano-banana/api/schema):
   ``prompt``, ``image_input`` (a list of image URIs; at most 3 are sent, as Google advises —
   https://ai.google.dev/gemini-api/docs/image-generation#limitations), ``aspect_ratio`` (``1:1, 2:3, 3:2,
-  3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9``, the nearest to the film's frame), ``output_format`` ``png``.
+  3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9``, the nearest to the film's frame), ``output_format`` ``png``;
+  each reference at most 4.9 MB (Gemini takes a request of at most 20 MB), larger ones re-encoded or resized.
   $0.039 per output image (https://replicate.com/google/nano-banana, "Pricing").
 - ``black-forest-labs/flux-kontext-pro`` (https://replicate.com/black-forest-labs/flux-kontext-pro/api/schema):
   ``prompt``, ``input_image`` (one image URI, optional: without it the model makes the still from the
@@ -95,11 +96,15 @@ MODELS = {
         fields={"image": "image", "end": "last_frame", "aspect": True},
     ),
 }
+# Gemini takes inline images in a request of at most 20 MB (https://ai.google.dev/gemini-api/docs/image-understanding):
+# three references of 4.9 MB each fit with their base64 overhead; no documented side or aspect limit.
+GEMINI_INPUTS = ImageRules(min_px=16, max_px=8000, aspect=(0.1, 10.0), max_bytes=4_900_000,
+                           formats=("png", "jpeg", "webp"))
 GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 KONTEXT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9", "9:21", "2:1", "1:2")
 MODELS["google/nano-banana"] = ModelSpec(
     "google/nano-banana", kind=IMAGE, max_prompt=5000, ratios=GEMINI_RATIOS, negative_prompt=False,
-    needs_image=False, seed=False, max_refs=3, price_per_image=0.039,
+    needs_image=False, seed=False, max_refs=3, price_per_image=0.039, ref_rules=GEMINI_INPUTS,
     fields={"images": "image_input", "family": "Gemini 2.5 Flash Image"},
 )
 MODELS["black-forest-labs/flux-kontext-pro"] = ModelSpec(
