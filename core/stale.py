@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from .approvals import load_approvals
 from .errors import ProjectError
@@ -96,7 +97,8 @@ class Inputs:
         if known is None:
             path = self.film.path(relative)
             try:
-                known = self.digest(path) if may_read_image(path, self.film.root) else MISSING
+                readable = path.is_file() and may_read_image(path, self.film.root)  # never a pipe or device
+                known = self.digest(path) if readable else MISSING
             except (OSError, ValueError):
                 known = MISSING
             self.files[relative] = known
@@ -224,6 +226,8 @@ class FileDigests:
 
     def __call__(self, path: str | Path) -> str:
         stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):  # a folder, a pipe, a device: never read
+            raise IsADirectoryError(f"{path} is not a file")
         signature = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
         key = os.fspath(path)
         entry = self.known.get(key)
