@@ -91,7 +91,7 @@ def probe_still(path: Path) -> dict:
     try:
         with Image.open(path) as image:
             fmt, size = image.format, image.size
-            image.load()  # the whole image decodes: not cut short
+            image.verify()  # whole and not corrupt (checksums, structure), without decoding every pixel
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise GenerationError(f"the downloaded file is not a readable image ({exc})") from None
     suffix = _FORMATS.get(str(fmt))
@@ -116,14 +116,14 @@ def read_sidecar(root: Path, destination: str) -> dict | None:
 
 
 def still_files(root: Path, destination: str) -> list[Path]:
-    """The stills at ``destination`` (any of :data:`STILL_SUFFIXES`, any case), sorted."""
+    """The stills at ``destination`` (any of :data:`STILL_SUFFIXES`, lower or upper case), sorted."""
     target = Path(root) / destination
-    try:
-        names = os.listdir(target.parent)
-    except OSError:
-        return []
-    return sorted(target.parent / n for n in names
-                  if n.lower() in {f"{target.name}{s}".lower() for s in STILL_SUFFIXES} and not n.startswith("."))
+    found = []
+    for suffix in {s for base in STILL_SUFFIXES for s in (base, base.upper())}:
+        path = target.with_name(target.name + suffix)
+        if path.is_file():
+            found.append(path)
+    return sorted(found)
 
 
 def artist_file(root: Path, destination: str) -> Path | None:

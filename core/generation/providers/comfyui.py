@@ -200,7 +200,17 @@ def saves_image(class_type: str) -> bool:
     return class_type.startswith("SaveImage") or class_type == "Image Save"
 
 
+_CHECKED: dict[tuple, set[str]] = {}  # image workflows checked: (path, inode, size, mtime, ctime) → placeholders
+
+
 def _load_image_workflow(path: Path, shot: str | None) -> tuple[dict, set[str]]:
+    try:  # a workflow checked before and unchanged since: read again (a fresh copy), not checked again
+        stat = path.stat()
+        key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if key in _CHECKED:
+            return json.loads(path.read_text(encoding="utf-8")), set(_CHECKED[key])
+    except (OSError, ValueError):
+        key = None
     workflow = _read_api_workflow(path, shot, "image workflow")
     found = _placeholders(workflow)
     unknown = sorted(p for p in found - set(IMAGE_PLACEHOLDERS) if not _REFERENCE.fullmatch(p))
@@ -211,6 +221,10 @@ def _load_image_workflow(path: Path, shot: str | None) -> tuple[dict, set[str]]:
     if not any(saves_image(str(node["class_type"])) for node in workflow.values()):
         raise BadRequest("comfyui: the image workflow saves no image, so the still would be lost: end it with a "
                          "SaveImage node", file=path, shot=shot)
+    if key is not None:
+        if len(_CHECKED) > 64:
+            _CHECKED.clear()
+        _CHECKED[key] = set(found)
     return workflow, found
 
 
@@ -223,15 +237,15 @@ def reference_slots(found: set[str]) -> int:
     return count
 
 
-def prune_references(workflow: dict, given: int) -> dict:
-    """``workflow`` without the LoadImage nodes of ``{{reference_N}}`` for N > ``given``, and without every
-    input wired to one of them."""
+def prune_references(workflow: dict, given: int, image: bool = True) -> dict:
+    """``workflow`` without the LoadImage nodes of ``{{reference_N}}`` for N > ``given`` (and of ``{{image}}``
+    when there is no image to edit, ``image`` false), and without every input wired to one of them."""
     dropped = set()
     for node_id, node in workflow.items():
         value = node.get("inputs", {}).get("image") if node.get("class_type") == "LoadImage" else None
         whole = _PLACEHOLDER.fullmatch(value.strip()) if isinstance(value, str) else None
         number = _REFERENCE.fullmatch(whole.group(1)) if whole else None
-        if number and int(number.group(1)) > given:
+        if (number and int(number.group(1)) > given) or (whole and whole.group(1) == "image" and not image):
             dropped.add(str(node_id))
     if not dropped:
         return workflow
@@ -467,7 +481,8 @@ class ComfyUIProvider(ClientProvider):
             values["image"] = names.pop(0)
         for n in range(1, reference_slots(found) + 1):
             values[f"reference_{n}"] = names[n - 1] if n <= len(names) else ""
-        prompt_id, data = self.queue(fill(prune_references(workflow, len(names)), values), request, path)
+        pruned = prune_references(workflow, len(names), image=bool(values["image"]))
+        prompt_id, data = self.queue(fill(pruned, values), request, path)
         return self.image_handle(prompt_id, request, spec, seed=values["seed"] if "seed" in found else None,
                                  number=data.get("number"), workflow=str(path),
                                  inputs=[str(info.path) for info in inputs])
