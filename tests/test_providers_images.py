@@ -139,6 +139,9 @@ def test_comfyui_user_workflow_with_an_image_to_edit(comfy, tmp_path):
     assert still_info(out) == ("png", (480, 270))
     loaded = {r["node"]: tuple(r["size"]) for r in comfy.jobs["sh010-b1"].extra["references"]}
     assert loaded == {"11": (640, 640), "13": (480, 270)}  # reference_2 pruned, the board in node 13
+    run(client, image_request([_ref(tmp_path, "mara")], take="sh010-b2"), tmp_path / "no_edit.png")
+    loaded = {r["node"] for r in comfy.jobs["sh010-b2"].extra["references"]}
+    assert loaded == {"11"}  # no image to edit: its LoadImage pruned too
 
 
 def test_comfyui_still_whose_answer_was_lost_is_found_by_its_client_id(fake_server, tmp_path):  # noqa: F811

@@ -25,8 +25,8 @@ with up to three, stitched with ``ImageStitch`` and given to ``ReferenceLatent``
 ``"{{take}}"``, ``"{{shot}}"``, ``"{{image}}"`` (the image to edit, if the workflow edits one) and
 ``"{{reference_1}}"``, ``"{{reference_2}}"`` … (the approved references, each the ``image`` input of a
 LoadImage node). Every input image is uploaded with ``POST /upload/image`` first (named by content, as
-boards are); a LoadImage node whose ``{{reference_N}}`` has no reference in this request is removed with
-the inputs wired to it (wire those to optional sockets, such as ``ImageStitch``'s ``image2``). The
+boards are); a LoadImage node whose ``{{reference_N}}`` has no reference in this request (or whose
+``{{image}}`` has no image to edit) is removed with the inputs wired to it (wire those to optional sockets, such as ``ImageStitch``'s ``image2``). The
 workflow must save an image (a ``SaveImage`` node, whose output ``/history`` lists as ``images`` of type
 ``output``; ComfyUI ``nodes.py`` SaveImage): one that does not is refused before anything is queued,
 naming the file. The still is then followed and downloaded exactly as a take (``/prompt`` with
