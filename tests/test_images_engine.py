@@ -370,3 +370,17 @@ def test_a_lost_create_answer_at_comfyui_is_found_by_client_id_and_paid_once(fil
     sidecar = json.loads((film.root / "refs" / "mara" / "front.json").read_text())
     assert sidecar["provider"] == "comfyui" and sidecar["model"] == "image_workflow"
     assert sidecar["reference_images"][0]["path"] == "refs/mara/sketch.png"
+
+
+def test_a_still_cut_short_is_not_landed(film):
+    class CutShort(PaidStills):
+        def fetch(self, handle, status, destination, *, max_bytes=None):
+            super().fetch(handle, status, destination, max_bytes=max_bytes)
+            data = Path(destination).read_bytes()
+            Path(destination).write_bytes(data[: len(data) // 2])
+            return destination
+
+    summary = generate_images(film, [_job(film, "asset:mara", "front", "refs/mara/front")], provider=CutShort())
+    assert [o.key for o in summary.failed] == ["asset:mara/front"] and not summary.ok
+    assert "not a readable image" in summary.failed[0].message and "kept as" in summary.failed[0].message
+    assert not list((film.root / "refs" / "mara").glob("front.*"))

@@ -91,7 +91,10 @@ def probe_still(path: Path) -> dict:
     try:
         with Image.open(path) as image:
             fmt, size = image.format, image.size
-            image.verify()  # whole and not corrupt (checksums, structure), without decoding every pixel
+            if fmt == "PNG":
+                image.verify()  # every chunk there and its checksum right, without decoding the pixels
+            else:
+                image.load()  # JPEG and WebP say they are cut short only when decoded
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise GenerationError(f"the downloaded file is not a readable image ({exc})") from None
     suffix = _FORMATS.get(str(fmt))
