@@ -49,3 +49,15 @@ def test_the_stale_benchmark_runs_on_a_small_project(capsys):
     assert code == 0  # 2 would mean it listed other shots than those using the changed reference
     assert re.search(r"cold \(nothing remembered yet\): \d+\.\d+ s wall, \d+\.\d+ s CPU, exit 0, 0 listed", out)
     assert re.search(r"run 1, after c07's reference changed: .* exit 1, (\d+) shots listed \(exactly the \1 ", out)
+
+
+def test_the_images_benchmark_runs_over_two_servers(capsys):
+    spec = importlib.util.spec_from_file_location("bench_images", BENCH.with_name("bench_images.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    code = bench.main(["--jobs", "40", "--limit", "4", "--runs", "1", "--service", "0.05", "--max-ratio", "100"])
+    out = capsys.readouterr().out
+    assert code == 0, out  # 1 would mean a still missing, queued twice, or a server left without jobs
+    assert re.search(r"images: 40 stills over 2 ComfyUI servers, 4 at once each, 50 ms each: makespan \d+\.\d+ s", out)
+    assert re.search(r"stills landed 40/40 \(40 at 640×360\), queued per server \[\d+, \d+\], duplicates 0", out)
+    assert re.search(r"bare clients .* -> ratio \d+\.\d+", out)
