@@ -1,4 +1,4 @@
-"""The main job as one call a host can make: check, boards, missing takes, reel, animatic.
+"""The main job as one call a host can make: check, boards, missing takes, reel, animatic, the film.
 
 :func:`build` runs the stages in order and stops at the first that cannot go on (a project with
 errors is never boarded or cut):
@@ -11,7 +11,10 @@ errors is never boarded or cut):
    captions (``edit/captions.srt`` and ``.vtt``): :mod:`shotreel.finishing`;
 5. write the reel into ``edit/`` as OTIO, EDL and FCP7 XML (its Dialogue, Music and Effects tracks
    holding the voices and sound files);
-6. render ``edit/animatic.mp4`` with the mix as its sound.
+6. render ``edit/animatic.mp4`` with the mix as its sound;
+7. export the finished film, ``edit/film.mp4`` (the ``web`` preset: title, AI-use disclosure, the cut,
+   credits, the mix, captions beside it as ``film.srt`` / ``film.vtt``; :mod:`shotreel.finishing.export`),
+   with the mix of stage 4 as its sound: the film is mixed once.
 
 Each stage reports progress through its own callback, obtained from ``stage_progress(stage)``, so a
 terminal can draw one bar per stage and Blender can show the stage in its status bar.
@@ -28,6 +31,7 @@ from .boards import BoardsResult, ContactSheetResult, contact_sheet, draw_boards
 from .checks import Report, run_checks
 from .errors import Problem, ProjectError
 from .finishing.captions import CaptionsResult, write_captions
+from .finishing.export import ExportResult, export_film
 from .finishing.mix import MixResult, mix_film
 from .interchange import write_reel
 from .model import Film
@@ -62,12 +66,15 @@ class BuildResult:
     animatic: AnimaticResult | None = None
     mix: MixResult | None = None
     captions: CaptionsResult | None = None
+    export: ExportResult | None = None
 
     @property
     def written(self) -> list[Path]:
         movie = [self.animatic.path] if self.animatic else []
         sound = [self.mix.path, self.captions.srt, self.captions.vtt] if self.mix and self.captions else []
-        return [*self.boards.written, self.sheet.png, self.sheet.pdf, *self.generated, *sound, *self.reels, *movie]
+        final = [self.export.path, *self.export.captions] if self.export else []
+        return [*self.boards.written, self.sheet.png, self.sheet.pdf, *self.generated, *sound, *self.reels, *movie,
+                *final]
 
 
 def _no_stage_progress(stage: str) -> ProgressCallback:
@@ -81,11 +88,14 @@ def refuse_errors(report: Report) -> None:
 
 
 def build(project: str | Path, stage_progress: StageProgress | None = None, *, generate: bool = True,
-          animatic: bool = True, sound: bool = True) -> BuildResult:
-    """Check, draw boards and the contact sheet, fill missing takes, write the reels, render the animatic.
+          animatic: bool = True, sound: bool = True, export: bool = True, preset: str = "web") -> BuildResult:
+    """Check, draw boards and the contact sheet, fill missing takes, write the reels, render the animatic,
+    export the film.
 
-    ``generate=False`` skips the takes, ``sound=False`` the voices, mix and captions, ``animatic=False``
-    the movie. A music or sfx file that cannot be read stops the build with one line naming it. Raises :class:`ProjectError`
+    ``generate=False`` skips the takes, ``sound=False`` the voices, mix and captions (the film is then
+    silent), ``animatic=False`` the animatic, ``export=False`` the film; ``preset`` is the export's
+    (``web``, ``review``, ``master``; unsigned: ``shotreel export`` signs). A music or sfx file that
+    cannot be read stops the build with one line naming it. Raises :class:`ProjectError`
     (every error of the check, each naming its line) before anything is written when the project has
     errors. Returns what was written and the notes on what a take or a format could not carry.
     """
@@ -120,7 +130,11 @@ def build(project: str | Path, stage_progress: StageProgress | None = None, *, g
         movie = render_animatic(film, edit / ANIMATIC_FILE, audio=mix.path if mix else None,
                                 progress=progress_for("animatic"))
         notes += [f"{ANIMATIC_FILE}: {note}" for note in movie.notes]
-    return BuildResult(film, report, boards, sheet, reels, notes, generated, movie, mix, captions)
+    final = None
+    if export:
+        final = export_film(film, preset, progress=progress_for("export"), mix=mix, sound=sound)
+        notes += [w for w in final.warnings if w not in notes]
+    return BuildResult(film, report, boards, sheet, reels, notes, generated, movie, mix, captions, final)
 
 
 def _missing_takes(film: Film, progress: ProgressCallback, notes: list[str]) -> list[Path]:

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from shotreel.media import ffmpeg_exe
+from shotreel.media import ffmpeg_exe, probe, probe_to_dict
 
 PROJECT = """\
 title: Small Hours
@@ -42,14 +42,15 @@ credits:
 
 def make_take(folder: Path, shot: str, take: str, provenance: dict | None, fps: str = "24",
               seconds: float = 1.0, source: str = "testsrc2") -> Path:
-    """A real H.264 take (``testsrc2``) with its sidecar (``None``: no sidecar)."""
+    """A real H.264 take (``testsrc2``) with its sidecar, its probe in it (``None``: no sidecar)."""
     path = folder / "takes" / shot / f"{take}.mp4"
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                     f"{source}=s=320x180:r={fps}:d={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
                     "-pix_fmt", "yuv420p", str(path)], check=True)
-    if provenance is not None:
-        path.with_suffix(".json").write_text(json.dumps(provenance), encoding="utf-8")
+    if provenance is not None:  # with its probe, as the generation engine writes it
+        path.with_suffix(".json").write_text(json.dumps({"probe": probe_to_dict(probe(path)), **provenance}),
+                                             encoding="utf-8")
     return path
 
 

@@ -193,12 +193,13 @@ def _codec(preset: str, film: Film) -> list[str]:
 
 def export_film(film: Film, preset: str = "web", output: str | os.PathLike | None = None,
                 signing: Signing | None = None, loudness: float = WEB_LOUDNESS,
-                progress: ProgressCallback | None = None, mix=None) -> ExportResult:
+                progress: ProgressCallback | None = None, mix=None, sound: bool = True) -> ExportResult:
     """Export ``film`` with ``preset`` (``web``, ``review``, ``master``) to ``output`` (default
     :func:`default_output`) and return what was written (see the module doc). ``signing`` embeds a C2PA
     credential (:mod:`shotreel.finishing.credentials`); ``loudness`` is the mix's target in LUFS.
     ``mix`` is a :class:`~shotreel.finishing.mix.MixResult` made already (``shotreel build`` made one), used
-    as it is instead of mixing again; it must be exactly the cut's length.
+    as it is instead of mixing again; it must be exactly the cut's length. ``sound=False`` makes a silent
+    film (silence of its exact length, no voices, no captions).
     ``progress(done, total, message)`` follows the mix and the encode. Raises :class:`ExportError`,
     :class:`~shotreel.finishing.credentials.CredentialError` or the mix's errors; nothing is written then.
     """
@@ -225,7 +226,7 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
         folder = Path(scratch)
         if mix is not None:
             _check_mix(mix, film, reel_frames)
-        else:
+        elif sound:
             mix = _mix(film, folder, loudness, lambda d, t, m: progress(0, 1, f"mix: {m}"))
         voice_shots = list(dict.fromkeys(c.shot for c in mix.voices.clips)) if mix is not None else []
         if mix is not None:
@@ -253,7 +254,8 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
 
         offset_ms = round(Fraction(lead) / film.fps * 1000)
         captions: list[tuple[Path, Path]] = []
-        for path in _captions(film, folder / "captions", mix.voices if mix is not None else None):
+        said = _captions(film, folder / "captions", mix.voices if mix is not None else None) if sound else []
+        for path in said:
             shifted = folder / f"{output.stem}{path.suffix.lower()}"
             atomic_write_bytes(shifted, shift_captions(path.read_text(encoding="utf-8"), offset_ms).encode())
             captions.append((shifted, output.with_name(shifted.name)))
