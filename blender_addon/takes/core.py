@@ -142,9 +142,12 @@ def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], marker
         try:  # the strip starts where the take's trim in lands on the shot's first frame, then is cut to the shot
             strip = new_movie(f"{item.shot} {item.take}", item.path, item.channel + lift, item.start - item.offset,
                               fit_method="FIT")
-        except (RuntimeError, OSError) as exc:  # not a movie Blender can decode
-            notes.append(f"shot {item.shot}: take {item.take} ({os.path.basename(item.path or '')}) cannot be "
-                         f"opened: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'unreadable'}")
+        except (RuntimeError, OSError) as exc:  # no file Blender can open
+            notes.append(_unreadable(item, str(exc).strip().splitlines()[-1] if str(exc).strip() else ""))
+            continue
+        if not strip.fps:  # opened but not decoded (Blender keeps a one-frame strip with no picture)
+            strips.remove(strip)
+            notes.append(_unreadable(item, "Blender finds no video in it"))
             continue
         if item.offset:
             strip.frame_final_start = item.start
@@ -226,6 +229,12 @@ def _place_markers(scene: bpy.types.Scene, markers: Iterable[ReelMarker]) -> int
         names.append(f"{marker.name}@{marker.frame}")
     scene[MARKERS] = names
     return len(names)
+
+
+def _unreadable(item: ReelStrip, why: str) -> str:
+    """The panel's line for a take Blender cannot play (left out of the reel; the file is left as it is)."""
+    return (f"shot {item.shot}: take {item.take} ({os.path.basename(item.path or '')}) cannot be opened: "
+            f"{why or 'unreadable'}; left out of the reel")
 
 
 def _placeholder(strips, item: ReelStrip):

@@ -99,3 +99,19 @@ def test_a_board_the_shot_list_names_that_is_not_on_disk_is_a_line_naming_the_sh
     assert not [line for line in problems(reel) if "sh030" in line], problems(reel)
     board = tagged(reel)[("board", "sh030", "")]
     assert board.elements[0].filename == "sh030-hand-drawn.png"
+
+
+def test_a_take_that_will_not_decode_is_a_line_naming_the_shot_and_the_rest_of_the_reel_loads(scene, example_dir):
+    add_take(example_dir, "sh030", "t001")
+    add_take(example_dir, "sh040", "t001")
+    (example_dir / "takes" / "sh040" / "t001.mp4").write_bytes(b"\0" * 4096)  # a download cut short
+    scene.shotreel.project = str(example_dir)
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    reel = reel_of(example_dir)
+    lines = [line for line in problems(reel) if "sh040" in line]
+    assert lines == [("shot sh040: take t001 (t001.mp4) cannot be opened: Blender finds no video in it; left out "
+                      "of the reel")], lines
+    strips = tagged(reel)
+    assert ("take", "sh040", "t001") not in strips and ("take", "sh030", "t001") in strips
+    assert len([k for k in strips if k[0] == "board"]) == 12, "its shot keeps its board, the cut its length"
+    assert (example_dir / "takes" / "sh040" / "t001.mp4").stat().st_size == 4096, "the file is left as it was"
