@@ -225,3 +225,32 @@ def test_a_provider_that_takes_no_reference_images_is_refused_before_anything_is
     assert main(["boards", str(example_dir), "--generate", "--shots", "sh030", "--provider", "comfyui",
                  "--workflow", text_only]) == 0
     assert len(comfy.submissions) == 1
+
+
+def test_runway_is_priced_first_takes_one_reference_of_each_asset_and_is_paid_once(example_dir, fake_server,  # noqa: F811
+                                                                                    monkeypatch, capsys):
+    server = fake_server("runway")
+    monkeypatch.setenv("SHOTREEL_RUNWAY_BASE_URL", server.url)
+    monkeypatch.setenv("RUNWAYML_API_SECRET", server.api_key)
+    _approve_view(example_dir, "mara", "front")
+    _approve_view(example_dir, "mara", "profile", (200, 200, 40))
+    _approve_view(example_dir, "vesna_interior", "wide", (20, 40, 200))
+    _approve_view(example_dir, "plant", "front", (20, 200, 40))
+    command = ["boards", str(example_dir), "--generate", "--shots", "sh050", "--candidates", "2",
+               "--provider", "runway", "--poll-interval", "0.05"]
+    assert main([*command, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    three = "references refs/mara/front.png, refs/vesna_interior/wide.png, refs/plant/front.png"
+    assert f"sh050/c001  boards/candidates/sh050/c001  1920x1080  {three}" in out, "one of each asset, three in all"
+    assert "dry run: 2 stills with runway/gen4_image, estimated cost $0.16; nothing was sent" in out
+    assert server.submissions == [] and not (example_dir / "boards" / "candidates").exists()
+
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    assert "stills: 2 made, 0 failed · $0.16 spent" in out
+    assert len(server.submissions) == 2
+    for job in server.jobs.values():
+        assert len(job.extra["references"]) == 3
+    assert main(command) == 0
+    assert len(server.submissions) == 2, "nothing is paid twice"
+    assert server.api_key not in (example_dir / "boards/candidates/sh050/c001.json").read_text()

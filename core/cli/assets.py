@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", help="the provider's image model (default: the provider's)")
     parser.add_argument("--concurrency", type=int, metavar="N", help="jobs at the provider at once")
     parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format image workflow file to run")
+    parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
+                        help="seconds between polls of a job (default: what the provider advises)")
     parser.add_argument("--approve", nargs="+", metavar="VIEW", default=[],
                         help="approve these views of the one ASSET named (front, profile …): they feed boards and "
                              "takes of every shot the asset is in")
@@ -62,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workflow:
         from pathlib import Path
         options["image_workflow"] = str(Path(args.workflow).resolve())
+    if args.poll_interval is not None:
+        options["poll_interval"] = args.poll_interval
     bar = ProgressBar("assets")
     stop = threading.Event()
     try:

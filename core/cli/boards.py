@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --generate: how many candidates each shot should have (those made count)")
     parser.add_argument("--concurrency", type=_positive, metavar="N", help="with --generate: jobs at once")
     parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format image workflow file to run")
+    parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
+                        help="seconds between polls of a job (default: what the provider advises)")
     parser.add_argument("--dry-run", action="store_true",
                         help="with --generate: print every still that would be made and its estimated cost; "
                              "send and write nothing")
@@ -116,6 +118,8 @@ def _generate(film, args: argparse.Namespace) -> int:
     options: dict[str, object] = {}
     if args.workflow:
         options["image_workflow"] = str(Path(args.workflow).resolve())
+    if args.poll_interval is not None:
+        options["poll_interval"] = args.poll_interval
     if args.concurrency is not None:
         options["max_concurrency"] = args.concurrency
     shots = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
