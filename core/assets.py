@@ -434,7 +434,10 @@ def draw_sheet(film: Film, asset: Asset, states: list[ViewState]) -> Image.Image
     probe = ImageCanvas(Image.new("RGB", (1, 1)))
     description = probe.lines(printable(asset.description or "(no description)"), text_size, content_w, 3)
     header = cap_height(title_size) + 16 + len(description) * line_height(text_size) + 48
-    footer = line_height(18) + 8
+    hints = [f"approve views: shotreel assets DIR {asset.id} --approve VIEW [VIEW ...]"]
+    if any(not state.exists for state in states):
+        hints.append(f"make the views not made yet: shotreel assets DIR {asset.id} --provider P")
+    footer = len(hints) * line_height(18) + 8
     width = content_w + 2 * _MARGIN
     height = _MARGIN + header + len(rows) * (_THUMB_H + caption + _GAP) - _GAP + 24 + footer + _MARGIN
     sheet = Image.new("RGB", (width, height), PAPER)
@@ -487,9 +490,10 @@ def draw_sheet(film: Film, asset: Asset, states: list[ViewState]) -> Image.Image
                         colour, bold=state.approved and state.exists)
             x += w + _GAP
         top += _THUMB_H + caption + _GAP
-    hint = (f"approve views: shotreel assets DIR {asset.id} --approve VIEW …  ·  "
-            f"make the missing ones: shotreel assets DIR {asset.id} --provider P")
-    canvas.text((_MARGIN, height - _MARGIN), canvas.fit(printable(hint), 18, content_w), 18, MUTED)
+    y = height - _MARGIN - (len(hints) - 1) * line_height(18)
+    for hint in hints:
+        canvas.text((_MARGIN, y), canvas.fit(printable(hint), 18, content_w), 18, MUTED)
+        y += line_height(18)
     return sheet
 
 
