@@ -16,6 +16,8 @@ atomically, so two approvals at once never lose each other.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +37,10 @@ def approvals_path(film: Film) -> Path:
     return film.path(APPROVALS_FILE)
 
 
+_READ: dict[str, tuple[tuple[int, ...], dict[str, list[str]]]] = {}
+"""What each approvals file held when last read, by its stat (so a generation run reads it once, not per shot)."""
+
+
 def load_approvals(film: Film) -> dict[str, list[str]]:
     """Asset id → the project-relative paths of its approved generated views, as recorded (empty when the
     project has none). A file that is not a mapping of lists of paths is a :class:`ProjectError` naming it."""
@@ -42,11 +48,25 @@ def load_approvals(film: Film) -> dict[str, list[str]]:
         return {}
     path = approvals_path(film)
     try:
+        stat = os.stat(path)
+        signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        known = _READ.get(os.fspath(path))
+        if known is not None and known[0] == signature:  # read once per change, not once per shot
+            return {asset: list(paths) for asset, paths in known[1].items()}
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read the approvals: {exc}", file=APPROVALS_FILE) from exc
+    approvals = _parse(text)
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > 100_000_000:  # not changed just now
+        if len(_READ) > 64:
+            _READ.clear()
+        _READ[os.fspath(path)] = (signature, approvals)
+    return {asset: list(paths) for asset, paths in approvals.items()}
+
+
+def _parse(text: str) -> dict[str, list[str]]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

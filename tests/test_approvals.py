@@ -66,3 +66,15 @@ def test_approvals_from_several_processes_at_once_are_all_kept(example_dir: Path
         worker.join(60)
     assert [w.exitcode for w in workers] == [0, 0, 0]
     assert sorted(load_approvals(load_project(example_dir))["mara"]) == [f"refs/mara/{n}.png" for n in names]
+
+
+def test_the_approvals_are_read_again_whenever_the_file_changes(example_dir: Path) -> None:
+    import time
+    film = load_project(example_dir)
+    (example_dir / "approvals.yaml").write_text("mara: [refs/mara/a.png]\n")
+    time.sleep(0.15)  # old enough to be remembered
+    assert load_approvals(film) == {"mara": ["refs/mara/a.png"]}
+    load_approvals(film)["mara"].append("changed by the caller")
+    assert load_approvals(film) == {"mara": ["refs/mara/a.png"]}, "a caller's change is its own"
+    (example_dir / "approvals.yaml").write_text("mara: [refs/mara/b.png]\n")  # same size, edited by hand
+    assert load_approvals(film) == {"mara": ["refs/mara/b.png"]}
