@@ -87,6 +87,9 @@ def test_approving_views_records_them_feeds_the_take_requests_and_quiets_check(e
     request = build_request(film, film.shot("sh020"), "runway", "gen4_turbo", "t001")
     assert request.reference_images == (front.resolve(), profile.resolve())
     assert not any(f.code == "no-references" and "'mara'" in f.message for f in check_film(film).findings)
+    capsys.readouterr()
+    assert main(["generate", str(example_dir), "--shots", "sh020", "--dry-run"]) == 0
+    assert "  references   refs/mara/front.png, refs/mara/profile.png\n" in capsys.readouterr().out
     states = {s.name: s for s in asset_views(film, film.asset("mara"))}
     assert states["front"].approved and states["profile"].approved and not states["back"].exists
 
