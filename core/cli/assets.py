@@ -1,5 +1,6 @@
-"""Asset reference sheets: each asset's views side by side in ``refs/<asset>/sheet.png``, made with an image
-model on request, and approved by name.
+"""Asset reference sheets (refs/<asset>/sheet.png): views made with an image model, approved by name.
+
+Each asset's views are laid side by side in ``refs/<asset>/sheet.png``, labelled approved or not.
 
 Without ``--provider`` nothing is generated: the sheet lays out the references you already have and the views
 still to make. ``--provider P`` makes the missing views (``refs/<asset>/<view>.png`` with a provenance sidecar

@@ -1,4 +1,6 @@
-"""Draw a board card for every shot without a board, then the contact sheet (PNG and printable PDF); or make
+"""Board cards and the contact sheet; --generate board candidates with an image model, --choose one.
+
+Draw a board card for every shot without a board, then the contact sheet (PNG and printable PDF); or make
 board candidates with an image model (``--generate``) and choose one (``--choose SHOT CANDIDATE``).
 
 Text the board font cannot draw (a script it lacks) is printed as one warning per shot and field,
