@@ -560,7 +560,9 @@ class ClientProvider(Provider):
         name = model or self.model
         found = self.models.get(name)
         if found is None:
-            known = ", ".join(sorted(self.models))
+            known = ", ".join(sorted(n for n, s in self.models.items() if s.kind != IMAGE))
+            stills = ", ".join(sorted(n for n, s in self.models.items() if s.kind == IMAGE))
+            known += f"; stills: {stills}" if stills else ""
             raise BadRequest(f"{self.name}: unknown model {name!r} (known: {known})", shot=shot)
         return found
 
