@@ -14,9 +14,12 @@ A generated still or take records its inputs when it is made: a mapping of *inpu
   as the file's SHA-256 (``missing`` when the file is gone).
 
 :func:`shot_inputs` gives a shot's (for its boards and takes; a take's start and end boards are
-recorded apart, in its sidecar's ``start_board`` / ``end_board``), :func:`asset_inputs` an asset's (for
-its generated reference views). :func:`stale_report` compares what each board, take and view recorded
-with the project as it is now and says exactly which input changed and how.
+recorded apart, in its sidecar's ``start_board`` / ``end_board``), :func:`take_inputs` a landing take's
+(each reference's hash as its job's request recorded it), :func:`asset_inputs` an asset's (for its generated
+reference views). :func:`stale_report` compares what each board, take and view recorded with the project as
+it is now and says exactly which input changed and how (:class:`StaleReport`); :func:`stale_takes` does it
+for the takes a reel shows. Files are hashed once and remembered by stat in ``.shotreel/digests.json``
+(:class:`FileDigests`).
 """
 
 from __future__ import annotations
