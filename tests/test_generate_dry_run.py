@@ -184,8 +184,8 @@ def test_a_missing_key_leaves_an_existing_ledger_as_it_was(no_keys, fake_server,
 
 @pytest.mark.parametrize("option, message", [
     (["--workflow", "wf.json"], "runway: unknown provider option 'workflow'"),
-    (["--model", "gen9"], "runway: unknown model 'gen9' (known: gen4.5, gen4_turbo, veo3, veo3.1, veo3.1_fast; "
-                             "stills: gen4_image, gen4_image_turbo)"),
+    (["--model", "gen9"], ("runway: unknown model 'gen9' (known: gen4.5, gen4_turbo, veo3, veo3.1, veo3.1_fast; "
+                             "stills: gen4_image, gen4_image_turbo)")),
 ])
 def test_a_bad_option_fails_in_one_line_before_anything_is_recorded(option, message, no_keys, tmp_path, capsys):
     project = make_film(tmp_path / "film", ["5s"])
