@@ -272,3 +272,13 @@ def test_a_reference_redrawn_while_its_job_ran_leaves_the_take_stale(project):
     recorded = take_inputs(film, "sh010", request)
     assert recorded["asset:mara:reference:refs/mara/front.png"] == sent[0]["sha256"]
     assert recorded != shot_inputs(film, "sh010")
+
+
+def test_a_redrawn_or_moved_start_board_makes_its_take_stale(project, capsys):
+    Image.new("RGB", (320, 180), (250, 250, 250)).save(project / "boards/sh030.png")
+    _, lines = _stale(project, capsys)
+    assert lines[0] == "sh030 take t001: start board boards/sh030.png changed"
+    Image.new("RGB", (320, 180), (5, 5, 5)).save(project / "boards/sh010_new.png")
+    _edit(project, "        assets: [mara]\n", "        assets: [mara]\n        boards: [boards/sh010_new.png]\n")
+    _, lines = _stale(project, capsys)
+    assert lines[0] == "sh010 take t001: start board is now boards/sh010_new.png (was boards/sh010.png)"
