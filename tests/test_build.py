@@ -64,6 +64,9 @@ def test_build_writes_boards_takes_reels_and_animatic(small_example, capsys):
     assert f"wrote {edit / 'film.mp4'} ({final.frames} frames = title 96 + disclosure 96 + reel 1440 + credits 192; " \
            in out
     assert "captions: film.srt, film.vtt)" in out and "credential: none: no certificate given" in out
+    # offline animatic takes and eSpeak NG voices: the film claims no AI-generated media
+    assert ("disclosure: This film contains no AI-generated video, images or voices. Made by software without an "
+            "AI model: animatic video and synthetic voices (eSpeak NG).") in out
     # the captions beside the film are the cut's, moved by the 8 s of cards before it
     assert (edit / "film.srt").read_text() == shift_captions((edit / "captions.srt").read_text(), 8000)
     assert "sound: 2 voices (2 spoken), mix.wav: 1440 frames, " in out

@@ -50,7 +50,8 @@ def test_web_export_has_titles_disclosure_the_cut_and_credits_with_tags_and_cred
     assert "AI-generated video: sh010, sh020" in text  # the description tag
     assert "credential: signed by" in out and "TEST certificate" in out
     credential = read_credential(film_file)
-    assert credential.test and [i["title"] for i in credential.ingredients] == ["sh010/t001.mp4", "sh020/t001.mp4"]
+    assert credential.test and [i["title"] for i in credential.ingredients] == ["sh010/t001.mp4", "sh020/t001.mp4",
+                                                                               "voices/sh010-01.wav"]
     assert credential.state == "Valid"
     samples = _audio_samples(film_file)
     expected = round(Fraction(info.frames) / film.fps * 48000)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {made.path} ({made.frames} frames = title {made.title_frames} + disclosure "
               f"{made.disclosure_frames} + reel {made.reel_frames} + credits {made.credits_frames}; {loud}; "
               f"captions: {', '.join(p.name for p in made.captions) or 'none'})")
-        print(f"  disclosure: {made.disclosure.statement()}")
+        print(f"  disclosure: {made.disclosure.sentence()}")
         print(f"  credential: {made.credential}")
     runtime = timing.format_runtime(film.runtime(), film.fps)
     print(f"done: {sum(1 for _ in film.shots())} shots, {runtime} at {timing.fps_label(film.fps)} fps, "

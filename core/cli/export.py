@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
              else "silent")
     print(f"  sound     : {sound}; {'the mix' if result.mixed else 'no mix installed: silence of the exact length'}")
     print(f"  captions  : {', '.join(str(p) for p in result.captions) or 'none'}")
-    print(f"  disclosure: {result.disclosure.statement()}")
+    print(f"  disclosure: {result.disclosure.sentence()}")
     print(f"  credential: {result.credential}" + ("  — a TEST certificate proves nothing about who made the film"
                                                  if signing is not None and signing.test else ""))
     for note in result.notes:

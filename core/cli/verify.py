@@ -22,14 +22,22 @@ def run(args: argparse.Namespace) -> int:
     signer = credential.signer + (f" (issued by {credential.issuer})" if credential.issuer else "")
     print(f"  signed by  : {signer}" + ("  — TEST CERTIFICATE: proves nothing about who made this file"
                                          if credential.test else ""))
-    print(f"  made with  : {credential.generator}; created as {credential.created.rsplit('/', 1)[-1]}")
-    print(f"  ingredients: {len(credential.ingredients)} generated take(s)")
+    print(f"  made with  : {credential.generator}; created as {credential.created.rsplit('/', 1)[-1]}"
+          + ("" if credential.disclosure.get("ai_generated", True) else " (no AI-generated media)"))
+    takes = [i for i in credential.ingredients if not i["title"].startswith("voices/")]
+    voices = len(credential.ingredients) - len(takes)
+    print(f"  ingredients: {len(takes)} take(s)" + (f", {voices} scratch voice(s)" if voices else ""))
     for ingredient in credential.ingredients:
         print(f"    {ingredient['title']:<20} {ingredient['model']} ({ingredient['provider']}), "
               f"{ingredient['digital_source_type'].rsplit('/', 1)[-1]}")
     statement = credential.disclosure.get("statement")
     print(f"  disclosure : {statement or 'none'}")
-    for kind, shots in (credential.disclosure.get("shots") or {}).items():
-        print(f"    AI-generated {kind}: {', '.join(shots)}")
+    sources = credential.disclosure.get("sources")
+    if sources is None:  # written before the disclosure named its sources
+        sources = [{"label": f"AI-generated {kind}", "shots": shots, "digital_source_type": ""}
+                   for kind, shots in (credential.disclosure.get("shots") or {}).items()]
+    for source in sources:
+        kind = source.get("digital_source_type", "").rsplit("/", 1)[-1]
+        print(f"    {source.get('label', '')}: {', '.join(source.get('shots', []))}" + (f" ({kind})" if kind else ""))
     print(f"  validation : {credential.status}")
     return 0 if credential.state.lower() in ("valid", "trusted") else 1

@@ -1,10 +1,14 @@
 """C2PA content credentials: the exported film signed as a creation whose ingredients are its takes.
 
-The manifest (built with ``c2pa-python``) says the film was created by shotreel as
-``compositeWithTrainedAlgorithmicMedia``; each take the cut uses is an ingredient (``componentOf``) with
-a ``c2pa.placed`` action marked with IPTC's digital source type ``trainedAlgorithmicMedia`` and naming its
-provider and model (a take from the offline ``animatic`` provider, which uses no trained model, is
-``algorithmicMedia``); the AI-use disclosure is an assertion of its own. It is signed with the user's
+The manifest (built with ``c2pa-python``) says the film was created by shotreel as a composite, in IPTC's
+digital source type vocabulary: ``compositeWithTrainedAlgorithmicMedia`` when a generative AI model made
+any of it, ``compositeSynthetic`` when only software without a trained model did (the offline animatic,
+eSpeak NG's voices), ``composite`` when nothing in it was made so. Each take the cut uses and each scratch
+voice in the mix is an ingredient (``componentOf``) with a ``c2pa.placed`` action marked with its own
+source type — ``trainedAlgorithmicMedia`` for a generative model's take, ``algorithmicMedia`` for an offline
+animatic take and for eSpeak NG's speech — and naming its maker; the AI-use disclosure
+(:mod:`shotreel.finishing.disclosure`, the same one the card, the credits and the file's tags show) is an
+assertion of its own. It is signed with the user's
 certificate chain and key (PEM), checked to belong together before anything is written. A test
 certificate (:func:`make_test_signing`) is made locally only when asked; its subject says TEST and the manifest
 carries a ``shotreel.signing`` assertion saying it proves nothing about who made the file.
@@ -21,13 +25,15 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ShotreelError
-from .disclosure import Disclosure
+from .disclosure import ALGORITHMIC, SOURCE_TYPES, TRAINED, Disclosure
 from .provenance import Generation
 
-SOURCE_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
-TRAINED = SOURCE_TYPES + "trainedAlgorithmicMedia"
-ALGORITHMIC = SOURCE_TYPES + "algorithmicMedia"
 COMPOSITE = SOURCE_TYPES + "compositeWithTrainedAlgorithmicMedia"
+"""The film when a generative AI model made some of it: a composite with trained algorithmic media."""
+COMPOSITE_SYNTHETIC = SOURCE_TYPES + "compositeSynthetic"
+"""The film when only software without a trained model made some of it: a composite with synthetic elements."""
+COMPOSITE_PLAIN = SOURCE_TYPES + "composite"
+"""The film when none of it was generated: a composite of elements."""
 TEST_SUBJECT = "TEST CERTIFICATE - shotreel (not for publishing)"
 MIME = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime"}
 
@@ -136,20 +142,42 @@ def make_test_signing() -> Signing:
     return Signing(chain, key_pem, "es256", leaf.subject.rfc4514_string(), test=True)
 
 
-def manifest(title: str, generation: Generation, disclosure: Disclosure, signing: Signing) -> dict:
-    """The manifest definition: the film created from its takes, the disclosure, the test label if any."""
-    actions: list[dict] = [{"action": "c2pa.created", "digitalSourceType": COMPOSITE,
+def film_source_type(disclosure: Disclosure) -> str:
+    """The film's own digital source type, from what its disclosure says was made and how."""
+    if disclosure.any:
+        return COMPOSITE
+    return COMPOSITE_SYNTHETIC if disclosure.sources else COMPOSITE_PLAIN
+
+
+def _voice_source(disclosure: Disclosure):
+    return next((s for s in disclosure.sources if s.kind == "voice"), None)
+
+
+def manifest(title: str, generation: Generation, disclosure: Disclosure, signing: Signing,
+             voices: list[tuple[str, Path]] | None = None) -> dict:
+    """The manifest definition: the film created from its takes and voices, the disclosure, the test label
+    if any. ``voices`` are ``(shot, clip)`` of the scratch voices in the mix."""
+    made = "generated and offline takes, voices, boards and cards" if disclosure.sources else "boards and cards"
+    actions: list[dict] = [{"action": "c2pa.created", "digitalSourceType": film_source_type(disclosure),
                             "softwareAgent": {"name": "shotreel", "version": __version__},
-                            "description": "assembled by shotreel from generated takes, boards and cards"}]
+                            "description": f"assembled by shotreel from {made}"}]
     for index, used in enumerate(generation.takes):
+        how = "by" if used.trained else "without an AI model by"
         actions.append({"action": "c2pa.placed", "digitalSourceType": TRAINED if used.trained else ALGORITHMIC,
                         "softwareAgent": {"name": used.model, "version": used.provider},
-                        "description": f"shot {used.shot}: take {used.take} by {used.model} ({used.provider})",
+                        "description": f"shot {used.shot}: take {used.take} {how} {used.model} ({used.provider})",
                         "parameters": {"ingredientIds": [f"take{index}"]}})
+    source = _voice_source(disclosure)
+    for index, (shot, clip) in enumerate(voices or []):
+        maker = ", ".join(source.makers) if source else "eSpeak NG"
+        how = "" if source is not None and source.trained else ", without an AI model"
+        actions.append({"action": "c2pa.placed", "digitalSourceType": source.digital_source_type if source
+                        else ALGORITHMIC, "softwareAgent": {"name": maker},
+                        "description": f"shot {shot}: voice {clip.name} spoken by {maker}{how}",
+                        "parameters": {"ingredientIds": [f"voice{index}"]}})
     assertions: list[dict] = [
         {"label": "c2pa.actions.v2", "data": {"actions": actions}},
-        {"label": "shotreel.disclosure", "data": {"statement": disclosure.statement(),
-                                                  "shots": disclosure.shots, "models": disclosure.models}},
+        {"label": "shotreel.disclosure", "data": disclosure.to_dict()},
     ]
     if signing.test:
         assertions.append({"label": "shotreel.signing", "data": {
@@ -167,20 +195,33 @@ def _ingredient(used, index: int) -> dict:
                          "shotreel:provider": used.provider, "shotreel:model": used.model}}
 
 
+def _voice_ingredient(shot: str, clip: Path, index: int, disclosure: Disclosure) -> dict:
+    source = _voice_source(disclosure)
+    return {"title": f"voices/{clip.name}", "relationship": "componentOf", "label": f"voice{index}",
+            "metadata": {"digitalSourceType": source.digital_source_type if source else ALGORITHMIC,
+                         "shotreel:shot": shot, "shotreel:provider": "offline" if not source or not source.trained
+                         else "hosted", "shotreel:model": ", ".join(source.makers) if source else "eSpeak NG"}}
+
+
 def embed_credential(source: Path, dest: Path, title: str, generation: Generation, disclosure: Disclosure,
-                     signing: Signing) -> None:
+                     signing: Signing, voices: list[tuple[str, Path]] | None = None) -> None:
     """Write ``source`` (an MP4 or MOV) to ``dest`` with the signed credential embedded (``dest`` is a
-    scratch path the caller moves into place). Raises :class:`CredentialError`."""
+    scratch path the caller moves into place); ``voices`` are ``(shot, clip)`` of the scratch voices in the
+    mix, each an ingredient. Raises :class:`CredentialError`."""
     import c2pa
     mime = MIME.get(source.suffix.lower())
     if mime is None:
         raise CredentialError("content credentials are embedded in MP4 and MOV files only", file=str(source))
+    voices = list(voices or [])
     try:
-        builder = c2pa.Builder(manifest(title, generation, disclosure, signing))
+        builder = c2pa.Builder(manifest(title, generation, disclosure, signing, voices))
         for index, used in enumerate(generation.takes):
             with open(used.path, "rb") as take:
                 builder.add_ingredient(_ingredient(used, index), MIME.get(used.path.suffix.lower(), "video/mp4"),
                                        take)
+        for index, (shot, clip) in enumerate(voices):
+            with open(clip, "rb") as sound:
+                builder.add_ingredient(_voice_ingredient(shot, clip, index, disclosure), "audio/wav", sound)
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(signing.alg.encode(), signing.chain, signing.key,
                                                            None))
         with open(source, "rb") as src, open(dest, "w+b") as out:
@@ -248,6 +289,7 @@ def read_credential(path: str | os.PathLike) -> Credential:
         result.ingredients.append({"title": ingredient.get("title", ""),
                                    "relationship": ingredient.get("relationship", ""),
                                    "digital_source_type": meta.get("digitalSourceType", ""),
+                                   "shot": meta.get("shotreel:shot", ""),
                                    "provider": meta.get("shotreel:provider", ""),
                                    "model": meta.get("shotreel:model", "")})
     untrusted = "signingCredential.untrusted"

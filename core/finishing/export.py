@@ -303,7 +303,8 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
         if signing is not None:
             progress(total, total, "signing the content credential")
             final = folder / f"signed{SUFFIX[preset]}"
-            embed_credential(encoded, final, tags["title"], generation, disclosure, signing)
+            voices = [(clip.shot, Path(clip.path)) for clip in mix.voices.clips] if mix is not None else []
+            embed_credential(encoded, final, tags["title"], generation, disclosure, signing, voices)
             credential = f"signed by {signing.subject}" + (" (TEST certificate)" if signing.test else "")
         measured = _encoded_loudness(folder)
         for shifted, target in captions:

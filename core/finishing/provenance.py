@@ -17,8 +17,8 @@ from ..model import Film, Take
 UNNAMED_MODEL = "unnamed model"
 UNNAMED_PROVIDER = "unnamed provider"
 OFFLINE_PROVIDERS = {"animatic": "shotreel's offline animatic (a board moved with the shot's camera)"}
-"""Providers that make a take without a trained model: disclosed and credited, but marked as algorithmic
-media rather than trained-algorithmic media in the content credential."""
+"""Providers that make a take without a trained model (IPTC ``algorithmicMedia``: made by an algorithm not
+based on sampled training data): credited and disclosed as made without an AI model, never as AI-generated."""
 
 
 @dataclass
@@ -46,18 +46,23 @@ class Generation:
     takes: list[UsedTake] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def models(self) -> list[tuple[str, str, list[str]]]:
-        """``(provider, model, shots)`` for each provider and model used, in order of first use."""
+    def models(self, trained: bool | None = None) -> list[tuple[str, str, list[str]]]:
+        """``(provider, model, shots)`` for each provider and model used, in order of first use; only those
+        with a trained model (``trained=True``) or only the offline ones (``False``) when asked."""
         found: dict[tuple[str, str], list[str]] = {}
         for used in self.takes:
+            if trained is not None and used.trained != trained:
+                continue
             shots = found.setdefault((used.provider, used.model), [])
             if used.shot not in shots:
                 shots.append(used.shot)
         return [(provider, model, shots) for (provider, model), shots in found.items()]
 
-    def shots(self, kind: str = "video") -> list[str]:
-        """The shots that show generated media of ``kind``, in story order."""
-        return list(dict.fromkeys(u.shot for u in self.takes if u.kind == kind))
+    def shots(self, kind: str = "video", trained: bool | None = None) -> list[str]:
+        """The shots that show generated media of ``kind``, in story order (only those made with a trained
+        model, or only the offline ones, when ``trained`` is given)."""
+        return list(dict.fromkeys(u.shot for u in self.takes if u.kind == kind
+                                  and (trained is None or u.trained == trained)))
 
 
 def _name(provenance: dict, key: str) -> str:

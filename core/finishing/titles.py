@@ -3,8 +3,8 @@
 From ``titles:`` and ``credits:`` in ``shotreel.yaml`` (:class:`~shotreel.model.Titles`,
 :class:`~shotreel.model.Credits`); without them the title card shows the film's title and the credits
 show only what shotreel knows. The credits always end with the generation models and providers the cut
-really uses (:mod:`shotreel.finishing.provenance`, read from the takes' sidecars) and the AI-use
-disclosure's line. Cards are Pillow images in the board font (Latin, Greek, Cyrillic as written; other
+really uses (:mod:`shotreel.finishing.provenance`, read from the takes' sidecars; the offline animatic
+apart from the generative models) and the AI-use disclosure's line. Cards are Pillow images in the board font (Latin, Greek, Cyrillic as written; other
 scripts as ``?``), on a dark ground with an accent colour taken from the film's ``style`` (its first
 colour word: amber, green, blue …). Lengths are whole frames at the film's rate.
 """
@@ -98,15 +98,16 @@ def draw_title_card(film: Film) -> Image.Image:
 
 
 def credit_lines(film: Film, generation: Generation, disclosure_line: str = "") -> list[tuple[str, list[str]]]:
-    """The credits as ``(role, names)`` in order: the people from ``credits:``, then *Generated with*
-    (each provider and model the cut uses, with its shots), then the disclosure, then thanks."""
+    """The credits as ``(role, names)`` in order: the people from ``credits:``, then *Generated with* (each
+    generative model and provider the cut uses, with its shots), *Made without an AI model* (the offline
+    animatic's takes), then the disclosure, then thanks."""
     lines: list[tuple[str, list[str]]] = []
     if film.credits:
         lines += [(r.role, list(r.names)) for r in film.credits.roles]
-    models = generation.models()
-    if models:
-        lines.append(("Generated with", [f"{model} ({provider}) — {_shot_list(shots)}"
-                                         for provider, model, shots in models]))
+    for role, trained in (("Generated with", True), ("Made without an AI model", False)):
+        models = generation.models(trained=trained)
+        if models:
+            lines.append((role, [f"{model} ({provider}) — {_shot_list(shots)}" for provider, model, shots in models]))
     if disclosure_line:
         lines.append(("AI-use disclosure", [disclosure_line]))
     if film.credits and film.credits.thanks:
