@@ -129,3 +129,93 @@ def test_two_runs_cannot_drive_one_project(tmp_path):
         pass
     with project_lock(tmp_path):
         pass
+
+
+class _Counting:
+    """The ledger's connection, counting the transactions it commits (each one fsync under synchronous=FULL)."""
+
+    def __init__(self, db):
+        self.db, self.commits, self.lock = db, 0, __import__("threading").Lock()
+        self.in_transaction = False
+
+    def execute(self, sql, *args):
+        text = sql.strip().upper()
+        with self.lock:
+            if text.startswith("BEGIN"):
+                self.in_transaction = True
+            elif text == "COMMIT":
+                self.in_transaction, self.commits = False, self.commits + 1
+            elif text.startswith(("UPDATE", "INSERT")) and not self.in_transaction:
+                self.commits += 1  # a statement on its own is its own transaction
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+
+def test_records_made_before_submits_at_once_share_commits_and_each_is_on_disk_when_it_returns(tmp_path):
+    import threading
+
+    requests = [_request(tmp_path, shot=f"sh{n:03d}") for n in range(48)]
+    with Ledger.open(tmp_path) as ledger:
+        records = ledger.record_planned([(r, 0.1) for r in requests])
+        counting = _Counting(ledger._db)
+        ledger._db = counting
+        start, seen, errors = threading.Barrier(len(records)), [], []
+
+        def submit(record):
+            start.wait()
+            try:
+                ledger.advance(record, L.SUBMITTING, durable=True, wait=False, attempts_add=1)
+                # returned: on disk now, whatever the other threads are doing (a second connection sees it)
+                with sqlite3.connect(tmp_path / ".shotreel" / "ledger.sqlite") as db:
+                    seen.append(db.execute("SELECT state FROM jobs WHERE shot = ?", (record.shot,)).fetchone()[0])
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=submit, args=(r,)) for r in records]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ledger._db = counting.db
+        assert errors == [] and seen == [L.SUBMITTING] * 48
+        assert counting.commits < 48, f"records made at the same time shared commits ({counting.commits})"
+        assert {r.state for r in ledger.jobs()} == {L.SUBMITTING}
+
+
+def test_a_kill_right_after_a_record_returned_never_loses_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    for n in range(32):
+        _request(tmp_path, shot=f"sh{n:03d}")
+    child = f"""
+import sys, threading
+from fractions import Fraction
+from pathlib import Path
+from shotreel.generation import ledger as L
+from shotreel.generation.base import GenerationRequest
+root = Path({str(tmp_path)!r})
+ledger = L.Ledger.open(root)
+requests = [GenerationRequest(take_id="t001", shot_id=f"sh{{n:03d}}", provider="runway", model="gen4_turbo",
+            prompt="a ship", duration_frames=120, fps=Fraction(24), width=1280, height=720,
+            start_image=root / "boards" / f"sh{{n:03d}}.png", client_id=f"c{{n}}") for n in range(32)]
+records = ledger.record_planned([(r, 0.1) for r in requests])
+lock = threading.Lock()
+def submit(record):
+    ledger.advance(record, L.SUBMITTING, durable=True, wait=False, attempts_add=1)
+    with lock:
+        print(record.shot, flush=True)
+for record in records:
+    threading.Thread(target=submit, args=(record,)).start()
+threading.Event().wait()
+"""
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    said = [process.stdout.readline().strip() for _ in range(12)]
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    with Ledger.open(tmp_path) as ledger:
+        states = {r.shot: r.state for r in ledger.jobs()}
+    assert all(states[shot] == L.SUBMITTING for shot in said), "every record that returned is on disk"

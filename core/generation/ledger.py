@@ -4,7 +4,9 @@ One row per take (shot, take id) holds the request (its hash and a summary witho
 provider's job id and handle, the state, the cost, the times, the attempts and the last raw status.
 SQLite in WAL mode, every change atomic and flushed to disk when committed (``synchronous=FULL``):
 the record made before a submit is on disk before the request leaves, so neither a SIGKILL nor a power
-cut can make shotreel forget a job it may have paid for. Changes
+cut can make shotreel forget a job it may have paid for. Those records, made by many threads at once, share
+commits (group commit: one fsync for all the records waiting while the previous one was flushed), and each
+thread goes on only once its own record is on disk. Changes
 nothing waits on (a job seen running, a take landed) are queued for a writer thread that applies them in
 order, many per transaction, so the threads following jobs do not queue for the database. The
 states::
@@ -321,6 +323,9 @@ class Ledger:
         self._hurry = 0  # threads waiting for the queue to be written (the writer stops gathering)
         self._writer: threading.Thread | None = None
         self._closing = False
+        self._group: list[_Change] = []  # direct writes waiting to share the next commit (group commit)
+        self._group_leading = False  # a thread is committing a group now
+        self._group_done = threading.Condition(threading.Lock())
         self._failure: BaseException | None = None
 
     @classmethod
@@ -580,7 +585,7 @@ class Ledger:
         id a submit returned: until it is written, a crash would leave the job's submit in doubt).
         """
         change = self._change(record.shot, record.take, state, detail, fields)
-        change.soon = soon
+        change.soon, change.durable = soon, durable
         attempts = record.attempts + change.attempts
         if wait or durable or self._writer is not None:
             self._submit(change, wait=wait or durable)
@@ -640,8 +645,7 @@ class Ledger:
             with self._queued:
                 self._urgent += 1
             try:
-                with self._lock:
-                    error = self._apply(change)
+                error = self._commit_together(change)
             finally:
                 with self._queued:
                     self._urgent -= 1
@@ -661,6 +665,48 @@ class Ledger:
             if change.error is not None:
                 raise change.error
 
+    def _commit_together(self, change: _Change) -> BaseException | None:
+        """Write ``change`` now, flushed to disk, sharing one commit (one fsync) with the direct writes of other
+        threads that arrive meanwhile (group commit): the first thread in commits every change waiting then,
+        the others wait until their change is on disk. Each caller returns only once its own change is
+        committed, so a record made before a submit is on disk before the request leaves, as before."""
+        with self._group_done:
+            self._group.append(change)
+            while not change.applied:
+                if not self._group_leading:
+                    self._group_leading = True
+                    batch, self._group = self._group, []
+                    break
+                self._group_done.wait()
+            else:
+                return change.error
+        try:
+            with self._lock:
+                if len(batch) == 1:
+                    try:
+                        batch[0].error = self._apply(batch[0])  # one statement: its own transaction
+                    except sqlite3.Error as exc:
+                        batch[0].error = LedgerError(f"the job ledger cannot be written: {exc}", file=str(self.path))
+                else:
+                    try:
+                        self._db.execute("BEGIN IMMEDIATE")
+                        for each in batch:
+                            each.error = self._apply(each)
+                        self._db.execute("COMMIT")  # synchronous=FULL: one fsync for the whole group
+                    except sqlite3.Error as exc:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                        failure = LedgerError(f"the job ledger cannot be written: {exc}", file=str(self.path))
+                        for each in batch:
+                            each.error = failure
+        finally:
+            with self._group_done:
+                for each in batch:
+                    each.applied = True
+                self._group_leading = False
+                self._group_done.notify_all()
+        return change.error
+
     def _start_writer(self) -> None:
         with self._queued:
             if self._writer is None:
@@ -671,8 +717,10 @@ class Ledger:
         """The writer thread: apply queued changes in order, those queued together in one transaction.
 
         Nothing queued has to be on disk before anything else happens, so these commits are not fsynced
-        (``synchronous=NORMAL``; the next durable commit flushes them with its own). A thread waiting to
-        write directly (the record before a submit) is let in between two statements.
+        (``synchronous=NORMAL``; the next durable commit flushes them with its own) — except a batch holding a
+        durable change (a record made before a submit, queued behind its job's earlier changes), committed with
+        ``synchronous=FULL``. A thread waiting to write directly (the record before a submit) is let in between
+        two statements.
         """
         while True:
             with self._queued:
@@ -690,9 +738,10 @@ class Ledger:
                 self._queue.clear()
                 self._applying = len(batch)
             failure: BaseException | None = None
+            durable = any(c.durable for c in batch)  # a record made before a submit, queued behind its job's changes
             with self._lock:
                 try:
-                    self._db.execute("PRAGMA synchronous=NORMAL")
+                    self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
                     self._db.execute("BEGIN IMMEDIATE")
                     for n, change in enumerate(batch):
                         if n and self._urgent:  # a thread waits to write directly: commit, let it in
@@ -705,7 +754,7 @@ class Ledger:
                                         self._queued.wait()
                             finally:
                                 self._lock.acquire()
-                            self._db.execute("PRAGMA synchronous=NORMAL")
+                            self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
                             self._db.execute("BEGIN IMMEDIATE")
                         change.error = self._apply(change)
                     self._db.execute("COMMIT")
@@ -830,6 +879,8 @@ class _Change:
     values: dict[str, Any]
     attempts: int
     soon: bool = False
+    durable: bool = False  # must be on disk when the caller goes on (the record made before a submit)
+    applied: bool = False  # written (by a group commit, :meth:`Ledger._commit_together`)
     done: threading.Event | None = None
     error: BaseException | None = None
 
