@@ -149,6 +149,10 @@ class AssetsResult:
     sheets: list[AssetSheet] = field(default_factory=list)
     jobs: list[ImageJob] = field(default_factory=list)
     generation: Any = None
+    withdrawn: list[str] = field(default_factory=list)
+    """Approved views that were stale and are made again (``stale=True``): their approval is withdrawn before
+    anything is sent (a stale picture neither feeds boards and takes nor the new views); look at the new
+    one and approve it again."""
 
 
 # -- which assets, which views -------------------------------------------------------------------------
@@ -363,23 +367,41 @@ def view_request(film: Film, asset: Asset, view: View, provider: Provider, model
         reference_images=references, seed=derived_seed(owner, view.name), kind=IMAGE)
 
 
-def plan_views(film: Film, assets: list[Asset], provider: Provider, model: str | None = None) -> list[ImageJob]:
+def stale_views(film: Film, assets: list[Asset]) -> dict[str, set[str]]:
+    """Asset id → the names of its generated views made from inputs that changed since
+    (:func:`shotreel.stale.stale_report`: its description, the style, a reference it was made with)."""
+    from .stale import VIEW, stale_report
+
+    wanted = {asset.id for asset in assets}
+    found: dict[str, set[str]] = {}
+    for item in stale_report(film, takes={}).of_kind(VIEW):
+        if item.asset in wanted:
+            found.setdefault(item.asset, set()).add(Path(item.path).stem)
+    return found
+
+
+def plan_views(film: Film, assets: list[Asset], provider: Provider, model: str | None = None,
+               remake: dict[str, set[str]] | None = None, exclude: frozenset[str] = frozenset()) -> list[ImageJob]:
     """An image job for every view of ``assets`` not on disk yet (``refs/<asset>/<view>``), each with the
-    asset's approved references; a view already made is never made again. Every input is checked first."""
+    asset's approved references but those in ``exclude`` (project-relative paths); a view already made is
+    never made again, unless it is named in ``remake`` (asset id → view names: the stale ones). Every input
+    is checked first."""
     from .generation.images import ImageJob
 
     model = _image_model(provider, model)
     inputs = Inputs(film)
     jobs: list[ImageJob] = []
     for asset in assets:
-        references = limit_references(provider, model, [_asset_references(film, asset)], asset=asset.id)
+        usable = [p for p in _asset_references(film, asset) if _relative(film, p) not in exclude]
+        references = limit_references(provider, model, [usable], asset=asset.id)
         for view in views_for(asset):
-            if _view_file(film, asset, view.name) is not None:
+            if _view_file(film, asset, view.name) is not None and view.name not in (remake or {}).get(asset.id, ()):
                 continue
             request = view_request(film, asset, view, provider, model, references)
             destination = f"{view_folder(asset)}/{view.name}"
-            provenance = {"asset": asset.id, "view": view.name,
-                          "inputs": inputs.asset(asset, f"{destination}.png")}
+            recorded = {k: v for k, v in inputs.asset(asset, f"{destination}.png").items()
+                        if k.split(":reference:", 1)[-1] not in exclude}
+            provenance = {"asset": asset.id, "view": view.name, "inputs": recorded}
             jobs.append(ImageJob(request, destination, provenance))
     return jobs
 
@@ -529,8 +551,10 @@ def write_sheet(film: Film, asset: Asset, approvals: dict[str, list[str]] | None
 def make_assets(film: Film, asset_ids: list[str] | None = None, provider: Provider | str | None = None, *,
                 model: str | None = None, dry_run: bool = False, concurrency: int | None = None,
                 progress: ProgressCallback | None = None, stop: Any = None,
-                options: dict | None = None) -> AssetsResult:
-    """Make the views ``asset_ids`` (all assets when empty) are missing with ``provider``, then write each
+                options: dict | None = None, stale: bool = False) -> AssetsResult:
+    """Make the views ``asset_ids`` (all assets when empty) are missing with ``provider`` — and with
+    ``stale`` the views made from inputs that changed since (:func:`stale_views`; an approved one among them
+    loses its approval first, :attr:`AssetsResult.withdrawn`) —, then write each
     asset's contact sheet.
 
     Without a provider nothing is generated: the sheets lay out the references the user already has. With
@@ -550,7 +574,17 @@ def make_assets(film: Film, asset_ids: list[str] | None = None, provider: Provid
         from .generation.registry import get_provider
 
         prov = provider if isinstance(provider, Provider) else get_provider(provider, **(options or {}))
-        result.jobs = plan_views(film, assets, prov, model)
+        remake = stale_views(film, assets) if stale else {}
+        outdated = {asset_id: [ref for ref in refs if Path(ref).stem in remake.get(asset_id, ())]
+                    for asset_id, refs in load_approvals(film).items()}
+        exclude = frozenset(ref for refs in outdated.values() for ref in refs)
+        if exclude and not dry_run:
+            for asset_id, refs in outdated.items():
+                if refs:
+                    revoke(film, asset_id, refs)
+            result.withdrawn = sorted(exclude)
+            exclude = frozenset()  # withdrawn: the approvals no longer name them
+        result.jobs = plan_views(film, assets, prov, model, remake, exclude)
         result.generation = generate_images(film, result.jobs, prov, model=_image_model(prov, model),
                                             concurrency=concurrency, dry_run=dry_run, progress=progress, stop=stop)
         if dry_run:
@@ -561,3 +595,4 @@ def make_assets(film: Film, asset_ids: list[str] | None = None, provider: Provid
         result.sheets.append(write_sheet(film, asset, approvals))
     progress(len(assets), len(assets), "sheets written")
     return result
+

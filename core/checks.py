@@ -287,6 +287,15 @@ class _Checker:
         self.report.recut = [(c.shot.id, c.planned, c.length) for c in cut.shots if c.length != c.planned]
         return takes
 
+    @staticmethod
+    def _stale_remedies(counts: dict[str, int]) -> str:
+        """What makes each kind of stale thing again, for the warning's end."""
+        how = {"take": "`shotreel generate DIR --stale` makes new takes",
+               "board": "`shotreel boards DIR --generate --shots …` new candidates",
+               "view": "`shotreel assets DIR --stale --provider P` new views"}
+        fixes = [how[kind] for kind, n in counts.items() if n and kind in how]
+        return f"; {', '.join(fixes)}" if fixes else ""
+
     def stale(self, takes: dict[str, list[Take]] | None) -> None:
         """How many boards and takes were made from inputs that changed since (:mod:`shotreel.stale`); one
         warning for the film, ``shotreel stale`` names them."""
@@ -302,8 +311,8 @@ class _Checker:
         counts = [f"{n} {kind}{'s' * (n != 1)}" for kind, n in self.report.stale.items() if n]
         if counts:
             self.add(WARNING, "stale", f"{', '.join(counts)} made from inputs that changed since (asset "
-                     "references, descriptions, style or the shot); `shotreel stale DIR` names them and why, "
-                     "`shotreel generate DIR --stale` makes new takes")
+                     "references, descriptions, style or the shot); `shotreel stale DIR` names them and why"
+                     + self._stale_remedies(self.report.stale))
 
     def dialogue_timing(self) -> None:
         """A line that runs past its shot's end, or over the line before it, from the scratch voices'

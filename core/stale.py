@@ -687,8 +687,12 @@ class _Looker:
                     continue
                 self.report.checked[VIEW] += 1
                 view = f"{folder}/{name}"
-                recorded = {k: v for k, v in recorded.items() if k != f"asset:{asset.id}:reference:{view}"}
-                changes = compare_inputs(recorded, self.inputs.asset(asset, view))
+                own = f"asset:{asset.id}:reference:"
+                recorded = {k: v for k, v in recorded.items() if k != f"{own}{view}"}
+                # A view approved after this one was made (views of one batch approved together) does not make
+                # it stale: only a reference it was made with that changed or was withdrawn does.
+                changes = [c for c in compare_inputs(recorded, self.inputs.asset(asset, view))
+                           if not (c.how == ADDED and c.input.startswith(own))]
                 if changes:
                     self.report.stale.append(StaleItem(VIEW, view, asset=asset.id, changes=changes))
 

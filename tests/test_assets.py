@@ -247,3 +247,33 @@ def test_comfyui_makes_the_views_with_the_approved_reference(example_dir, capsys
     with Image.open(reverse) as image:
         assert image.size == (1024, 576)
     assert json.loads(reverse.with_suffix(".json").read_text())["provider"] == "comfyui"
+
+
+def test_views_approved_together_stay_current_and_a_changed_description_remakes_them(example_dir, capsys):
+    assert main(["assets", str(example_dir), "plant", "--provider", "animatic"]) == 0
+    assert main(["assets", str(example_dir), "plant", "--approve", "front", "side"]) == 0
+    capsys.readouterr()
+    assert main(["stale", str(example_dir)]) == 0, "views of one batch approved together are not stale"
+    assert "nothing stale" in capsys.readouterr().out
+
+    text = _text(example_dir)
+    assert "A single climbing plant" in text
+    (example_dir / "shotreel.yaml").write_text(text.replace("A single climbing plant", "A withered climbing plant"),
+                                               encoding="utf-8")
+    assert main(["stale", str(example_dir)]) == 1
+    assert "refs/plant/top.png" in capsys.readouterr().out
+    before = (example_dir / "refs" / "plant" / "top.png").read_bytes()
+
+    assert main(["assets", str(example_dir), "plant", "--provider", "animatic", "--stale"]) == 0
+    out = capsys.readouterr().out
+    assert "views: 4 made" in out
+    assert "withdrawn refs/plant/front.png" in out and "withdrawn refs/plant/side.png" in out
+    assert (example_dir / "refs" / "plant" / "top.png").read_bytes() != before
+    assert load_approvals(load_project(example_dir)).get("plant", []) == []
+    assert main(["stale", str(example_dir)]) == 0
+    capsys.readouterr()
+
+
+def test_stale_views_need_a_provider(example_dir, capsys):
+    assert main(["assets", str(example_dir), "plant", "--stale"]) == 2
+    assert "--stale makes views again, so it needs --provider P" in capsys.readouterr().err

@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "takes of every shot the asset is in")
     parser.add_argument("--revoke", nargs="+", metavar="VIEW", default=[],
                         help="withdraw the approval of these views of the one ASSET named (the files stay)")
+    parser.add_argument("--stale", action="store_true",
+                        help="with --provider, also make again the views `shotreel stale` lists (made from a "
+                             "description, style or reference that changed since); an approved one among them loses "
+                             "its approval first: look at the new one, then --approve it again")
     parser.add_argument("--dry-run", action="store_true",
                         help="print every view that would be made and its estimated cost; send and write nothing")
     parser.add_argument("--json", action="store_true", help="print each asset's references as JSON")
@@ -49,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     film = load_project(args.project)
+    if args.stale and not args.provider:
+        raise AssetError("--stale makes views again, so it needs --provider P")
     if args.approve or args.revoke:
         if len(args.assets) != 1:
             raise AssetError("--approve and --revoke need exactly one ASSET (shotreel assets DIR mara --approve front)")
@@ -72,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = make_assets(film, args.assets, args.provider, model=args.model, dry_run=args.dry_run,
                              concurrency=args.concurrency, progress=None if args.dry_run else bar, stop=stop,
-                             options=options)
+                             options=options, stale=args.stale)
     finally:
         bar.close()
     summary = result.generation
@@ -84,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         if summary is not None:
             _print_generation(film, summary)
+        for ref in result.withdrawn:
+            print(f"withdrawn {ref}: stale, so it no longer feeds boards and takes; approve the new one after "
+                  "looking at it")
         for sheet in result.sheets:
             _print_sheet(film, sheet)
     if summary is not None and summary.error is not None:
