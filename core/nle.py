@@ -105,7 +105,8 @@ class PlannedItem:
 class PlannedMarker:
     """A marker: on the timeline (``shot`` None, ``frame`` from the timeline's start) or on a shot's item
     (``frame`` from the item's first frame). ``colour`` is a marker colour both OTIO and Resolve name;
-    ``custom_data`` is JSON naming what the marker is about (invisible in a host's UI)."""
+    ``custom_data`` is JSON naming what the marker is about (invisible in a host's UI). ``on`` is the shot's
+    item the marker belongs on: ``board`` (check warnings) or ``take`` (a stale take)."""
 
     frame: int
     colour: str
@@ -113,6 +114,7 @@ class PlannedMarker:
     note: str
     custom_data: str
     shot: str | None = None
+    on: str = "board"
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,19 @@ def take_extents(film: Film, cut: ShotCut, takes: list[Take]) -> tuple[TakeExten
 
 def timeline_plan(film: Film, takes: Mapping[str, list[Take]] | None = None,
                   selects: Mapping[str, Selection] | None = None, findings: Iterable[Finding] = (),
-                  name: str | None = None) -> TimelinePlan:
+                  name: str | None = None, stale: Mapping[str, Mapping[str, list[str]]] | None = None) -> TimelinePlan:
     """The reel of ``film`` as items, markers and bins (see the module doc). ``findings`` are a check's
-    results: its warnings about shots become red markers on them."""
+    results: its warnings about shots become red markers on them. ``stale`` maps shot id → take id → why the
+    take is stale (default: :func:`shotreel.stale.stale_takes`): a take item playing one gets a red marker
+    at its first frame with the reasons, as the reel's clip does."""
     takes = find_takes(film) if takes is None else takes
+    if stale is None:
+        from .errors import ProjectError
+        from .stale import stale_takes
+        try:
+            stale = stale_takes(film, takes)
+        except ProjectError:  # an unreadable approvals.yaml: check names it; the timeline still builds
+            stale = {}
     selects = load_selects(film) if selects is None else selects
     cuts = conform(film, takes, selects)
     start = film.start_frame
@@ -208,6 +219,12 @@ def timeline_plan(film: Film, takes: Mapping[str, list[Take]] | None = None,
             items.append(PlannedItem(shot.id, shot.scene, "take", TAKES_TRACK_INDEX, on_screen.path, record_in,
                                      record_in + cut.covered, on_screen.source_in, on_screen.source_out,
                                      CLIP_COLOURS[status], extents, chosen, tuple(cut.notes)))
+            reasons = list((stale.get(shot.id) or {}).get(cut.take.id) or [])
+            if reasons:
+                markers.append(PlannedMarker(
+                    0, palette.WARNING_COLOUR.resolve, f"stale: {cut.take.id}", "\n".join(reasons),
+                    json.dumps({"shotreel": "stale", "shot": shot.id, "take": cut.take.id, "reasons": reasons}),
+                    shot=shot.id, on="take"))
         first_of_beat.setdefault(shot.beat, cut.record_in)
         if shot.id in warnings:
             found = warnings[shot.id]

@@ -196,6 +196,7 @@ def _build(project: object, pool: object, plan: TimelinePlan, film: Film, profil
     result.boards, result.takes = len(boards), len(takes)
     result.missing = [f"shot {b.shot}: no board drawn yet (run `shotreel boards`)" for b in plan.boards if not b.path]
     placed_boards = dict(zip([b.shot for b in plan.boards if b.path], boards))
+    placed_takes = dict(zip([t.shot for t in plan.takes if t.path], takes))
     for planned, item in zip([t for t in plan.takes if t.path], takes):
         result.alternates += add_takes(item, planned, media, log)
         call(item, "SetClipColor", planned.colour)
@@ -205,7 +206,7 @@ def _build(project: object, pool: object, plan: TimelinePlan, film: Film, profil
         if marker.shot is None:
             ok = add_marker(timeline, marker, marker.frame)
         else:
-            target = placed_boards.get(marker.shot)
+            target = (placed_takes if marker.on == "take" else placed_boards).get(marker.shot)
             ok = target is not None and add_marker(target, marker, int(call(target, "GetLeftOffset") or 0))
         result.markers += ok
         if not ok:

@@ -3,6 +3,7 @@ from a terminal (in this process and in a subprocess), and the Workspace ▸ Scr
 
 from __future__ import annotations
 
+import json
 import runpy
 import subprocess
 import sys
@@ -328,3 +329,30 @@ def test_a_timeline_edited_past_recognition_is_reported_shot_by_shot(film: Path,
     assert main(["resolve", "update", str(film)]) == 0
     out = capsys.readouterr().out
     assert "V2 item 'explosion.mov'" in out and "is not a shotreel shot; left alone" in out
+
+
+def test_a_stale_take_carries_a_red_marker_on_its_take_item_only(film: Path, standin, capsys) -> None:
+    from shotreel.stale import take_inputs
+
+    film_ = load_project(film)
+    for shot in ("sh030", "sh050"):  # both record what they were made from; then sh030's action changes
+        take(standin, film, shot, "t3", 96)
+        sidecar = film / "takes" / shot / "t3.json"
+        data = json.loads(sidecar.read_text())
+        sidecar.write_text(json.dumps({**data, "inputs": take_inputs(film_, shot)}))
+    text = (film / "shotreel.yaml").read_text(encoding="utf-8")
+    action = "action: The gauge drops to 18%."
+    assert text.count(action) == 1 and film_.shot("sh030").action.startswith(action[len("action: "):])
+    (film / "shotreel.yaml").write_text(text.replace(action, "action: Suddenly the gauge drops to 18%."),
+                                        encoding="utf-8")
+    assert load_project(film).shot("sh030").action.startswith("Suddenly")
+    assert main(["resolve", "import", str(film)]) == 0
+    capsys.readouterr()
+    takes = {b.GetMediaPoolItem().GetMetadata("Shot"): b for b in items(standin, 2)}
+    marked = {shot: item.GetMarkers() for shot, item in takes.items() if item.GetMarkers()}
+    assert list(marked) == ["sh030"]
+    ((frame, marker),) = marked["sh030"].items()
+    assert frame == takes["sh030"].GetLeftOffset() and marker["color"] == "Red"
+    assert marker["name"] == "stale: t3" and "action changed" in marker["note"]
+    assert json.loads(marker["customData"])["reasons"] == marker["note"].split("\n")
+    assert not any(b.GetMarkers() for b in items(standin, 1) if b.GetMediaPoolItem().GetMetadata("Shot") == "sh030")
