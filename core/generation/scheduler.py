@@ -236,7 +236,9 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
     released = ledger.released() if ledger is not None else set()
     on_disk = find_takes(film)
     by_shot: dict[str, list[JobRecord]] = {}
+    names: dict[str, set[str]] = {}  # every ledger name of a shot's jobs, stills too (a name is never reused)
     for row in ledger.jobs() if ledger is not None else []:
+        names.setdefault(row.shot, set()).add(row.take)
         if not row.is_image:  # a still made for a shot (a board candidate) is not one of its takes
             by_shot.setdefault(row.shot, []).append(row)
     for shot in chosen:
@@ -268,7 +270,7 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
                 plan.skipped.append((shot.id, reason))
         if count <= 0:
             continue
-        used = {t.id for t in on_disk.get(shot.id, [])} | {r.take for r in rows}
+        used = {t.id for t in on_disk.get(shot.id, [])} | names.get(shot.id, set())
         number = max((_take_number(t) for t in used), default=0)
         requests = []
         for k in range(count):
