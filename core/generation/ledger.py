@@ -1,7 +1,10 @@
 """The job ledger: every generation job, recorded before it is submitted, in ``.shotreel/ledger.sqlite``.
 
-One row per take (shot, take id) holds the request (its hash and a summary without secrets), the
-provider's job id and handle, the state, the cost, the times, the attempts and the last raw status.
+One row per job (shot, take id) holds the request (its hash and a summary without secrets), the
+provider's job id and handle (with the server holding it, where the provider runs on several), the state,
+the cost, the times, the attempts and the last raw status. A still (an asset view, a generated board) is a
+job like a take, named by its owner and view (``asset:mara``/``front``); its row also says where it lands
+(``landing_json``: the destination and the sidecar's provenance), outside the request's hash.
 SQLite in WAL mode, every change atomic and flushed to disk when committed (``synchronous=FULL``):
 the record made before a submit is on disk before the request leaves, so neither a SIGKILL nor a power
 cut can make shotreel forget a job it may have paid for. Those records, made by many threads at once, share
