@@ -26,6 +26,12 @@ Every job is served by one :class:`_Driver`: a job's steps are a generator (:met
 ``yield`` is the pause before its next step, and a fixed pool of ``STEPPERS`` threads runs whichever step
 is due from one heap, so no thread sleeps per job (a busy machine wakes a few threads, not one per job).
 
+Where a job lands is the ledger's to say: a take in ``takes/<shot>/``, a still at its destination
+(:mod:`shotreel.generation.images`, whose :func:`~shotreel.generation.images.generate_images` runs stills
+through this same machinery), so either kind of run finishes the other's jobs left at the provider where they
+belong. A provider spread over several servers (:class:`~shotreel.generation.servers.ServerPool`, ``servers``)
+is followed server by server; a job whose server went away fails over to another (:meth:`_Run._fail_over`).
+
 A ``stop`` event ends a run cleanly: nothing new is submitted, jobs at the provider stay in the ledger
 for the next run. Progress is reported through ``progress(done, total, message)`` from worker threads.
 """
