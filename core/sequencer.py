@@ -315,7 +315,7 @@ def _check_key(film: Film, takes: Mapping[str, list[Take]]) -> tuple | None:
     from .takes import SELECTS_FILE, TAKES_DIR
 
     root = os.path.abspath(film.root)
-    source = Path(film.source) if Path(film.source).is_absolute() else film.root / film.source
+    source = os.path.abspath(film.source)  # as the project was loaded (its file, relative to here or not)
     outside = [board.path for shot in film.shots() for board in shot.boards if board.path]
     outside += [ref for asset in film.assets for ref in asset.references]
     return (
