@@ -7,8 +7,10 @@ queue; a slot is handed over the moment a job ends). ``shotreel.generation.image
 real ComfyUI client on both servers (``servers=[…]``, ``--limit`` jobs each, plus shotreel's queue-ahead):
 plan, ledger, submit, poll, download, Pillow check, sidecar, landing at the destination. The makespan is the
 wall time of that call, compared with the ideal ``jobs / (servers × limit) × service`` (400 / 16 × 0.1 s =
-2.5 s). Each run is a fresh process on a fresh project; the fastest of ``--runs`` (3) counts and every run's
-ratio is printed (noise on a shared machine only ever adds time). Exit status 1 when that ratio exceeds
+2.5 s). The stills are 320×180 (``--size``): the test servers draw and encode each one on the same cores as
+the client (about 4 ms a still at 640×360), which a real GPU server does elsewhere. Each run is a fresh
+process on a fresh project; the fastest of ``--runs`` (3) counts and every run's ratio is printed (noise on a
+shared machine only ever adds time). Exit status 1 when that ratio exceeds
 ``--max-ratio`` (1.15), or when in any run a still is missing, was queued twice, or one server got no jobs.
 
 For context each run also times a bare client (``--baseline``): the same ComfyUI clients and servers, ``--limit``
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -51,6 +54,15 @@ class _Busy:
         self.process.wait(10)
 
 
+def _cpu(pid: int) -> float:
+    """The CPU seconds process ``pid`` has used (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def make_project(folder: Path) -> Path:
     """A film of one shot: the stills are candidates for its board (they need no board of their own)."""
     folder.mkdir(parents=True)
@@ -68,10 +80,11 @@ def one_run(folder: Path, urls: list[str], limit: int, poll_interval: float) -> 
     from shotreel.project import load_project
 
     film = load_project(folder)
-    jobs = int(json.loads((folder / "jobs.json").read_text()))
+    plan = json.loads((folder / "jobs.json").read_text())
+    jobs, (width, height) = plan["jobs"], plan["size"]
     wanted = [ImageJob(GenerationRequest(take_id=f"c{n:04d}", shot_id="sh0001", provider="", model="",
                                          prompt=f"Candidate {n}: the corridor, a green light pulsing",
-                                         duration_frames=0, fps=film.fps, width=640, height=360, seed=n, kind=IMAGE),
+                                         duration_frames=0, fps=film.fps, width=width, height=height, seed=n, kind=IMAGE),
                        f"boards/candidates/sh0001/c{n:04d}") for n in range(1, jobs + 1)]
     started, cpu = time.perf_counter(), time.process_time()
     summary = generate_images(film, wanted, provider="comfyui", options={"poll_interval": poll_interval},
@@ -89,7 +102,7 @@ def one_run(folder: Path, urls: list[str], limit: int, poll_interval: float) -> 
         for row in ledger.jobs():
             servers[row.server or "?"] = servers.get(row.server or "?", 0) + 1
     return {"makespan": makespan, "cpu": cpu, "done": len(summary.done), "stills": len(stills),
-            "checked": sum(1 for s in sidecars if s.get("width") == 640 and s.get("height") == 360),
+            "checked": sum(1 for s in sidecars if (s.get("width"), s.get("height")) == (width, height)),
             "per_server": servers, "ok": summary.ok}
 
 
@@ -100,7 +113,8 @@ def bare_run(folder: Path, urls: list[str], limit: int, poll_interval: float) ->
     from shotreel.generation.base import IMAGE, GenerationRequest
     from shotreel.generation.registry import get_provider
 
-    jobs = int(json.loads((folder / "jobs.json").read_text()))
+    plan = json.loads((folder / "jobs.json").read_text())
+    jobs, (width, height) = plan["jobs"], plan["size"]
     (folder / "bare").mkdir()
     clients = [get_provider("comfyui", base_url=url, poll_interval=poll_interval) for url in urls]
     queue = list(range(jobs, 0, -1))
@@ -114,7 +128,7 @@ def bare_run(folder: Path, urls: list[str], limit: int, poll_interval: float) ->
                 n = queue.pop()
             request = GenerationRequest(take_id=f"b{n:04d}", shot_id="sh0001", provider="comfyui",
                                         model="image_workflow", prompt=f"Candidate {n}: the corridor",
-                                        duration_frames=0, fps=24, width=640, height=360, seed=n, kind=IMAGE,
+                                        duration_frames=0, fps=24, width=width, height=height, seed=n, kind=IMAGE,
                                         client_id=f"bare-{n}-{time.time_ns()}")
             handle = client.submit(request)
             while True:
@@ -142,28 +156,31 @@ def _child(folder: Path, urls: list[str], limit: int, poll_interval: float, mode
 
 
 def run(jobs: int, limit: int, servers: int, service: float, poll_interval: float, runs: int = 3,
-        busy: bool = False, baseline: bool = True) -> dict:
+        busy: bool = False, baseline: bool = True, size: tuple[int, int] = (320, 180)) -> dict:
     """Run the benchmark ``runs`` times against ``servers`` ComfyUI servers; the fastest run's figures with
     every run's ratio."""
     from tests.servers import start_server
 
     ideal = jobs / (servers * limit) * service
-    started = [start_server("comfyui", process=True, service_time=service, max_concurrent=limit, size=(640, 360))
+    started = [start_server("comfyui", process=True, service_time=service, max_concurrent=limit, size=size)
                for _ in range(servers)]
     results = []
     try:
         with tempfile.TemporaryDirectory(prefix="shotreel-bench-images-") as tmp, \
                 (_Busy() if busy else contextlib.nullcontext()):
             pristine = make_project(Path(tmp) / "pristine")
-            (pristine / "jobs.json").write_text(str(jobs))
+            (pristine / "jobs.json").write_text(json.dumps({"jobs": jobs, "size": list(size)}))
             for n in range(runs):
                 folder = Path(tmp) / f"film{n}"
                 shutil.copytree(pristine, folder)
                 before = [s.creates() for s in started]
+                cpu = sum(_cpu(s._proc.pid) for s in started)
                 result = _child(folder, [s.url for s in started], limit, poll_interval)
+                server_cpu = sum(_cpu(s._proc.pid) for s in started) - cpu
                 creates = [s.creates() - b for s, b in zip(started, before, strict=True)]
                 duplicates = sum(len(s.duplicates()) for s in started)
-                result.update(ratio=result["makespan"] / ideal, creates=creates, duplicates=duplicates, bare=None)
+                result.update(ratio=result["makespan"] / ideal, creates=creates, duplicates=duplicates, bare=None,
+                              server_cpu=server_cpu)
                 if baseline:
                     bare = _child(folder, [s.url for s in started], limit, poll_interval, "bare")
                     result["bare"], result["bare_cpu"] = bare["bare"], bare["bare_cpu"]
@@ -175,7 +192,7 @@ def run(jobs: int, limit: int, servers: int, service: float, poll_interval: floa
     best = min(results, key=lambda r: r["makespan"])
     bares = [r for r in results if r["bare"] is not None]
     fastest = min(bares, key=lambda r: r["bare"]) if bares else None
-    return {**best, "bare": fastest["bare"] if fastest else None, "bare_cpu": fastest["bare_cpu"] if fastest else None,
+    return {**best, "size": size, "bare": fastest["bare"] if fastest else None, "bare_cpu": fastest["bare_cpu"] if fastest else None,
             "jobs": jobs, "limit": limit, "servers": servers, "service": service, "ideal": ideal,
             "busy": busy, "runs": [r["ratio"] for r in results],
             "all_ok": all(r["ok"] and r["stills"] == r["done"] == r["checked"] == sum(r["creates"]) == jobs
@@ -192,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-interval", type=float, default=0.005, help="the client's poll interval (s)")
     parser.add_argument("--max-ratio", type=float, default=1.15)
     parser.add_argument("--busy", action="store_true", help="run a CPU-bound process beside the benchmark")
+    parser.add_argument("--size", default="320x180", help="the stills' size (the test servers draw each one on "
+                                                          "the same cores as the client: 4 ms at 640×360)")
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                         help="also time bare clients in the same run, for context (default: on)")
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":  # one run, in its own process
@@ -200,15 +219,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(work(Path(folder), urls.split(","), int(limit), float(poll))))
         return 0
     args = parser.parse_args(argv)
+    width, _, height = args.size.partition("x")
     result = run(args.jobs, args.limit, args.servers, args.service, args.poll_interval, args.runs, args.busy,
-                 args.baseline)
+                 args.baseline, (int(width), int(height)))
     print(f"images: {result['jobs']} stills over {result['servers']} ComfyUI servers, {result['limit']} at once "
           f"each, {result['service'] * 1000:.0f} ms each{', beside a CPU-bound process' if result['busy'] else ''}: "
           f"makespan {result['makespan']:.3f} s vs ideal {result['ideal']:.3f} s -> ratio {result['ratio']:.3f} "
           f"(limit {args.max_ratio}; fastest of {len(result['runs'])} runs: "
           f"{', '.join(f'{r:.3f}' for r in result['runs'])})")
-    print(f"  stills landed {result['stills']}/{result['jobs']} ({result['checked']} at 640×360), queued per "
-          f"server {result['creates']}, duplicates {result['duplicates']}, client CPU {result['cpu']:.2f} s")
+    print(f"  stills landed {result['stills']}/{result['jobs']} ({result['checked']} at {result['size'][0]}×"
+          f"{result['size'][1]}), queued per "
+          f"server {result['creates']}, duplicates {result['duplicates']}, CPU: client {result['cpu']:.2f} s, "
+          f"servers {result['server_cpu']:.2f} s")
     if result["bare"] is not None:
         print(f"  bare clients (submit/poll/download only), fastest of the runs beside: {result['bare']:.3f} s "
               f"-> ratio {result['bare'] / result['ideal']:.3f}, client CPU {result['bare_cpu']:.2f} s")
