@@ -59,5 +59,5 @@ def test_the_images_benchmark_runs_over_two_servers(capsys):
     out = capsys.readouterr().out
     assert code == 0, out  # 1 would mean a still missing, queued twice, or a server left without jobs
     assert re.search(r"images: 40 stills over 2 ComfyUI servers, 4 at once each, 50 ms each: makespan \d+\.\d+ s", out)
-    assert re.search(r"stills landed 40/40 \(40 at 640×360\), queued per server \[\d+, \d+\], duplicates 0, CPU", out)
+    assert re.search(r"stills landed 40/40 \(40 at 320×180\), queued per server \[\d+, \d+\], duplicates 0, CPU", out)
     assert re.search(r"bare clients .* -> ratio \d+\.\d+", out)
