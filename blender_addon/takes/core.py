@@ -145,7 +145,8 @@ def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], marker
         except (RuntimeError, OSError) as exc:  # no file Blender can open
             notes.append(_unreadable(item, str(exc).strip().splitlines()[-1] if str(exc).strip() else ""))
             continue
-        if not strip.fps:  # opened but not decoded (Blender keeps a one-frame strip with no picture)
+        # opened, no picture decoded: Blender keeps a one-frame strip (asking its fps would open the movie again)
+        if not strip.elements[0].orig_width:
             strips.remove(strip)
             notes.append(_unreadable(item, "Blender finds no video in it"))
             continue
