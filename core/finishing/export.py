@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import timing
 from ..animatic import CRF, PRESET, SAMPLE_RATE, AnimaticError, plan_animatic, reel_graph
@@ -41,6 +42,9 @@ from ..media import ffmpeg_exe, ffmpeg_rate, probe, run_ffmpeg
 from ..model import Film
 from ..progress import ProgressCallback, no_progress
 from .credentials import Signing, embed_credential
+
+if TYPE_CHECKING:
+    from .mix import MixResult
 from .disclosure import Disclosure, disclose, disclosure_card
 from .provenance import generation_used
 from .titles import Card, credits_card, title_card
@@ -100,7 +104,7 @@ def _mix(film: Film, folder: Path, loudness: float, progress: ProgressCallback):
     return mix_film(film, folder / "mix.wav", loudness=loudness, progress=progress)
 
 
-def _check_mix(mix, film: Film, reel_frames: int) -> None:
+def _check_mix(mix: MixResult, film: Film, reel_frames: int) -> None:
     """Refuse a mix made beforehand (``export_film(mix=…)``) that is not exactly the cut's length."""
     from .audio import frame_sample
     if not Path(mix.path).is_file():
@@ -193,7 +197,8 @@ def _codec(preset: str, film: Film) -> list[str]:
 
 def export_film(film: Film, preset: str = "web", output: str | os.PathLike | None = None,
                 signing: Signing | None = None, loudness: float = WEB_LOUDNESS,
-                progress: ProgressCallback | None = None, mix=None, sound: bool = True) -> ExportResult:
+                progress: ProgressCallback | None = None, mix: MixResult | None = None,
+                sound: bool = True) -> ExportResult:
     """Export ``film`` with ``preset`` (``web``, ``review``, ``master``) to ``output`` (default
     :func:`default_output`) and return what was written (see the module doc). ``signing`` embeds a C2PA
     credential (:mod:`shotreel.finishing.credentials`); ``loudness`` is the mix's target in LUFS.
