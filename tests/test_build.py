@@ -4,21 +4,31 @@ finished film (edit/film.mp4) read back from the file."""
 
 import subprocess
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 from shotreel.build import build
 from shotreel.cli import main
+from shotreel.finishing.audio import read_wav
 from shotreel.finishing.export import measure_loudness, shift_captions
 from shotreel.media import ffmpeg_exe, probe
 from shotreel.project import load_project
 
 from ._finishing_support import small_film
 
+AUDIBLE = 0.01
+"""-40 dBFS: a sample louder than this is heard."""
 
-def _sound_samples(path) -> int:
+
+def _sound(path) -> np.ndarray:
+    """The file's sound, decoded: mono float samples at 48 kHz."""
     run = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "s16le", "-ac", "1",
                           "-ar", "48000", "-"], capture_output=True, check=True)
-    return len(run.stdout) // 2
+    return np.frombuffer(run.stdout, dtype="<i2") / 32768.0
+
+
+def _sound_samples(path) -> int:
+    return len(_sound(path))
 
 
 @pytest.fixture
@@ -105,6 +115,14 @@ def test_build_exports_the_film_with_the_mix_it_made_once(tmp_path):
     assert any(m.startswith("mix") or m == "voices" for m in messages["sound"])  # mixed in the sound stage …
     assert "encoding" in messages["export"] and not [m for m in messages["export"] if m.startswith("mix")]
     assert result.export.mixed and result.export.loudness is not None  # … and the export used that mix
+    # every dialogue clip starts on its frame in the film, after the cards (read back from the file)
+    sound = _sound(result.export.path)
+    for clip in result.mix.voices.clips:
+        voice, _ = read_wav(clip.path)
+        expected = (result.export.lead_frames * 2000 + clip.start_sample  # 24 fps: 2000 samples a frame
+                    + int(np.argmax(np.abs(voice[:, 0]) > AUDIBLE)))
+        onset = expected - 2000 + int(np.argmax(np.abs(sound[expected - 2000:]) > AUDIBLE))
+        assert abs(onset - expected) <= 100, (clip.name, onset, expected)  # AAC smears onsets by a few samples
     assert [p.name for p in result.export.captions] == ["film.srt", "film.vtt"]
     assert {folder / "edit" / "film.mp4", folder / "edit" / "film.srt"} <= set(result.written)
 
