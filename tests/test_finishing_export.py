@@ -129,3 +129,13 @@ def test_the_loudness_measured_in_the_encode_is_the_files_and_a_given_mix_is_use
     with pytest.raises(ExportError) as caught:
         export_film(film, "web", mix=short)
     assert str(caught.value).startswith(f"{mix.path}: the mix runs") and "\n" not in str(caught.value)
+
+
+def test_a_caption_too_long_is_a_warning_of_the_export_naming_the_shot(tmp_path, capsys):
+    folder = small_film(tmp_path / "film")
+    project = folder / "shotreel.yaml"
+    project.write_text(project.read_text().replace("line: Hello?", "line: " + "Hello is anyone there at all " * 4))
+    assert main(["export", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "  shot sh010: line 1: the caption needs " in out
+    assert (folder / "edit" / "film.srt").is_file()

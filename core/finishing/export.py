@@ -114,13 +114,16 @@ def _check_mix(mix: MixResult, film: Film, reel_frames: int) -> None:
                           "mix the film again", file=str(mix.path))
 
 
-def _captions(film: Film, folder: Path, voices=None) -> list[Path]:
-    """The SRT/VTT files of the dialogue (none where captions are not installed or nothing is said)."""
+def _captions(film: Film, folder: Path, voices=None, warnings: list[str] | None = None) -> list[Path]:
+    """The SRT/VTT files of the dialogue (none where captions are not installed or nothing is said); the
+    caption rules' warnings (a line too long, too fast …) are added to ``warnings``."""
     try:
         from .captions import write_captions
     except ImportError:
         return []
     result = write_captions(film, folder, voices)
+    if warnings is not None:
+        warnings += [str(w) for w in getattr(result, "warnings", []) if str(w) not in warnings]
     found: list[Path] = []
     values = vars(result).values() if hasattr(result, "__dict__") else [result]
     for value in values:
@@ -259,7 +262,8 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
 
         offset_ms = round(Fraction(lead) / film.fps * 1000)
         captions: list[tuple[Path, Path]] = []
-        said = _captions(film, folder / "captions", mix.voices if mix is not None else None) if sound else []
+        said = _captions(film, folder / "captions", mix.voices if mix is not None else None, warnings) \
+            if sound else []
         for path in said:
             shifted = folder / f"{output.stem}{path.suffix.lower()}"
             atomic_write_bytes(shifted, shift_captions(path.read_text(encoding="utf-8"), offset_ms).encode())
