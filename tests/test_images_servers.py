@@ -210,3 +210,25 @@ def test_a_bad_server_list_is_one_line(tmp_path, capsys):
     assert main(["generate", str(project), "--comfyui", "gpu-1"]) == 2
     assert "server 'gpu-1' is not an address" in capsys.readouterr().err
     assert not (project / ".shotreel" / "ledger.sqlite").exists()
+
+
+def test_a_take_run_finishes_a_still_left_at_the_server_where_its_ledger_row_says(fake_server, tmp_path):  # noqa: F811
+    server = fake_server("comfyui", max_concurrent=1, service_time=0.4)
+    other = fake_server("comfyui", max_concurrent=1, service_time=0.05)
+    project = make_project(tmp_path / "film", ["a slow push in"])
+    film = load_project(project)
+    stop = threading.Event()
+    first = generate_images(film, _jobs(film, 1), provider=get_provider("comfyui", base_url=server.url,
+                                                                        poll_interval=0.02),
+                            stop=stop, progress=lambda *_: stop.set() if server.creates() else None)
+    assert first.stopped and not (project / "boards" / "candidates").exists()
+    workflow = tmp_path / "wan.json"
+    workflow.write_text(json.dumps(WORKFLOW))
+    # the take goes to another server; the still is followed where it was queued and lands at its destination
+    takes = main(["generate", str(project), "--comfyui", other.url, "--workflow", str(workflow),
+                  "--poll-interval", "0.02"])
+    assert takes == 0
+    assert (project / "takes" / "sh010" / "t001.mp4").is_file()
+    with Image.open(project / "boards" / "candidates" / "sh040" / "c001.png") as image:  # sh040: _jobs owner
+        assert image.size == (320, 180)
+    assert server.creates() == 1 and other.creates() == 1 and server.duplicates() == {}

@@ -430,7 +430,7 @@ class _Run:
                 self._server_down(url, message)
 
             provider.on_down = down
-            for url, message in list(provider.down.items()):
+            for url, message in list(provider.down.items()) if len(provider.servers) > 1 else []:
                 self._server_down(url, message)
 
     # -- bookkeeping ----------------------------------------------------------------------
@@ -1297,7 +1297,9 @@ def provider_for(provider: str | Provider, options: dict | None = None, servers:
                  concurrency: int | None = None) -> Provider:
     """The provider a run uses: ``provider`` itself, or the one of that name created with ``options``; with
     ``servers``, that provider on each of them (:class:`~shotreel.generation.servers.ServerPool`), each running
-    ``concurrency`` jobs at once (default: the provider's own)."""
+    ``concurrency`` jobs at once (default: the provider's own). A provider that runs on servers of the user's
+    own (ComfyUI) is a pool even of one, so every job records the server holding it and a later run given
+    another address still follows it there."""
     if servers:
         servers = parse_servers(servers)
         options = dict(options or {})
@@ -1311,9 +1313,10 @@ def provider_for(provider: str | Provider, options: dict | None = None, servers:
                                 "spread over several (--comfyui URL,URL)")
         return pool_of(get_provider(name, **{**options, "base_url": servers[0]}), servers,
                        lambda url: get_provider(name, **{**options, "base_url": url}))
-    if isinstance(provider, Provider):
-        return provider
-    return get_provider(provider, **(options or {}))
+    prov = provider if isinstance(provider, Provider) else get_provider(provider, **(options or {}))
+    if prov.name in POOLED and getattr(prov, "base_url", None) and not isinstance(prov, ServerPool):
+        return pool_of(prov, [prov.base_url])  # type: ignore[attr-defined] - every job records its server
+    return prov
 
 
 def running_limit(provider: Provider, concurrency: int | None) -> int:

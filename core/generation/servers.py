@@ -174,12 +174,13 @@ class ServerPool(Provider):
             self.load[url] = max(0, self.load.get(url, 0) - 1)
 
     def mark_down(self, url: str, message: str) -> None:
-        """Mark ``url`` unreachable: no job goes there any more; :attr:`on_down` is told (once)."""
+        """Mark ``url`` unreachable: no job goes there any more; :attr:`on_down` is told (once) where there are
+        other servers to carry on (a pool of one stops the run with the server's own error instead)."""
         with self._lock:
             if url in self.down:
                 return
             self.down[url] = message
-        if self.on_down is not None:
+        if self.on_down is not None and len(self.servers) > 1:
             self.on_down(url, message)
 
     def live(self) -> list[str]:
@@ -197,9 +198,12 @@ class ServerPool(Provider):
         """Send ``request`` to the live server with the most room; a server that cannot be reached is marked
         down and the next one tried (nothing was sent to it). :class:`Unreachable` when none is left."""
         tried: set[str] = set()
+        last: Unreachable | None = None
         while True:
             url = self._pick(tried)
             if url is None:
+                if len(self.servers) == 1 and last is not None:
+                    raise last  # one server: its own error, as without a pool
                 down = "; ".join(f"{u}: {m}" for u, m in self.down.items())
                 raise Unreachable(f"no {self.name} server can be reached ({down or 'none given'})",
                                   shot=request.shot_id)
@@ -209,6 +213,7 @@ class ServerPool(Provider):
                 self._release(url)
                 self.mark_down(url, str(exc.message))
                 tried.add(url)
+                last = exc
                 continue
             except BaseException:
                 self._release(url)
@@ -220,8 +225,8 @@ class ServerPool(Provider):
 
     def poll(self, handle: JobHandle) -> JobStatus:
         url, client = self.member(handle.data.get(SERVER))
-        if url in self.down:
-            raise Unreachable(f"{self.name} server {url} is down: {self.down[url]}", shot=handle.data.get("shot"))
+        if url in self.down:  # its error names the server
+            raise Unreachable(self.down[url], shot=handle.data.get("shot"))
         try:
             status = client.poll(handle)
         except Unreachable as exc:
