@@ -1323,7 +1323,7 @@ def running_limit(provider: Provider, concurrency: int | None) -> int:
     """How many jobs run at once: ``concurrency`` capped by the provider's limit; on several servers, each
     server's own (their sum)."""
     if isinstance(provider, ServerPool):
-        return max(1, provider.max_concurrency)
+        return provider.running(concurrency)
     return max(1, min(concurrency or provider.max_concurrency, provider.max_concurrency))
 
 

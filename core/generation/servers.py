@@ -85,6 +85,7 @@ class ServerPool(Provider):
         self.finds_by_client_id = first.finds_by_client_id
         self.lists_recent = False
         self.queue_ahead_each = 0  # jobs each server keeps waiting in its queue besides its running ones
+        self.running_each: dict[str, int] = {}  # jobs each server runs at once in this run (:meth:`running`)
         self.on_down: Callable[[str, str], None] | None = None  # told once per server found unreachable
         self.down: dict[str, str] = {}  # server → the one-line error
         self.load = dict.fromkeys(self.servers, 0)  # jobs sent to each server and not yet seen finished
@@ -98,6 +99,12 @@ class ServerPool(Provider):
     @property
     def max_concurrency(self) -> int:
         return sum(m.max_concurrency for url, m in self.members.items() if url in self.servers)
+
+    def running(self, concurrency: int | None) -> int:
+        """How many jobs the servers run at once in all: each its own limit, or ``concurrency`` where lower."""
+        self.running_each = {url: max(1, min(concurrency or self.members[url].max_concurrency,
+                                             self.members[url].max_concurrency)) for url in self.servers}
+        return sum(self.running_each.values())
 
     def spread(self, queue_ahead: int) -> None:
         """Share ``queue_ahead`` jobs kept waiting among the servers (rounded up)."""
@@ -154,7 +161,7 @@ class ServerPool(Provider):
         return url, client
 
     def _room(self, url: str) -> float:
-        capacity = self.members[url].max_concurrency + self.queue_ahead_each
+        capacity = self.running_each.get(url, self.members[url].max_concurrency) + self.queue_ahead_each
         return (capacity - self.load.get(url, 0)) / max(1, capacity)
 
     def _pick(self, tried: set[str]) -> str | None:
