@@ -496,7 +496,10 @@ def draw_sketch(request: GenerationRequest, seed: int) -> Image.Image:
     draw.rectangle((0, 0, width, band), fill=(235, 200, 40))
     view = request.take_id.split("~")[0]  # the view's name (a view made again is ``front~2`` in the ledger)
     title = f"OFFLINE SKETCH · {request.shot_id} / {view} · seed {seed} · not made by a model"
-    draw.text((unit // 2, band // 2), title, fill=(20, 20, 20), font=font(unit, bold=True), anchor="lm")
+    size = unit
+    while size > 6 and font(size, bold=True).getlength(title) > width - unit:  # the whole label, on any width
+        size -= 1
+    draw.text((unit // 2, band // 2), title, fill=(20, 20, 20), font=font(size, bold=True), anchor="lm")
     for _ in range(6):  # a few shapes, so stills of different seeds differ at a glance
         x, y = rng.randrange(width), rng.randrange(band, height)
         r = rng.randrange(unit, unit * 6)
