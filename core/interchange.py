@@ -371,6 +371,11 @@ def _for_fcp_xml(work: otio.schema.Timeline) -> Prepared:
                 path = _file_path(ref.target_url)
                 if path is not None and os.path.isabs(path):
                     ref.target_url = Path(path).as_uri()
+            if ref.available_range is None and clip.source_range is not None:
+                # The writer needs a file's length; one that could not be read is said to end where it is cut.
+                sr = clip.source_range
+                ref.available_range = otio.opentime.TimeRange(otio.opentime.RationalTime(0, sr.start_time.rate),
+                                                              sr.end_time_exclusive())
     if work.tracks.markers:
         notes.append("FCP7 XML keeps the beat markers' names and positions; their colours and comments are lost")
     # The writer takes the sequence's timecode display and <format> from its own metadata namespace:

@@ -53,8 +53,9 @@ import opentimelineio as otio
 from . import __version__, palette, timing
 from .checks import WARNING, Finding
 from .conform import ShotCut, conform
+from .media import MediaError
 from .model import Film, Selection, Shot, Take
-from .takes import find_takes, load_selects
+from .takes import find_takes, load_selects, take_length
 
 NAMESPACE = "shotreel"
 """The one metadata key shotreel writes under."""
@@ -463,8 +464,12 @@ class _Builder:
 
     def take_reference(self, take: Take) -> otio.schema.ExternalReference:
         available = None
-        if take.frames is not None:
-            available = timing.time_range(0, take.frames, take.fps or self.film.fps)
+        try:
+            frames, rate = take_length(take)  # a sidecar without a probe: the file is probed now
+        except MediaError:
+            frames, rate = None, None  # cannot be read: check says so; the reel names the file all the same
+        if frames is not None:
+            available = timing.time_range(0, frames, rate or self.film.fps)
         ref = otio.schema.ExternalReference(target_url=os.path.abspath(take.path), available_range=available)
         ref.name = take.id
         return ref

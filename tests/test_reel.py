@@ -390,3 +390,22 @@ def test_the_resolve_variant_has_its_own_default_name_and_leaves_the_main_reel(e
     assert (example_dir / "edit" / "reel.otio").read_bytes() == main_reel
     variant = otio.adapters.read_from_file(str(example_dir / "edit" / "reel-resolve.otio"))
     assert all(len(c.media_references()) == 1 for c in variant.find_clips())
+
+
+def test_a_take_whose_sidecar_has_no_probe_is_probed_and_every_format_writes(tmp_path: Path) -> None:
+    from tests._media_support import add_take as add_real_take
+    from tests._media_support import tiny_example
+
+    folder = tmp_path / "film"
+    tiny_example(folder)
+    clip = add_real_take(folder, "sh020", "t1", 130, created=1.0)
+    sidecar = json.loads(clip.with_suffix(".json").read_text())
+    del sidecar["probe"]  # written by hand, or by a tool that does not probe
+    clip.with_suffix(".json").write_text(json.dumps(sidecar))
+    add_real_take(folder, "sh020", "t2", 100, created=2.0)  # the newest: t1 is an alternate on the clip
+    for suffix in (".otio", ".xml", ".edl"):
+        assert main(["reel", str(folder), "-o", str(folder / "edit" / f"reel{suffix}")]) == 0
+    timeline = otio.adapters.read_from_file(str(folder / "edit" / "reel.otio"))
+    clip_ = next(c for c in timeline.find_clips() if "t2.mp4" in getattr(c.media_reference, "target_url", ""))
+    t1 = next(r for r in clip_.media_references().values() if getattr(r, "target_url", "").endswith("t1.mp4"))
+    assert t1.available_range.duration.to_frames() == 130
