@@ -207,6 +207,30 @@ def test_running_again_pays_nothing_and_a_changed_request_makes_a_new_job(film):
     assert _rows(film) == {"asset:mara/front": L.DONE, "asset:mara/front~2": L.DONE}
 
 
+def test_a_crash_while_a_still_of_another_format_is_replaced_lands_it(film):
+    generate_images(film, [_job(film, "asset:mara", "front", "refs/mara/front")])  # front.png (animatic)
+    png = (film.root / "refs" / "mara" / "front.png").read_bytes()
+    provider = PaidStills()  # JPEG
+    job = _job(film, "asset:mara", "front", "refs/mara/front", prompt="Mara, older")
+    generate_images(film, [job], provider=provider)
+    folder = film.root / "refs" / "mara"
+    assert sorted(p.name for p in folder.glob("front.*")) == ["front.jpg", "front.json"]
+    # as a kill after the new sidecar was written, before the JPEG moved in and the PNG went away, leaves it
+    staged = film.root / ".shotreel" / "staging" / "image.asset_mara.front~2.still"
+    (folder / "front.jpg").rename(staged)
+    (folder / "front.png").write_bytes(png)
+    with Ledger.open(film.root) as ledger:
+        ledger._db.execute("UPDATE jobs SET state = 'downloading' WHERE take = 'front~2'")
+    again = generate_images(film, [job], provider=provider)
+    assert again.ok and provider.fetched == ["img-1"] and not again.skipped
+    assert sorted(p.name for p in folder.glob("front.*")) == ["front.jpg", "front.json"]
+    # a PNG drawn there later by an artist is theirs, whatever the sidecar once replaced
+    Image.new("RGB", (8, 8)).save(folder / "front.png")
+    later = generate_images(film, [_job(film, "asset:mara", "front", "refs/mara/front", prompt="Mara, young")],
+                            provider=provider)
+    assert "front.png is not shotreel's" in later.skipped[0][1] and (folder / "front.png").is_file()
+
+
 def test_a_still_delivered_at_another_size_says_so(film):
     class Upscaling(PaidStills):
         def fetch(self, handle, status, destination, *, max_bytes=None):
@@ -231,6 +255,15 @@ def test_an_artists_file_is_never_overwritten(film):
     assert drawn.read_bytes() == before and not (film.root / "refs" / "mara" / "front.json").exists()
     assert provider.accepted == ["asset:mara/back"] and not summary.ok
     assert _rows(film) == {"asset:mara/back": L.DONE}
+
+
+def test_a_json_file_at_the_destination_that_is_not_a_sidecar_is_kept(film):
+    notes = film.root / "refs" / "mara" / "front.json"
+    notes.write_text('{"my": "notes"}\n')
+    summary = generate_images(film, [_job(film, "asset:mara", "front", "refs/mara/front")])
+    assert [shot for shot, _ in summary.skipped] == ["asset:mara"] and "front.json is not shotreel's" in \
+        summary.skipped[0][1]
+    assert notes.read_text() == '{"my": "notes"}\n' and not (film.root / "refs" / "mara" / "front.png").exists()
 
 
 def test_a_crash_after_landing_reconciles_from_disk_without_fetching_again(film):

@@ -131,13 +131,27 @@ def still_files(root: Path, destination: str) -> list[Path]:
 
 def artist_file(root: Path, destination: str) -> Path | None:
     """A still at ``destination`` that shotreel did not make (no sidecar of shotreel's names it): an artist's
-    drawing, never overwritten. None when there is none."""
+    drawing, never overwritten — or a ``<destination>.json`` that is not a still's sidecar, which landing would
+    overwrite. None when there is none."""
     sidecar = read_sidecar(root, destination)
+    if sidecar is None and sidecar_path(root, destination).exists():
+        return sidecar_path(root, destination)
     ours = sidecar.get("file") if sidecar else None
     for path in still_files(root, destination):
-        if path.name != ours:
+        if path.name != ours and not _replaced(path, sidecar):
             return path
     return None
+
+
+def _replaced(path: Path, sidecar: dict | None) -> bool:
+    """Whether ``path`` is the still of shotreel's a sidecar says it replaces (by name and bytes)."""
+    replaces = (sidecar or {}).get("replaces")
+    if not isinstance(replaces, dict) or replaces.get("file") != path.name:
+        return False
+    try:
+        return file_sha256(path) == replaces.get("sha256")
+    except OSError:
+        return False
 
 
 def landed_still(root: Path, destination: str) -> tuple[Path, dict] | None:
@@ -219,15 +233,24 @@ def land_still(root: Path, record: JobRecord, staged: Path, probe: dict, cost: f
     digest = file_sha256(staged)
     old = read_sidecar(root, destination)
     sidecar = still_sidecar(root, record, target, probe, cost, digest, seed)
+    # shotreel's still of another format there, removed below: named here, so a crash before that leaves no
+    # "artist's" file (and a landing again after such a crash still removes it)
+    replaced = None
+    if old and old.get("file") and old["file"] != target.name:
+        replaced = {"file": old["file"], "sha256": old.get("sha256")}
+    elif old and isinstance(old.get("replaces"), dict) and old["replaces"].get("file") != target.name:
+        replaced = old["replaces"]
+    if replaced:
+        sidecar["replaces"] = replaced
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(sidecar_path(root, destination), json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
     os.replace(staged, target)
     L._fsync_dir(target.parent)
     with contextlib.suppress(OSError):
         remember_sha256(target, digest)
-    if old and old.get("file") and old["file"] != target.name:
+    if replaced and _replaced(target.parent / str(replaced["file"]), sidecar):
         with contextlib.suppress(OSError):
-            (target.parent / str(old["file"])).unlink()
+            (target.parent / str(replaced["file"])).unlink()
     return target, sidecar
 
 
