@@ -125,6 +125,7 @@ class JobState(str, enum.Enum):
 
 VIDEO = "video"
 IMAGE = "image"
+VOICE = "voice"  # a dialogue line spoken by a hosted voice (:mod:`shotreel.generation.voices`)
 """The kinds of job (:attr:`GenerationRequest.kind`)."""
 
 RACY_SECONDS = 0.1
