@@ -28,7 +28,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from ..model import Film
 from ..progress import ProgressCallback
 from . import ledger as L
 from . import scheduler as S
-from .base import IMAGE, GenerationError, GenerationRequest, Provider, file_sha256, remember_sha256
+from .base import IMAGE, VIDEO, VOICE, GenerationError, GenerationRequest, Provider, file_sha256, remember_sha256
 from .ledger import JobRecord, Ledger, project_lock
 
 STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -73,7 +73,7 @@ class ImageJob:
 
 def staging_name(record: JobRecord) -> str:
     """The job's name in ``.shotreel/staging`` (an owner such as ``asset:mara`` made safe for any disk)."""
-    return _UNSAFE.sub("_", f"image.{record.shot}.{record.take}")
+    return _UNSAFE.sub("_", f"{record.kind}.{record.shot}.{record.take}")
 
 
 def still_byte_limit(width: int, height: int) -> int:
@@ -107,37 +107,38 @@ def sidecar_path(root: Path, destination: str) -> Path:
     return Path(root) / f"{destination}.json"
 
 
-def read_sidecar(root: Path, destination: str) -> dict | None:
-    """The shotreel sidecar of the still at ``destination``, else None (none, unreadable, or not a still's)."""
+def read_sidecar(root: Path, destination: str, kind: str = IMAGE) -> dict | None:
+    """The shotreel sidecar of the still (the file of a job of ``kind``) at ``destination``, else None (none,
+    unreadable, or not a still's)."""
     try:
         data = json.loads(sidecar_path(root, destination).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("kind") != IMAGE or not isinstance(data.get("file"), str):
+    if not isinstance(data, dict) or data.get("kind") != kind or not isinstance(data.get("file"), str):
         return None
     return data
 
 
-def still_files(root: Path, destination: str) -> list[Path]:
-    """The stills at ``destination`` (any of :data:`STILL_SUFFIXES`, lower or upper case), sorted."""
+def still_files(root: Path, destination: str, suffixes: tuple[str, ...] = STILL_SUFFIXES) -> list[Path]:
+    """The stills at ``destination`` (any of ``suffixes``, :data:`STILL_SUFFIXES`, lower or upper case), sorted."""
     target = Path(root) / destination
     found = []
-    for suffix in {s for base in STILL_SUFFIXES for s in (base, base.upper())}:
+    for suffix in {s for base in suffixes for s in (base, base.upper())}:
         path = target.with_name(target.name + suffix)
         if path.is_file():
             found.append(path)
     return sorted(found)
 
 
-def artist_file(root: Path, destination: str) -> Path | None:
+def artist_file(root: Path, destination: str, kind: str = IMAGE) -> Path | None:
     """A still at ``destination`` that shotreel did not make (no sidecar of shotreel's names it): an artist's
     drawing, never overwritten — or a ``<destination>.json`` that is not a still's sidecar, which landing would
-    overwrite. None when there is none."""
-    sidecar = read_sidecar(root, destination)
+    overwrite. None when there is none. ``kind``: of a job of another kind (a voice line's clip)."""
+    sidecar = read_sidecar(root, destination, kind)
     if sidecar is None and sidecar_path(root, destination).exists():
         return sidecar_path(root, destination)
     ours = sidecar.get("file") if sidecar else None
-    for path in still_files(root, destination):
+    for path in still_files(root, destination, landing_for(kind).suffixes):
         if path.name != ours and not _replaced(path, sidecar):
             return path
     return None
@@ -154,10 +155,11 @@ def _replaced(path: Path, sidecar: dict | None) -> bool:
         return False
 
 
-def landed_still(root: Path, destination: str) -> tuple[Path, dict] | None:
-    """The still shotreel landed at ``destination`` and its sidecar, when the file's bytes are the ones the
-    sidecar names (a sidecar written just before a crash, whose still never moved into place, is not one)."""
-    sidecar = read_sidecar(root, destination)
+def landed_still(root: Path, destination: str, kind: str = IMAGE) -> tuple[Path, dict] | None:
+    """The still (the file of a job of ``kind``) shotreel landed at ``destination`` and its sidecar, when the
+    file's bytes are the ones the sidecar names (a sidecar written just before a crash, whose still never moved
+    into place, is not one)."""
+    sidecar = read_sidecar(root, destination, kind)
     if sidecar is None:
         return None
     path = (Path(root) / destination).parent / str(sidecar["file"])
@@ -173,7 +175,7 @@ def landed_job(root: Path, record: JobRecord) -> Path | None:
     """The still of job ``record`` if it has landed at its destination with its sidecar, else None."""
     if not record.destination:
         return None
-    found = landed_still(root, record.destination)
+    found = landed_still(root, record.destination, record.kind)
     if found is None:
         return None
     path, sidecar = found
@@ -231,8 +233,8 @@ def land_still(root: Path, record: JobRecord, staged: Path, probe: dict, cost: f
     destination = str(record.destination)
     target = (Path(root) / destination).with_name(Path(destination).name + probe["suffix"])
     digest = file_sha256(staged)
-    old = read_sidecar(root, destination)
-    sidecar = still_sidecar(root, record, target, probe, cost, digest, seed)
+    old = read_sidecar(root, destination, record.kind)
+    sidecar = landing_for(record.kind).sidecar(root, record, target, probe, cost, digest, seed)
     # shotreel's still of another format there, removed below: named here, so a crash before that leaves no
     # "artist's" file (and a landing again after such a crash still removes it)
     replaced = None
@@ -254,22 +256,63 @@ def land_still(root: Path, record: JobRecord, staged: Path, probe: dict, cost: f
     return target, sidecar
 
 
+# -- landing a file, whatever its kind ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Landing:
+    """How the file of one kind of job lands at its destination (a still here; a voice line's clip in
+    :mod:`shotreel.generation.voices`): what it is called (``noun``), the suffixes a file at the destination
+    may have, the suffix of its download in ``.shotreel/staging``, the ``probe`` that checks it whole and says
+    its real format (``{"suffix": …, "format": …}``; :class:`GenerationError` when it is not usable), the most
+    bytes its download may be (from the request summary), its ``sidecar`` (``(root, record, target, probe, cost,
+    sha256, seed) -> dict``, with ``"kind"``) and which models of a provider make it."""
+
+    kind: str
+    noun: str
+    suffixes: tuple[str, ...]
+    staged_suffix: str
+    probe: Callable[[Path], dict]
+    byte_limit: Callable[[dict], int]
+    sidecar: Callable[..., dict]
+    models: Callable[[Provider], tuple[str, ...]]
+    default_model: Callable[[Provider], str]
+
+
+STILL = Landing(IMAGE, "still", STILL_SUFFIXES, STAGED_SUFFIX, probe_still,
+                lambda req: still_byte_limit(int(req.get("width") or 0), int(req.get("height") or 0)), still_sidecar,
+                lambda provider: provider.image_models(), lambda provider: provider.default_image_model())
+
+
+def landing_for(kind: str) -> Landing:
+    """How a job of ``kind`` lands (``"image"``: :data:`STILL`; ``"voice"``: a voice line's clip)."""
+    if kind == VOICE:
+        from .voices import CLIP
+        return CLIP
+    return STILL
+
+
+def lands(record: JobRecord) -> bool:
+    """Whether the job lands at a destination of its own (a still, a voice line) rather than as a take."""
+    return record.kind != VIDEO
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
-def _destination(root: Path, job: ImageJob) -> str:
+def _destination(root: Path, job: ImageJob, kind: str = IMAGE) -> str:
     """The job's destination, checked: project-relative, inside the project, without a suffix."""
     text = str(job.destination or "").strip().replace("\\", "/")
-    where = f"image job {job.key}"
+    where = f"{kind} job {job.key}"
     if not text:
         raise ShotreelError(f"{where}: no destination")
     path = Path(text)
     if path.is_absolute() or ".." in path.parts or text.endswith("/"):
         raise ShotreelError(f"{where}: destination {text!r} must be a path inside the project folder "
                             "(like refs/mara/front)")
-    if path.suffix.lower() in (*STILL_SUFFIXES, ".json"):
-        raise ShotreelError(f"{where}: give the destination {text!r} without its suffix (the still's real "
-                            "format chooses it)")
+    if path.suffix.lower() in (*landing_for(kind).suffixes, ".json"):
+        raise ShotreelError(f"{where}: give the destination {text!r} without its suffix (the {landing_for(kind).noun}"
+                            "'s real format chooses it)")
     resolved = (root / path).resolve()
     try:
         resolved.relative_to(root)
@@ -285,23 +328,24 @@ class _Prepared:
     landing: dict
 
 
-def _prepare(root: Path, jobs: list[ImageJob], provider: Provider, model: str) -> list[_Prepared]:
+def _prepare(root: Path, jobs: list[ImageJob], provider: Provider, model: str, kind: str = IMAGE,
+             job_type: type = ImageJob) -> list[_Prepared]:
     shaping = provider.fingerprint(model)
     seen: dict[str, str] = {}
     prepared = []
     for job in jobs:
-        if not isinstance(job, ImageJob):
-            raise ShotreelError(f"generate_images takes ImageJob items, not {type(job).__name__}")
-        destination = _destination(root, job)
+        if not isinstance(job, job_type):
+            raise ShotreelError(f"generate_{kind}s takes {job_type.__name__} items, not {type(job).__name__}")
+        destination = _destination(root, job, kind)
         if destination in seen:
-            raise ShotreelError(f"image jobs {seen[destination]} and {job.key} both land at {destination}")
+            raise ShotreelError(f"{kind} jobs {seen[destination]} and {job.key} both land at {destination}")
         seen[destination] = job.key
         extra = dict(job.request.extra)
         if shaping:
             extra[S.SHAPING] = shaping
-        request = replace(job.request, provider=provider.name, model=model, kind=IMAGE, duration_frames=0,
+        request = replace(job.request, provider=provider.name, model=model, kind=kind, duration_frames=0,
                           extra=extra)
-        landing = {"kind": IMAGE, "destination": destination, "provenance": dict(job.provenance or {})}
+        landing = {"kind": kind, "destination": destination, "provenance": dict(job.provenance or {})}
         prepared.append(_Prepared(request, destination, landing))
     return prepared
 
@@ -323,7 +367,8 @@ def _free_take(name: str, used: set[str]) -> str:
     return f"{name}~{n}"
 
 
-def _plan_images(root: Path, prepared: list[_Prepared], provider: Provider, ledger: Ledger | None) -> _ImagePlan:
+def _plan_images(root: Path, prepared: list[_Prepared], provider: Provider, ledger: Ledger | None,
+                 kind: str = IMAGE) -> _ImagePlan:
     plan = _ImagePlan()
     rows = ledger.jobs() if ledger is not None else []
     released = ledger.released() if ledger is not None else set()
@@ -337,17 +382,18 @@ def _plan_images(root: Path, prepared: list[_Prepared], provider: Provider, ledg
         owned = by_owner.get(owner, [])
         taken = used.setdefault(owner, {r.take for r in owned})
         wanted = request.request_hash()
-        here = [r for r in owned if r.is_image and r.destination == destination and r.state in L.UNFINISHED]
-        landed = landed_still(root, destination)
+        here = [r for r in owned if r.kind == kind and r.destination == destination and r.state in L.UNFINISHED]
+        landed = landed_still(root, destination, kind)
         if landed is not None and landed[1].get("request_hash") == wanted:
             if any(r.request_hash == wanted and r.state != L.PENDING for r in here):
                 continue  # its job is reconciled from disk with the provider's other unfinished jobs
             plan.landed.append(S.TakeOutcome(owner, str(landed[1].get("take") or request.take_id), L.DONE,
                                              landed[0], "already there", landed[1].get("cost")))
             continue
-        artist = artist_file(root, destination)
+        artist = artist_file(root, destination, kind)
         if artist is not None:
-            reason = f"{artist.relative_to(root).as_posix()} is not shotreel's (no sidecar): kept, no still generated over it"
+            reason = (f"{artist.relative_to(root).as_posix()} is not shotreel's (no sidecar): kept, no "
+                      f"{landing_for(kind).noun} generated over it")
             plan.skipped.append((owner, reason))
             continue
         pending = [r for r in here if r.state == L.PENDING and r.provider == provider.name]
@@ -394,21 +440,34 @@ def generate_images(film: Film, jobs: Iterable[ImageJob], provider: str | Provid
     makes no stills, a destination outside the project or with a suffix, two jobs landing at one place: one
     line, before anything is recorded.
     """
+    return generate_files(film, jobs, provider, IMAGE, ImageJob, model=model, concurrency=concurrency,
+                          dry_run=dry_run, progress=progress, stop=stop, servers=servers, options=options,
+                          queue_ahead=queue_ahead)
+
+
+def generate_files(film: Film, jobs: Iterable, provider: str | Provider, kind: str, job_type: type, *,
+                   model: str | None = None, concurrency: int | None = None, dry_run: bool = False,
+                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
+                   servers: list[str] | None = None, options: dict | None = None,
+                   queue_ahead: int | None = None) -> S.GenerationSummary:
+    """:func:`generate_images` for jobs of any ``kind`` that land at a destination of their own (a
+    :class:`Landing`): ``jobs`` are ``job_type`` items with ``request``, ``destination`` and ``provenance``."""
     started = time.monotonic()
     if film.root is None:
         raise ShotreelError("generation needs a project folder (the film was not loaded from one)")
     root = Path(film.root).resolve()
     prov = S.provider_for(provider, options, servers, concurrency)
-    model = model or prov.default_image_model()
-    if not prov.image_models():
-        prov.default_image_model()  # BadRequest: this provider makes no stills
-    prepared = _prepare(root, list(jobs), prov, model)
+    landing = landing_for(kind)
+    model = model or landing.default_model(prov)
+    if not landing.models(prov):
+        landing.default_model(prov)  # BadRequest: this provider makes none
+    prepared = _prepare(root, list(jobs), prov, model, kind, job_type)
     summary = S.GenerationSummary(provider=prov.name, model=model, dry_run=dry_run, billing=prov.billing)
     if dry_run:
         summary.missing_keys = prov.missing_keys()
         ledger = Ledger.open_readonly(root)
         try:
-            plan = _plan_images(root, prepared, prov, ledger)
+            plan = _plan_images(root, prepared, prov, ledger, kind)
             if ledger is not None:
                 for record in ledger.jobs(L.UNFINISHED - {L.PENDING}, provider=prov.name):
                     if record.state in (L.SUBMITTING, L.UNKNOWN_SUBMIT):
@@ -428,7 +487,7 @@ def generate_images(film: Film, jobs: Iterable[ImageJob], provider: str | Provid
     with project_lock(root), Ledger.open(root) as ledger:
         S._clean_staging(root)
         prov = S.pool_for_ledger(prov, ledger)
-        plan = _plan_images(root, prepared, prov, ledger)
+        plan = _plan_images(root, prepared, prov, ledger, kind)
         for _, request, _ in plan.resumed:
             prov.validate(request)
         for request, _ in plan.new:
@@ -443,7 +502,7 @@ def generate_images(film: Film, jobs: Iterable[ImageJob], provider: str | Provid
         recorded = ledger.record_planned([(r, price[r.shot_id, r.take_id], landing) for r, landing in plan.new])
         work = S._work(ledger, root, prov, generic, summary, recorded, [r for r, _ in plan.new])
         run = S._Run(film, prov, ledger, limit, stop, progress, summary)
-        typical = getattr(prov, "typical_image_duration", None)
+        typical = getattr(prov, "typical_image_duration", None) if kind == IMAGE else None
         if typical:  # a still takes less than a take: poll first when a still is expected
             run.schedule = S.PollSchedule(run.schedule.interval, run.schedule.max_interval, typical)
         run.start(work)

@@ -245,7 +245,7 @@ def _plan(film: Film, chosen: list[Shot], provider: Provider, model: str, ledger
     names: dict[str, set[str]] = {}  # every ledger name of a shot's jobs, stills too (a name is never reused)
     for row in ledger.jobs() if ledger is not None else []:
         names.setdefault(row.shot, set()).add(row.take)
-        if not row.is_image:  # a still made for a shot (a board candidate) is not one of its takes
+        if not _images.lands(row):  # a still made for a shot (a board candidate), a voice line: not its takes
             by_shot.setdefault(row.shot, []).append(row)
     for shot in chosen:
         rows = by_shot.get(shot.id, [])
@@ -878,7 +878,7 @@ class _Run:
         so a run after a crash lands it there too)."""
         found = self.paths.get(record.key)
         if found is None:
-            if record.is_image:
+            if _images.lands(record):
                 found = (self.staging / _images.staging_name(record),
                          (self.root / str(record.destination)).parent)
             else:
@@ -895,7 +895,7 @@ class _Run:
 
     def _landed(self, record: JobRecord) -> bool:
         """Finish a take an earlier run downloaded (never downloading it twice); True when done."""
-        if record.is_image:
+        if _images.lands(record):
             return self._landed_still(record)
         staging, final = self._paths(record)
         clip = (_clip(final / record.take) or _clip(staging)
@@ -910,7 +910,7 @@ class _Run:
         handle = record.handle
         assert handle is not None
         limit = {"max_bytes": _byte_limit(record)} if self._bounded else {}
-        suffix = _images.STAGED_SUFFIX if record.is_image else ".mp4"
+        suffix = _images.landing_for(record.kind).staged_suffix if _images.lands(record) else ".mp4"
         for attempt in range(MAX_FETCH_ATTEMPTS):
             try:
                 clip = self.provider.fetch(handle, status, staging.with_name(staging.name + suffix), **limit)
@@ -963,8 +963,8 @@ class _Run:
 
     def _land(self, record: JobRecord, clip: Path, status: JobStatus | None) -> None:
         """Probe ``clip``, then move it into ``takes/<shot>/`` and write its sidecar beside it; mark the job
-        done. A still lands at its destination instead (:meth:`_land_still`)."""
-        if record.is_image:
+        done. A still (a voice line) lands at its destination instead (:meth:`_land_still`)."""
+        if _images.lands(record):
             self._land_still(record, clip)
             return
         _, final = self._paths(record)
@@ -1009,25 +1009,27 @@ class _Run:
             self._outcome(record, "done", "found on disk", path=target)
             return True
         staging, _ = self._paths(record)
-        staged = staging.with_name(staging.name + _images.STAGED_SUFFIX)
+        staged = staging.with_name(staging.name + _images.landing_for(record.kind).staged_suffix)
         if not staged.is_file():
             return False
         self._land_still(record, staged)
         return True
 
     def _land_still(self, record: JobRecord, staged: Path) -> None:
-        """Check the downloaded still with Pillow, then land it at ``<destination>.<png|jpg|webp>`` with its
-        sidecar (:func:`~shotreel.generation.images.land_still`); never over an artist's file."""
+        """Check the downloaded still with Pillow (a voice line's clip with its own probe), then land it at
+        ``<destination>.<png|jpg|webp>`` with its sidecar (:func:`~shotreel.generation.images.land_still`);
+        never over an artist's file."""
         cost = record.cost if record.cost is not None else record.estimated_cost
+        landing = _images.landing_for(record.kind)
         try:
-            probe = _images.probe_still(staged)
+            probe = landing.probe(staged)
         except GenerationError as exc:
             self._fail(record, GenerationError(f"{exc.message}; kept as {staged}", shot=record.shot))
             return
-        artist = _images.artist_file(self.root, str(record.destination))
+        artist = _images.artist_file(self.root, str(record.destination), record.kind)
         if artist is not None:
             message = (f"{artist.relative_to(self.root).as_posix()} is not shotreel's (no sidecar): not overwritten; "
-                       f"the generated still is kept as {staged}")
+                       f"the generated {landing.noun} is kept as {staged}")
             self._fail(record, GenerationError(message, shot=record.shot), kind="destination_taken",
                        **({"cost": cost} if cost is not None else {}))
             with self.lock:
@@ -1067,8 +1069,8 @@ def _byte_limit(record: JobRecord) -> int:
     """The most bytes the job's take may download (:func:`~shotreel.generation.base.take_byte_limit`): from
     the length and frame size it asked for."""
     req = record.request
-    if record.is_image:
-        return _images.still_byte_limit(int(req.get("width") or 0), int(req.get("height") or 0))
+    if _images.lands(record):
+        return _images.landing_for(record.kind).byte_limit(req)
     try:
         seconds = float(Fraction(int(req.get("duration_frames") or 0)) / Fraction(str(req.get("fps") or 24)))
         return take_byte_limit(seconds, int(req.get("width") or 0), int(req.get("height") or 0))
@@ -1403,7 +1405,7 @@ def _work(ledger: Ledger, root: Path, provider: Provider, plan: _Plan, summary: 
 def _landed_on_disk(ledger: Ledger, root: Path, record: JobRecord, summary: GenerationSummary) -> bool:
     """Mark done a job whose take is on disk with a valid sidecar of the same job (a run killed between
     landing the take and recording it): it is never downloaded again, nor failed when its URL has expired."""
-    if record.is_image:
+    if _images.lands(record):
         target = _images.landed_job(root, record)
         if target is None:
             return False
