@@ -153,10 +153,21 @@ def _voice_source(disclosure: Disclosure):
     return next((s for s in disclosure.sources if s.kind == "voice"), None)
 
 
+def _voice_entry(entry: tuple, disclosure: Disclosure) -> tuple[str, Path, str, bool]:
+    """``(shot, clip, maker, trained)`` of a voice in the mix: given as such (each clip says who spoke it),
+    or as ``(shot, clip)``, spoken by the disclosure's one voice source."""
+    if len(entry) >= 4:
+        return str(entry[0]), Path(entry[1]), str(entry[2]), bool(entry[3])
+    source = _voice_source(disclosure)
+    maker = ", ".join(source.makers) if source else "eSpeak NG"
+    return str(entry[0]), Path(entry[1]), maker, bool(source is not None and source.trained)
+
+
 def manifest(title: str, generation: Generation, disclosure: Disclosure, signing: Signing,
-             voices: list[tuple[str, Path]] | None = None) -> dict:
+             voices: list[tuple] | None = None) -> dict:
     """The manifest definition: the film created from its takes and voices, the disclosure, the test label
-    if any. ``voices`` are ``(shot, clip)`` of the scratch voices in the mix."""
+    if any. ``voices`` are ``(shot, clip)`` of the scratch voices in the mix, or ``(shot, clip, maker,
+    trained)`` where each clip says who spoke it (a hosted voice: trained)."""
     made = "generated and offline takes, voices, boards and cards" if disclosure.sources else "boards and cards"
     actions: list[dict] = [{"action": "c2pa.created", "digitalSourceType": film_source_type(disclosure),
                             "softwareAgent": {"name": "shotreel", "version": __version__},
@@ -167,12 +178,11 @@ def manifest(title: str, generation: Generation, disclosure: Disclosure, signing
                         "softwareAgent": {"name": used.model, "version": used.provider},
                         "description": f"shot {used.shot}: take {used.take} {how} {used.model} ({used.provider})",
                         "parameters": {"ingredientIds": [f"take{index}"]}})
-    source = _voice_source(disclosure)
-    for index, (shot, clip) in enumerate(voices or []):
-        maker = ", ".join(source.makers) if source else "eSpeak NG"
-        how = "" if source is not None and source.trained else ", without an AI model"
-        actions.append({"action": "c2pa.placed", "digitalSourceType": source.digital_source_type if source
-                        else ALGORITHMIC, "softwareAgent": {"name": maker},
+    for index, entry in enumerate(voices or []):
+        shot, clip, maker, trained = _voice_entry(entry, disclosure)
+        how = "" if trained else ", without an AI model"
+        actions.append({"action": "c2pa.placed", "digitalSourceType": TRAINED if trained else ALGORITHMIC,
+                        "softwareAgent": {"name": maker},
                         "description": f"shot {shot}: voice {clip.name} spoken by {maker}{how}",
                         "parameters": {"ingredientIds": [f"voice{index}"]}})
     assertions: list[dict] = [
@@ -195,16 +205,15 @@ def _ingredient(used, index: int) -> dict:
                          "shotreel:provider": used.provider, "shotreel:model": used.model}}
 
 
-def _voice_ingredient(shot: str, clip: Path, index: int, disclosure: Disclosure) -> dict:
-    source = _voice_source(disclosure)
+def _voice_ingredient(entry: tuple, index: int, disclosure: Disclosure) -> dict:
+    shot, clip, maker, trained = _voice_entry(entry, disclosure)
     return {"title": f"voices/{clip.name}", "relationship": "componentOf", "label": f"voice{index}",
-            "metadata": {"digitalSourceType": source.digital_source_type if source else ALGORITHMIC,
-                         "shotreel:shot": shot, "shotreel:provider": "offline" if not source or not source.trained
-                         else "hosted", "shotreel:model": ", ".join(source.makers) if source else "eSpeak NG"}}
+            "metadata": {"digitalSourceType": TRAINED if trained else ALGORITHMIC, "shotreel:shot": shot,
+                         "shotreel:provider": "hosted" if trained else "offline", "shotreel:model": maker}}
 
 
 def embed_credential(source: Path, dest: Path, title: str, generation: Generation, disclosure: Disclosure,
-                     signing: Signing, voices: list[tuple[str, Path]] | None = None) -> None:
+                     signing: Signing, voices: list[tuple] | None = None) -> None:
     """Write ``source`` (an MP4 or MOV) to ``dest`` with the signed credential embedded (``dest`` is a
     scratch path the caller moves into place); ``voices`` are ``(shot, clip)`` of the scratch voices in the
     mix, each an ingredient. Raises :class:`CredentialError`."""
@@ -219,9 +228,9 @@ def embed_credential(source: Path, dest: Path, title: str, generation: Generatio
             with open(used.path, "rb") as take:
                 builder.add_ingredient(_ingredient(used, index), MIME.get(used.path.suffix.lower(), "video/mp4"),
                                        take)
-        for index, (shot, clip) in enumerate(voices):
-            with open(clip, "rb") as sound:
-                builder.add_ingredient(_voice_ingredient(shot, clip, index, disclosure), "audio/wav", sound)
+        for index, entry in enumerate(voices):
+            with open(entry[1], "rb") as sound:
+                builder.add_ingredient(_voice_ingredient(entry, index, disclosure), "audio/wav", sound)
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(signing.alg.encode(), signing.chain, signing.key,
                                                            None))
         with open(source, "rb") as src, open(dest, "w+b") as out:

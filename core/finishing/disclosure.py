@@ -183,11 +183,14 @@ def _add(sources: dict[tuple[str, bool], Source], kind: str, trained: bool, shot
 
 
 def disclose(film: Film, generation: Generation, voice_shots: list[str] | None = None,
-             voices_by: str = SCRATCH_VOICES, voices_trained: bool = False) -> Disclosure:
+             voices_by: str = SCRATCH_VOICES, voices_trained: bool = False,
+             voices: list[tuple[str, str, bool]] | None = None) -> Disclosure:
     """The disclosure for the cut: video (and stills) from the takes it uses, images from generated boards it
     shows, voices from ``voice_shots`` (the shots whose voices are in the mix, spoken by ``voices_by``: the
-    scratch voices by eSpeak NG, no trained model, unless ``voices_trained``). Each source is AI-generated
-    only when a trained model made it (:attr:`~shotreel.finishing.provenance.UsedTake.trained`)."""
+    scratch voices by eSpeak NG, no trained model, unless ``voices_trained``) and from ``voices``, one
+    ``(shot, maker, trained)`` per clip in the mix (a hosted voice's clips are ``trained``: AI-generated; the
+    lines eSpeak NG speaks are not). Each source is AI-generated only when a trained model made it
+    (:attr:`~shotreel.finishing.provenance.UsedTake.trained`)."""
     sources: dict[tuple[str, bool], Source] = {}
     for used in generation.takes:
         _add(sources, used.kind, used.trained, used.shot, f"{used.model} ({used.provider})")
@@ -206,6 +209,8 @@ def disclose(film: Film, generation: Generation, voice_shots: list[str] | None =
                 _add(sources, "image", provider not in OFFLINE_PROVIDERS, cut.shot.id, f"{model} ({provider})")
     for shot in voice_shots or []:
         _add(sources, "voice", voices_trained, shot, voices_by)
+    for shot, maker, trained in voices or []:
+        _add(sources, "voice", trained, shot, maker)
     return Disclosure(film.title, list(sources.values()))
 
 

@@ -236,10 +236,11 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
             _check_mix(mix, film, reel_frames)
         elif sound:
             mix = _mix(film, folder, loudness, lambda d, t, m: progress(0, 1, f"mix: {m}"))
-        voice_shots = list(dict.fromkeys(c.shot for c in mix.voices.clips)) if mix is not None else []
+        spoken = [(c.shot, getattr(c, "maker", "eSpeak NG"), getattr(c, "trained", False))
+                  for c in mix.voices.clips] if mix is not None else []
         if mix is not None:
             warnings += [w for w in mix.warnings if w not in warnings]
-        disclosure = disclose(film, generation, voice_shots)
+        disclosure = disclose(film, generation, voices=spoken)
         head: list[Card] = [title_card(film), disclosure_card(film, disclosure)]
         tail: list[Card] = [credits_card(film, generation, disclosure.credit_line())]
         lead = sum(c.frames for c in head)
@@ -312,7 +313,8 @@ def export_film(film: Film, preset: str = "web", output: str | os.PathLike | Non
         if signing is not None:
             progress(total, total, "signing the content credential")
             final = folder / f"signed{SUFFIX[preset]}"
-            voices = [(clip.shot, Path(clip.path)) for clip in mix.voices.clips] if mix is not None else []
+            voices = [(clip.shot, Path(clip.path), getattr(clip, "maker", "eSpeak NG"), getattr(clip, "trained", False))
+                      for clip in mix.voices.clips] if mix is not None else []
             embed_credential(encoded, final, tags["title"], generation, disclosure, signing, voices)
             credential = f"signed by {signing.subject}" + (" (TEST certificate)" if signing.test else "")
         measured = _encoded_loudness(folder)

@@ -14,6 +14,19 @@ that starts before the previous one ends, is a warning naming the shot and the f
 ``edit/voices/voices.json``, recording each clip's hash (its words, voice and engine), record frame
 and length; a clip is spoken again only when its hash changed, and the manifest is rewritten when its
 timing changed.
+
+**Hosted voices.** A character whose ``voice:`` names a TTS service and one of its voices,
+``voice: elevenlabs:VOICE_ID``, is spoken by that service instead — never by default, and never by this
+module: :func:`make_hosted_voices` (``shotreel voices DIR``) sends each such line as a job of kind ``"voice"``
+through the generation engine (:func:`shotreel.generation.voices.generate_voices`: the ledger, priced by a
+dry run, paid once), and its clip lands in ``voices/<shot>-<n>.<mp3|wav>`` with a sidecar (paid media live
+with the project, not in the derived ``edit/``). :func:`scratch_voices` then uses the landed clip (decoded
+to 48 kHz) for that line; a line whose clip is not made yet, or was made from other words or another voice,
+is spoken by eSpeak NG meanwhile, with a warning saying so. A clip records who spoke it (``maker``) and
+whether a trained model did (``trained``: the disclosure says *AI-generated voices* for those lines, and the
+content credential marks them ``trainedAlgorithmicMedia``). The clip's hash includes the hosted clip's
+SHA-256, so a line is rebuilt when its words, its voice or its hosted clip change, and only moved when its
+timing does.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -33,10 +47,14 @@ from ..fsutil import atomic_write_text
 from ..model import DialogueLine, Film, Shot
 from ..progress import ProgressCallback, no_progress
 from . import espeak
-from .audio import SAMPLE_RATE, frame_sample, resample, samples_frames, write_wav
+from .audio import SAMPLE_RATE, SoundError, frame_sample, read_sound, resample, samples_frames, write_wav
 
 VOICES_DIR = "edit/voices"
+HOSTED_DIR = "voices"
+"""Where hosted voice clips land (``voices/<shot>-<n>.<mp3|wav>``, each with its sidecar)."""
 MANIFEST = "voices.json"
+SCRATCH_MAKER = "eSpeak NG"
+_HOSTED = re.compile(r"^([a-z][a-z0-9_]*):([A-Za-z0-9_-]+)$")
 WORDS_A_SECOND = Fraction(5, 2)
 """The speaking rate used to estimate a line's length before its voice is made."""
 
@@ -89,6 +107,8 @@ class VoiceClip:
     voice: Voice
     hash: str
     built: bool = False
+    maker: str = SCRATCH_MAKER
+    trained: bool = False
 
     @property
     def name(self) -> str:
@@ -145,8 +165,18 @@ def voices_for(film: Film) -> dict[str, Voice]:
     return voices
 
 
+def hosted_voice(voice: Voice | str) -> tuple[str, str] | None:
+    """``(service, voice id)`` for a hosted voice (``elevenlabs:JBFqnCBsd6RMkjVDRZzb``), else None (an eSpeak
+    NG voice name never holds a colon)."""
+    found = _HOSTED.match(voice.name if isinstance(voice, Voice) else str(voice))
+    return (found.group(1), found.group(2)) if found else None
+
+
 def delivery(voice: Voice, parenthetical: str) -> Voice:
-    """``voice`` as the parenthetical asks (``(whispering)`` softer and breathy, ``(shouting)`` louder)."""
+    """``voice`` as the parenthetical asks (``(whispering)`` softer and breathy, ``(shouting)`` louder); a
+    hosted voice is the service's own delivery, unchanged."""
+    if hosted_voice(voice):
+        return voice
     text = parenthetical.lower()
     name, pitch, rate, volume = voice.name, voice.pitch, voice.rate, voice.volume
     for words, change in _DELIVERY:
@@ -167,10 +197,13 @@ def line_voice(film: Film, line: DialogueLine, voices: Mapping[str, Voice] | Non
     return delivery(base, line.parenthetical)
 
 
-def line_hash(line: DialogueLine, voice: Voice) -> str:
-    """The hash of what a clip is made from: the words, the voice and the engine."""
-    data = json.dumps({"text": line.text, "voice": asdict(voice), "engine": espeak.ENGINE, "rate": SAMPLE_RATE},
-                      sort_keys=True)
+def line_hash(line: DialogueLine, voice: Voice, source: str = "") -> str:
+    """The hash of what a clip is made from: the words, the voice and the engine (``source``: the SHA-256 of
+    the hosted clip it is made from)."""
+    fields = {"text": line.text, "voice": asdict(voice), "engine": espeak.ENGINE, "rate": SAMPLE_RATE}
+    if source:
+        fields["source"] = source
+    data = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
@@ -225,7 +258,8 @@ def line_frames(film: Film, cut: Conform | None = None) -> dict[tuple[str, int],
     for shot in film.shots():
         for index, line in enumerate(shot.dialogue, start=1):
             entry = manifest.get(_clip_name(shot.id, index))
-            if entry and entry.get("hash") == line_hash(line, line_voice(film, line, voices)):
+            voice, source, _ = _spoken_by(film, shot.id, index, line, line_voice(film, line, voices))
+            if entry and entry.get("hash") == line_hash(line, voice, source):
                 lengths[(shot.id, index)] = samples_frames(int(entry.get("samples", 0)), film.fps)
             else:
                 lengths[(shot.id, index)] = estimate_frames(line, film.fps)
@@ -248,6 +282,78 @@ def placement_warnings(film: Film, cut: Conform | None = None) -> list[tuple[str
 
 def _clip_name(shot_id: str, index: int) -> str:
     return f"{shot_id}-{index:02d}.wav"
+
+
+def hosted_destination(shot_id: str, index: int) -> str:
+    """Where line ``index`` of shot ``shot_id`` lands when a hosted voice speaks it (without suffix)."""
+    return f"{HOSTED_DIR}/{shot_id}-{index:02d}"
+
+
+def _hosted_clip(film: Film, shot_id: str, index: int, line: DialogueLine, voice: Voice) -> tuple[Path, dict] | None:
+    """The hosted clip landed for this line, when it was made from its words and voice; else None."""
+    hosted = hosted_voice(voice)
+    if hosted is None or film.root is None:
+        return None
+    from ..generation.voices import landed_clip
+
+    found = landed_clip(Path(film.root), hosted_destination(shot_id, index))
+    if found is None:
+        return None
+    sidecar = found[1]
+    if sidecar.get("text") != line.text or sidecar.get("provider") != hosted[0] or sidecar.get("voice_id") != hosted[1]:
+        return None
+    return found
+
+
+def _spoken_by(film: Film, shot_id: str, index: int, line: DialogueLine,
+               voice: Voice) -> tuple[Voice, str, tuple[Path, dict] | None]:
+    """Who speaks a line now: ``(voice, source, hosted clip)``: a hosted voice with its landed clip (``source``
+    its SHA-256), or, for a hosted voice whose clip is not made yet, eSpeak NG's stand-in at the character's
+    pitch and rate; an eSpeak NG voice as it is."""
+    if hosted_voice(voice) is None:
+        return voice, "", None
+    found = _hosted_clip(film, shot_id, index, line, voice)
+    if found is not None:
+        return voice, str(found[1].get("sha256") or ""), found
+    return Voice(NARRATOR.name, voice.pitch, voice.rate, voice.volume), "", None
+
+
+def voice_jobs(film: Film) -> dict[str, list]:
+    """The lines hosted voices speak, as :class:`~shotreel.generation.voices.VoiceJob` s grouped by service
+    (``{"elevenlabs": [...]}``): each line's words, the voice id, and where its clip lands
+    (:func:`hosted_destination`); its sidecar's provenance names the line and the character."""
+    from ..generation.base import VOICE, GenerationRequest
+    from ..generation.voices import VoiceJob
+
+    voices = voices_for(film)
+    jobs: dict[str, list] = {}
+    for shot in film.shots():
+        for index, line in enumerate(shot.dialogue, start=1):
+            hosted = hosted_voice(line_voice(film, line, voices))
+            if hosted is None:
+                continue
+            service, voice_id = hosted
+            request = GenerationRequest(take_id=f"line{index:02d}", shot_id=shot.id, provider=service, model="",
+                                        prompt=line.text, duration_frames=0, fps=film.fps, width=0, height=0,
+                                        extra={"voice_id": voice_id}, kind=VOICE)
+            provenance = {"line": index, "character": line.character, "parenthetical": line.parenthetical}
+            jobs.setdefault(service, []).append(VoiceJob(request, hosted_destination(shot.id, index), provenance))
+    return jobs
+
+
+def make_hosted_voices(film: Film, *, dry_run: bool = False, model: str | None = None,
+                       concurrency: int | None = None, progress: ProgressCallback | None = None,
+                       stop: threading.Event | None = None, options: dict | None = None) -> list:
+    """Speak every line of a character with a hosted voice through the generation engine, one run per service
+    (:func:`shotreel.generation.voices.generate_voices`), and return each run's
+    :class:`~shotreel.generation.scheduler.GenerationSummary`; none when no character has one. A line whose
+    clip is already there, made from the same request, is not paid again. ``dry_run`` prices them (per
+    character, with the reason) and sends nothing. :func:`scratch_voices` then uses the landed clips."""
+    from ..generation.voices import generate_voices
+
+    return [generate_voices(film, jobs, service, model=model, concurrency=concurrency, dry_run=dry_run,
+                            progress=progress, stop=stop, options=options)
+            for service, jobs in voice_jobs(film).items()]
 
 
 def _speak(line: DialogueLine, voice: Voice) -> np.ndarray:
@@ -278,13 +384,30 @@ def scratch_voices(film: Film, progress: ProgressCallback | None = None) -> Voic
             continue
         spoken = []
         for index, line in enumerate(shot.dialogue, start=1):
-            voice = line_voice(film, line, voices)
-            digest = line_hash(line, voice)
+            asked = line_voice(film, line, voices)
+            voice, source, hosted = _spoken_by(film, shot.id, index, line, asked)
+            maker, trained = SCRATCH_MAKER, False
+            if hosted is not None:
+                maker, trained = f"{hosted[1].get('model') or 'unnamed model'} ({hosted[1].get('provider')})", True
+            elif hosted_voice(asked) is not None:
+                who = f" ({line.character})" if line.character else ""
+                result.warnings.append(f"shot {shot.id}: line {index}{who}: its voice {asked.name} is not made yet "
+                                       "(`shotreel voices DIR` makes it); eSpeak NG speaks it meanwhile")
+            digest = line_hash(line, voice, source)
             name = _clip_name(shot.id, index)
             path = folder / name
             entry = manifest.get(name) or {}
             if entry.get("hash") == digest and path.is_file():
                 samples, built = int(entry["samples"]), False
+            elif hosted is not None:
+                progress(done, total, f"placing {shot.id} line {index} ({maker})")
+                try:
+                    audio = read_sound(hosted[0], channels=1)[0][:, 0]
+                except SoundError as exc:
+                    raise SoundError(f"line {index}: hosted voice clip {exc.message}", file=str(hosted[0]),
+                                     shot=shot.id) from None
+                write_wav(path, audio)
+                samples, built = len(audio), True
             else:
                 progress(done, total, f"speaking {shot.id} line {index}")
                 try:
@@ -295,20 +418,22 @@ def scratch_voices(film: Film, progress: ProgressCallback | None = None) -> Voic
                                             shot=shot.id) from None
                 write_wav(path, audio)
                 samples, built = len(audio), True
-            spoken.append((index, line, voice, digest, path, samples, built))
+            spoken.append((index, line, voice, digest, path, samples, built, maker, trained))
             done += 1
         frames = [samples_frames(s[5], film.fps) for s in spoken]
         placed, warnings = place_lines(shot, shot_cut.record_in, shot_cut.length, frames)
         result.warnings += [f"shot {shot.id}: {w}" for w in warnings]
-        for (index, line, voice, digest, path, samples, built), where in zip(spoken, placed):
+        for (index, line, voice, digest, path, samples, built, maker, trained), where in zip(spoken, placed):
             clip = VoiceClip(shot.id, index, line.character, line.text, path, where.start,
-                             frame_sample(where.start, film.fps), samples, where.frames, voice, digest, built)
+                             frame_sample(where.start, film.fps), samples, where.frames, voice, digest, built,
+                             maker, trained)
             result.clips.append(clip)
             result.built += built
             result.kept += not built
             entries[path.name] = {"hash": digest, "shot": shot.id, "line": index, "record_in": where.start,
                                   "samples": samples, "frames": where.frames, "voice": asdict(voice),
-                                  "text": line.text, "character": line.character}
+                                  "text": line.text, "character": line.character, "maker": maker,
+                                  "trained": trained}
     progress(total, total, f"{result.built} voices spoken, {result.kept} kept")
     if entries != manifest or not _manifest_path(film).is_file():
         folder.mkdir(parents=True, exist_ok=True)

@@ -88,7 +88,7 @@ import pytest
 from .core import SCENARIOS, FakeServer, Job, Submission, parse_scenario
 from .webhooks import WebhookReceiver
 
-DIALECTS = ("runway", "luma", "kling", "fal", "replicate", "comfyui")
+DIALECTS = ("runway", "luma", "kling", "fal", "replicate", "comfyui", "elevenlabs")
 
 __all__ = [
     "DIALECTS",
