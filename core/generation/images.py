@@ -40,7 +40,16 @@ from ..model import Film
 from ..progress import ProgressCallback
 from . import ledger as L
 from . import scheduler as S
-from .base import IMAGE, VIDEO, VOICE, GenerationError, GenerationRequest, Provider, file_sha256, remember_sha256
+from .base import (
+    IMAGE,
+    VIDEO,
+    VOICE,
+    GenerationError,
+    GenerationRequest,
+    Provider,
+    file_sha256,
+    remember_sha256,
+)
 from .ledger import JobRecord, Ledger, project_lock
 
 STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
