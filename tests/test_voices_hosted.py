@@ -233,3 +233,24 @@ def test_the_disclosure_and_credential_say_ai_generated_voices_only_for_the_line
         ("voices/sh010-01.wav", TRAINED), ("voices/sh010-02.wav", ALGORITHMIC)]
     assert credential.disclosure["statement"] == ("This film contains AI-generated voices. Made by software without "
                                                   "an AI model: synthetic voices (eSpeak NG).")
+
+
+def test_an_answer_the_history_cannot_tell_apart_waits_for_the_user_and_attach_fetches_it(tmp_path, eleven, capsys):
+    from shotreel.finishing.voices import voice_jobs
+    from shotreel.generation.registry import get_provider
+
+    folder = project(tmp_path, line="[scenario:drop] Is anyone there?")
+    film = load_project(folder)
+    [job] = voice_jobs(film)["elevenlabs"]
+    try:  # the same words in the same voice, spoken a moment before outside shotreel: two candidates
+        get_provider("elevenlabs").submit(job.request)
+    except ShotreelError:
+        pass
+    [summary] = make_hosted_voices(film)
+    assert not summary.ok and [o.key for o in summary.unknown] == ["sh010/line01"]
+    assert eleven.creates() == 2 and not (folder / "voices" / "sh010-01.mp3").exists()  # not sent again
+    assert main(["jobs", str(folder)]) == 0
+    assert "voice clip for voices/sh010-01" in capsys.readouterr().out
+    mine = max(eleven.jobs.values(), key=lambda j: j.created)
+    assert main(["jobs", str(folder), "--attach", "sh010/line01", mine.id]) == 0
+    assert (folder / "voices" / "sh010-01.mp3").read_bytes() == mine.extra["audio"] and eleven.creates() == 2

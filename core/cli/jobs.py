@@ -58,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
                       f"{args.project}` will plan a new take for shot {record.shot}")
             else:
                 record = ledger.resubmit(args.resubmit)
-                if record.is_image:
+                if record.destination:
+                    again = "`shotreel voices`" if record.kind == "voice" else \
+                        "`shotreel assets` or `shotreel boards --generate`"
                     print(f"{record.key} is pending again: the next run asking for {record.destination} "
-                          "(`shotreel assets` or `shotreel boards --generate`) will submit it")
+                          f"({again}) will submit it")
                 else:
                     print(f"{record.key} is pending again: `shotreel generate {args.project}` will submit it")
         return 0
@@ -96,10 +98,12 @@ def _attach(root, project: str, name: str, job_id: str) -> int:
     with project_lock(root), Ledger.open(root) as ledger:
         record = ledger.attach(name, job_id, handle.data)
     print(f"{record.key} is now job {job_id} at {record.provider}; fetching its result")
-    if record.is_image:  # a still: the run follows the provider's jobs and lands it at its destination
-        from ..generation.images import generate_images
+    if record.destination:  # a still, a voice line: the run follows the provider's jobs and lands it there
+        from ..generation.images import ImageJob, generate_files
+        from ..generation.voices import VoiceJob
 
-        summary = generate_images(load_project(project), [], provider=provider, model=record.model)
+        job_type = VoiceJob if record.kind == "voice" else ImageJob
+        summary = generate_files(load_project(project), [], provider, record.kind, job_type, model=record.model)
     else:
         summary = generate(load_project(project), shots=[record.shot], provider=provider, model=record.model)
     for outcome in summary.done:
@@ -125,8 +129,9 @@ def _print_table(records: list[JobRecord], now: float) -> None:
         cost = r.cost if r.cost is not None else r.estimated_cost
         cost_text = "-" if cost is None else (f"${cost:.2f}" if r.cost is not None else f"~${cost:.2f}")
         note = r.result_path or (f"{r.failure_kind}: {r.failure_message}" if r.failure_kind else "")
-        if r.is_image and not r.result_path:  # a still: where it lands
-            note = f"still for {r.destination}" + (f"; {note}" if note else "")
+        if r.destination and not r.result_path:  # a still, a voice line: where it lands
+            what = "voice clip" if r.kind == "voice" else "still"
+            note = f"{what} for {r.destination}" + (f"; {note}" if note else "")
         if r.server:
             note = f"on {r.server}" + (f"; {note}" if note else "")
         rows.append((r.take, r.shot, r.provider, r.model, r.state, r.job_id or "-", cost_text,
