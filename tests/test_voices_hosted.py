@@ -54,15 +54,16 @@ scenes:
         duration: 6s
         action: Mara listens.
         dialogue:
-          - {{character: MARA, line: "{line}"}}
+          - {{character: MARA, line: "{line}"{at}}}
           - {{character: OSKAR, line: Only me.}}
 """
 
 
-def project(tmp_path: Path, line: str = "Is anyone there?", voice: str = VOICE_ID) -> Path:
+def project(tmp_path: Path, line: str = "Is anyone there?", voice: str = VOICE_ID, at: str = "") -> Path:
     folder = tmp_path / "film"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "shotreel.yaml").write_text(FILM.format(line=line, voice=voice), encoding="utf-8")
+    text = FILM.format(line=line, voice=voice, at=f", at: {at}" if at else "")
+    (folder / "shotreel.yaml").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -122,8 +123,9 @@ def test_a_dry_run_prices_each_line_per_character_and_sends_nothing(tmp_path, el
     assert eleven.creates() == 0 and not (folder / ".shotreel" / "ledger.sqlite").exists()
 
 
-def test_a_dropped_answer_is_found_in_the_history_and_not_paid_twice(tmp_path, eleven):
-    folder = project(tmp_path, line="[scenario:drop] Is anyone there?")
+@pytest.mark.parametrize("lost", ["drop", "error_after_create"])
+def test_a_lost_answer_is_found_in_the_history_and_not_paid_twice(tmp_path, eleven, lost):
+    folder = project(tmp_path, line=f"[scenario:{lost}] Is anyone there?")
     [summary] = make_hosted_voices(load_project(folder))
     assert summary.ok, (summary.failed, summary.unknown)
     assert eleven.creates() == 1  # made once: the answer was lost, the line was not sent again
@@ -254,3 +256,13 @@ def test_an_answer_the_history_cannot_tell_apart_waits_for_the_user_and_attach_f
     mine = max(eleven.jobs.values(), key=lambda j: j.created)
     assert main(["jobs", str(folder), "--attach", "sh010/line01", mine.id]) == 0
     assert (folder / "voices" / "sh010-01.mp3").read_bytes() == mine.extra["audio"] and eleven.creates() == 2
+
+
+def test_a_hosted_line_moved_in_time_is_moved_not_made_again(tmp_path, eleven):
+    folder = project(tmp_path)
+    make_hosted_voices(load_project(folder))
+    first = scratch_voices(load_project(folder)).clips[0]
+    project(tmp_path, at="2s")
+    moved = scratch_voices(load_project(folder)).clips[0]
+    assert not moved.built and moved.hash == first.hash and moved.record_in == first.record_in + 48
+    assert make_hosted_voices(load_project(folder))[0].done[0].message == "already there" and eleven.creates() == 1
