@@ -6,8 +6,12 @@ The API as documented (ElevenLabs API reference, https://elevenlabs.io/docs/api-
 - ``POST /v1/text-to-speech/{voice_id}?output_format=mp3_44100_128`` with the header ``xi-api-key: $KEY`` and
   the JSON body ``{"text", "model_id", "voice_settings": {"stability", "similarity_boost", "style",
   "use_speaker_boost", "speed"}, "seed"}`` (every field but ``text`` optional). The answer **is the audio**
-  (``audio/mpeg`` for ``mp3_*``, ``audio/wav`` for ``wav_*``), synchronous, with the headers
-  ``history-item-id`` (the generation's id in the account's history) and ``request-id``. Errors are JSON
+  (``audio/mpeg`` for ``mp3_*``, ``audio/wav`` for ``wav_*``, headerless 16-bit PCM for ``pcm_*``, kept here
+  as a WAV), synchronous, with the header ``request-id`` and ``history-item-id`` (the generation's id in the
+  account's history; the reference pages searched name ``request-id`` but not this one, so when it is absent
+  the request id names the job and a lost answer is still found through the history list). ``seed`` is an
+  integer 0–4294967295 (best-effort determinism). The history is kept unless the (enterprise-only)
+  ``enable_logging=false`` is sent, which shotreel never does. Errors are JSON
   ``{"detail": {"status", "message"}}``: 401 ``invalid_api_key`` / ``quota_exceeded``, 422 a malformed body,
   429 ``too_many_concurrent_requests`` / ``system_busy``.
 - ``GET /v1/history?page_size=100&voice_id=…&model_id=…&date_after_unix=…`` lists recent generations,
