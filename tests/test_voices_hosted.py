@@ -266,3 +266,19 @@ def test_a_hosted_line_moved_in_time_is_moved_not_made_again(tmp_path, eleven):
     moved = scratch_voices(load_project(folder)).clips[0]
     assert not moved.built and moved.hash == first.hash and moved.record_in == first.record_in + 48
     assert make_hosted_voices(load_project(folder))[0].done[0].message == "already there" and eleven.creates() == 1
+
+
+def test_out_of_credit_stops_the_run_in_one_line_and_keeps_the_line_for_later(tmp_path, eleven):
+    folder = project(tmp_path, line="[scenario:quota] Is anyone there?")
+    [summary] = make_hosted_voices(load_project(folder))
+    assert not summary.ok and "out of credit" in summary.stopped and "\n" not in summary.stopped
+    assert eleven.creates() == 0 and _rows(folder) == {"sh010/line01": (L.PENDING, "voices/sh010-01", "voice")}
+
+
+def test_pcm_output_lands_as_a_wav_at_the_asked_rate(tmp_path, eleven):
+    folder = project(tmp_path)
+    [summary] = make_hosted_voices(load_project(folder), options={"output_format": "pcm_24000"})
+    assert summary.ok and [o.path.name for o in summary.done] == ["sh010-01.wav"]
+    sidecar = json.loads((folder / "voices" / "sh010-01.json").read_text())
+    assert (sidecar["format"], sidecar["sample_rate"]) == ("wav", 24000)
+    assert sidecar["seconds"] == pytest.approx(16 / 15, abs=0.01)
