@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
           + ("" if credential.disclosure.get("ai_generated", True) else " (no AI-generated media)"))
     takes = [i for i in credential.ingredients if not i["title"].startswith("voices/")]
     voices = len(credential.ingredients) - len(takes)
-    print(f"  ingredients: {len(takes)} take(s)" + (f", {voices} scratch voice(s)" if voices else ""))
+    print(f"  ingredients: {len(takes)} take(s)" + (f", {voices} voice(s)" if voices else ""))
     for ingredient in credential.ingredients:
         print(f"    {ingredient['title']:<20} {ingredient['model']} ({ingredient['provider']}), "
               f"{ingredient['digital_source_type'].rsplit('/', 1)[-1]}")

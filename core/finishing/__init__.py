@@ -1,7 +1,8 @@
 """Finishing the film: the sound and words that go with the picture (DESIGN §6b).
 
-- :mod:`shotreel.finishing.voices`: a scratch voice clip for every dialogue line (eSpeak NG, offline),
-  placed at its record frame, rebuilt only when its line, voice or timing changes;
+- :mod:`shotreel.finishing.voices`: a scratch voice clip for every dialogue line (eSpeak NG, offline; a hosted
+  voice's clip where a character has one, made on request through the generation engine), placed at its
+  record frame, rebuilt only when its line, voice or timing changes;
 - :mod:`shotreel.finishing.espeak`: eSpeak NG through the library the ``espeakng-loader`` wheel ships;
 - :mod:`shotreel.finishing.audio`: reading sound files (any rate, any format ffmpeg reads) as 48 kHz
   samples, writing WAVs, measuring loudness and true peak (ITU-R BS.1770 through ffmpeg's ``ebur128``);

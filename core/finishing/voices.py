@@ -315,7 +315,7 @@ def _spoken_by(film: Film, shot_id: str, index: int, line: DialogueLine,
     found = _hosted_clip(film, shot_id, index, line, voice)
     if found is not None:
         return voice, str(found[1].get("sha256") or ""), found
-    return Voice(NARRATOR.name, voice.pitch, voice.rate, voice.volume), "", None
+    return delivery(Voice(NARRATOR.name, voice.pitch, voice.rate, voice.volume), line.parenthetical), "", None
 
 
 def voice_jobs(film: Film) -> dict[str, list]:

@@ -1,6 +1,7 @@
 """Fake generation providers for tests: local HTTP servers speaking each provider's protocol.
 
-One server per dialect — ``runway``, ``luma``, ``kling``, ``fal``, ``replicate``, ``comfyui`` — on
+One server per dialect — ``runway``, ``luma``, ``kling``, ``fal``, ``replicate``, ``comfyui``, and
+``elevenlabs`` (text to speech: the answer is the audio, a history to find it again) — on
 127.0.0.1 at a random port, served from a daemon thread in the test process. Each checks the auth header
 (and Runway's version header), the paths and JSON shapes, moves jobs through the provider's states with
 time, serves real tiny MP4s (ffmpeg ``testsrc``, cached per session) and **records every accepted
