@@ -282,3 +282,18 @@ def test_pcm_output_lands_as_a_wav_at_the_asked_rate(tmp_path, eleven):
     sidecar = json.loads((folder / "voices" / "sh010-01.json").read_text())
     assert (sidecar["format"], sidecar["sample_rate"]) == ("wav", 24000)
     assert sidecar["seconds"] == pytest.approx(16 / 15, abs=0.01)
+
+
+def test_the_exported_film_and_its_credential_say_which_voices_are_ai_generated(tmp_path, eleven, capsys):
+    from shotreel.finishing.export import export_film
+
+    folder = project(tmp_path)
+    make_hosted_voices(load_project(folder))
+    result = export_film(load_project(folder), signing=make_test_signing())
+    assert result.disclosure.sentence() == ("This film contains AI-generated voices. Made by software without an AI "
+                                            "model: synthetic voices (eSpeak NG).")
+    assert main(["verify", str(result.path)]) == 0
+    out = capsys.readouterr().out
+    assert "voices/sh010-01.wav  eleven_multilingual_v2 (elevenlabs) (hosted), trainedAlgorithmicMedia" in out
+    assert "voices/sh010-02.wav  eSpeak NG (offline), algorithmicMedia" in out
+    assert "created as compositeWithTrainedAlgorithmicMedia" in out
