@@ -12,6 +12,7 @@ to a provider by a selection the artist did not make.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -102,10 +103,16 @@ def load_reel(scene: bpy.types.Scene, film: Film) -> ReelLoad:
     The strips come straight from the conform (:func:`shotreel.layout.conform_strips`: the reel's strips
     without building its timeline), the takes and selects read once; ``shotreel check`` runs for the panel
     only when the project changed since the last load."""
-    takes = find_takes(film)  # once: the cut, the check and the strips' provenance read the same takes
-    cut = conform(film, takes, load_selects(film))
-    notes = cut.notes() + project_lines(film, takes)
-    return place_reel(scene, film, conform_strips(film, cut, takes), conform_markers(film, cut), notes, takes)
+    paused = gc.isenabled()  # thousands of small acyclic objects: the collector's passes find nothing
+    gc.disable()
+    try:
+        takes = find_takes(film)  # once: the cut, the check and the strips' provenance read the same takes
+        cut = conform(film, takes, load_selects(film))
+        notes = cut.notes() + project_lines(film, takes)
+        return place_reel(scene, film, conform_strips(film, cut, takes), conform_markers(film, cut), notes, takes)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def place_reel(scene: bpy.types.Scene, film: Film, plan: list[ReelStrip], markers: Iterable[ReelMarker],
