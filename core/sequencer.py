@@ -14,11 +14,13 @@
 - :func:`ledger_lines` and :func:`ledger_action`: the jobs that need the artist (waiting, failed, unknown),
   each with why, and the ledger's actions on them (forget, resubmit, release);
 - :func:`project_lines`: what ``shotreel check`` finds, and listed boards that are gone, one line per problem
-  (``check`` runs again only when what it reads changed).
+  (``check`` runs again only when what it reads changed); :func:`reel_takes` the takes on disk, read again
+  only when a take folder changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
@@ -252,6 +254,52 @@ def ledger_action(root: str | os.PathLike, action: str, key: str) -> str:
     return {"forget": f"forgot {record.key}: the next run makes a new take for shot {record.shot}",
             "resubmit": f"{record.key} is pending again: the next run sends it (it may be billed twice)",
             "release": f"released {record.key}: the next run asks for shot {record.shot} again"}[action]
+
+
+# -- the takes, remembered --------------------------------------------------------------------------
+
+def reel_takes(film: Film) -> dict[str, list[Take]]:
+    """:func:`shotreel.takes.find_takes`, remembered between loads of the same project: read again only when a
+    take folder's listing or a file in it changed (name, size, time, inode: sidecars are rewritten by rename)
+    or the shots did. Each call returns new :class:`~shotreel.model.Take` objects (a caller may fill in a
+    probed length); their provenance is the sidecar as read."""
+    if film.root is None:
+        return find_takes(film)
+    key = _takes_key(film)
+    cached = _TAKES.get(str(film.root))
+    if cached is None or cached[0] != key:
+        cached = _TAKES[str(film.root)] = (key, find_takes(film))
+    return {shot: [dataclasses.replace(take) for take in takes] for shot, takes in cached[1].items()}
+
+
+_TAKES: dict[str, tuple[tuple, dict[str, list[Take]]]] = {}
+"""The takes last found by project folder, with the key of what they were read from (:func:`_takes_key`)."""
+
+
+def _takes_key(film: Film) -> tuple:
+    """The shots, and every file of every take folder (``takes/<shot>/``) as it is on disk."""
+    from .takes import TAKES_DIR
+
+    base = os.path.join(os.path.abspath(film.root), TAKES_DIR)  # type: ignore[arg-type]
+    files: list[tuple] = []
+    try:
+        folders = [(entry.name, entry.is_symlink()) for entry in os.scandir(base) if entry.is_dir()]
+    except OSError:
+        folders = []
+    for name, link in folders:
+        folder = os.path.join(base, name)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        files.append((name, os.path.realpath(folder) if link else ""))
+        for entry in entries:
+            try:
+                stat = entry.stat()
+            except OSError:
+                continue
+            files.append((entry.name, entry.is_symlink(), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return os.path.realpath(base), tuple(shot.id for shot in film.shots()), tuple(files)
 
 
 # -- problems --------------------------------------------------------------------------------------

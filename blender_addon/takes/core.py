@@ -22,7 +22,7 @@ from shotreel.conform import conform
 from shotreel.interchange import write_reel
 from shotreel.layout import EditStrip, ReelStrip, conform_strips, cut_timeline, layout_plan, select_strip
 from shotreel.model import Film
-from shotreel.sequencer import ReelMarker, conform_markers, project_lines
+from shotreel.sequencer import ReelMarker, conform_markers, project_lines, reel_takes
 from shotreel.sync import SyncResult, sync_selects
 from shotreel.takes import Selection, find_takes, load_selects
 from shotreel.timing import nearest_rate
@@ -101,12 +101,13 @@ def load_reel(scene: bpy.types.Scene, film: Film) -> ReelLoad:
     others muted to switch to; the reel's beat markers as timeline markers.
 
     The strips come straight from the conform (:func:`shotreel.layout.conform_strips`: the reel's strips
-    without building its timeline), the takes and selects read once; ``shotreel check`` runs for the panel
-    only when the project changed since the last load."""
+    without building its timeline), the takes and selects read once (the takes' sidecars again only when a
+    take folder changed since the last load, :func:`shotreel.sequencer.reel_takes`); ``shotreel check`` runs
+    for the panel only when the project changed since the last load."""
     paused = gc.isenabled()  # thousands of small acyclic objects: the collector's passes find nothing
     gc.disable()
     try:
-        takes = find_takes(film)  # once: the cut, the check and the strips' provenance read the same takes
+        takes = reel_takes(film)  # once: the cut, the check and the strips' provenance read the same takes
         cut = conform(film, takes, load_selects(film))
         notes = cut.notes() + project_lines(film, takes)
         return place_reel(scene, film, conform_strips(film, cut, takes), conform_markers(film, cut), notes, takes)

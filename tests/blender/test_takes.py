@@ -211,3 +211,15 @@ def test_the_layout_cameras_play_live_in_the_edit_as_scene_strips(small_film, tm
     cameras["sh010"].location.x += 100
     moved = _render(reel, tmp_path / "after.png")
     assert moved != seen, (seen, moved)
+
+
+def test_a_take_replaced_on_disk_shows_as_it_is_now_on_the_next_load(film_with_takes):
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    reel = bpy.data.scenes[f"{load_project(film_with_takes).title} reel"]
+    start = tagged(reel)[("take", "sh050", "t001")].frame_final_start
+    assert tagged(reel)[("take", "sh050", "t001")].frame_final_end == start + 60
+    add_take(film_with_takes, "sh050", "t001", frames=30, model="gen4_turbo")  # made again, in place
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    again = tagged(reel)[("take", "sh050", "t001")]
+    assert (again.frame_final_start, again.frame_final_end) == (start, start + 30)
+    assert again["shotreel"]["model"] == "gen4_turbo"
