@@ -327,11 +327,11 @@ def conform_strips(film: Film, cut: Conform, takes: Mapping[str, list[Take]]) ->
             take = keyed[key]
             offset = 0
             if key == active and shot_cut.source_in:
-                take_rate = take.fps or film.fps  # as the reel's source range and media reference say it
-                media_rate = film.fps
-                if take.frames is not None:
-                    media_rate = rates.get(take_rate) or rates.setdefault(
-                        take_rate, timing.rate_from_otio(timing.otio_rate(take_rate)))
+                # as the reel's source range and media reference say it (the reel probes a take whose sidecar
+                # has no length; a take that cannot be read, Blender cannot open either)
+                take_rate = take.fps or film.fps
+                media_rate = rates.get(take_rate) or rates.setdefault(
+                    take_rate, timing.rate_from_otio(timing.otio_rate(take_rate)))
                 offset = timing.to_frames(timing.rational_time(shot_cut.source_in, take_rate), media_rate)
             strips.append(ReelStrip(shot.id, "take", key, os.path.abspath(take.path), 1 + n, start,
                                     shot_cut.covered, offset, key == active))

@@ -223,3 +223,20 @@ def test_a_take_replaced_on_disk_shows_as_it_is_now_on_the_next_load(film_with_t
     again = tagged(reel)[("take", "sh050", "t001")]
     assert (again.frame_final_start, again.frame_final_end) == (start, start + 30)
     assert again["shotreel"]["model"] == "gen4_turbo"
+
+
+def test_a_take_whose_sidecar_has_no_length_plays_where_the_reel_places_it(film_with_takes):
+    from shotreel.layout import reel_strips
+    from shotreel.reel import build_reel
+
+    add_take(film_with_takes, "sh070", "t001", frames=100, fps=25)
+    sidecar = film_with_takes / "takes" / "sh070" / "t001.json"
+    sidecar.write_text(json.dumps({"status": "done", "probe": {"fps": "25"}}), encoding="utf-8")  # no frames
+    (film_with_takes / "selects.yaml").write_text("shots:\n  sh070: {take: t001, in: 50}\n", encoding="utf-8")
+    assert bpy.ops.shotreel.load_reel() == {"FINISHED"}
+    film = load_project(film_with_takes)
+    planned = next(s for s in reel_strips(build_reel(film), film.fps) if s.kind == "take" and s.shot == "sh070")
+    strip = tagged(bpy.data.scenes[f"{film.title} reel"])[("take", "sh070", "t001")]
+    assert planned.offset == 50 and strip.frame_offset_start == 50, "from its trim in, in its own frames"
+    assert (strip.channel, strip.frame_final_start) == (planned.channel, planned.start)
+    assert strip.frame_final_end == min(planned.start + planned.duration, strip.frame_final_start + 100 - 50)
