@@ -2,8 +2,9 @@
 
 A generated project (``big_project``) of ``--shots`` shots, each with a board (a PNG) and a take (an H.264 mp4
 with its sidecar). In real Blender (the PyPI ``bpy`` wheel, headless), alternating in one process:
-(a) shotreel's ``load_reel`` (the project read, the takes found and conformed, ``shotreel check`` for the
-panel — run again only when the project changed since the last load, as for an artist loading again —,
+(a) shotreel's ``load_reel`` (the project read — its parse remembered while the file is unchanged —, the
+takes found and conformed, ``shotreel check`` for the panel — run again only when the project changed since
+the last load, as for an artist loading again; the first run of each side is the session's first load —,
 strips placed and tagged, channels named, beat markers) into an emptied scene, and (b) a bare loop
 that only calls ``new_image`` / ``new_movie`` with the same paths, channels and frames (read from the plan
 beforehand) and sets the same lengths and mutes. Prints every run, the best of ``--runs`` for each and

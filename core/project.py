@@ -654,13 +654,31 @@ def loads_film(text: str, source: str = PROJECT_FILE, root: Path | None = None) 
         raise ProjectError(_too_large(len(text)), file=source)
     reader = _Reader(source)
     with _gc_paused():
-        data = parse_yaml(text, source)
+        data = _parsed(text, source)
         if data is None:
             raise ProjectError("the project file is empty", file=source)
         film = reader.film(data, root)
     if reader.problems:
         raise ProjectError.from_problems(reader.problems)
     return film
+
+
+_PARSED: dict[str, tuple[str, Any]] = {}
+_PARSED_MAX = 4
+
+
+def _parsed(text: str, source: str) -> Any:
+    """:func:`parse_yaml` of ``text``, remembered for the last few project files: a host (Blender) reads the
+    same project again for every action, and the text compared is far cheaper than its parse. The parsed
+    data is only ever read (the reader builds new model objects from it), so one copy serves every load."""
+    known = _PARSED.get(source)
+    if known is not None and known[0] == text:
+        return known[1]
+    data = parse_yaml(text, source)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[source] = (text, data)
+    return data
 
 
 def _too_large(size: int) -> str:

@@ -124,3 +124,22 @@ def test_invalid_project_is_never_written(tmp_path: Path):
         write_new_project(tmp_path / "p", MINIMAL.replace("4s", "4x"))
     folder = tmp_path / "p"
     assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_loading_the_same_text_again_gives_a_film_of_its_own(example_dir) -> None:
+    """The parse is remembered between loads of an unchanged file: changing one film never shows in the next."""
+    first = load_project(example_dir)
+    shot = first.shot("sh040")
+    shot.action = "changed"
+    shot.dialogue.clear()
+    shot.assets.append("nobody")
+    shot.camera.lens = "1mm"
+    first.asset("mara").references.append("refs/x.png")
+    first.scenes[0].shots.clear()
+    again = load_project(example_dir)
+    assert again.shot("sh040").action.startswith("Mara turns") and again.shot("sh040").dialogue
+    assert "nobody" not in again.shot("sh040").assets and again.shot("sh040").camera.lens != "1mm"
+    assert again.asset("mara").references == [] and again.scenes[0].shots
+    text = (example_dir / "shotreel.yaml").read_text(encoding="utf-8")
+    (example_dir / "shotreel.yaml").write_text(text.replace("Mara turns", "Mara spins", 1), encoding="utf-8")
+    assert load_project(example_dir).shot("sh040").action.startswith("Mara spins")
