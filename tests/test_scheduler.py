@@ -184,7 +184,10 @@ def test_one_take_per_shot_lands_with_its_sidecar(film, clip):
     with _ledger(film) as ledger:
         assert {r.state for r in ledger.jobs()} == {L.DONE}
         states = [s for _, s, _ in ledger.events("sh010", "t001")]
-        assert states == [L.PENDING, L.SUBMITTING, L.SUBMITTED, L.RUNNING, L.DOWNLOADING, L.DONE]
+        # RUNNING is recorded when a poll saw the job running; a first poll made when the job was expected to be
+        # done (a loaded machine) may find it finished already
+        assert [s for s in states if s != L.RUNNING] == [L.PENDING, L.SUBMITTING, L.SUBMITTED, L.DOWNLOADING, L.DONE]
+        assert states.count(L.RUNNING) <= 1 and (L.RUNNING not in states or states[3] == L.RUNNING)
 
 
 def test_running_again_pays_nothing_and_new_takes_continue_the_numbering(film, clip):
