@@ -70,11 +70,9 @@ def _camera_text(shot: Shot, movement: bool = True) -> str:
     return _sentence("Camera: " + ", ".join(parts)) if parts else ""
 
 
-def prompt_parts(film: Film, shot: Shot) -> list[str]:
-    """The prompt's sentences, most important first (empty parts left out)."""
-    parts = [_sentence(shot.action), _sentence(shot.prompt), _camera_text(shot)]
-    if shot.continuity:
-        parts.append(_sentence(f"Continuity: {shot.continuity}"))
+def _context_parts(film: Film, shot: Shot) -> list[str]:
+    """The sentences after the shot's own: continuity, each asset's description, the style, the mood."""
+    parts = [_sentence(f"Continuity: {shot.continuity}")] if shot.continuity else []
     for asset_id in shot.assets:
         asset = film.asset(asset_id)
         if asset is not None and asset.description:
@@ -83,7 +81,13 @@ def prompt_parts(film: Film, shot: Shot) -> list[str]:
         parts.append(_sentence(f"Style: {film.style}"))
     if shot.sound:
         parts.append(_sentence(f"Mood: {shot.sound}"))
-    return [p for p in parts if p]
+    return parts
+
+
+def prompt_parts(film: Film, shot: Shot) -> list[str]:
+    """The prompt's sentences, most important first (empty parts left out)."""
+    parts = [_sentence(shot.action), _sentence(shot.prompt), _camera_text(shot)]
+    return [p for p in parts + _context_parts(film, shot) if p]
 
 
 def board_prompt_parts(film: Film, shot: Shot, role: str = "start") -> list[str]:
@@ -98,17 +102,7 @@ def board_prompt_parts(film: Film, shot: Shot, role: str = "start") -> list[str]
     else:
         moment = f"The shot's first frame, before the camera move ({movement})." if moving else ""
     parts = [_sentence(shot.action), _sentence(shot.prompt), _camera_text(shot, movement=False), moment]
-    if shot.continuity:
-        parts.append(_sentence(f"Continuity: {shot.continuity}"))
-    for asset_id in shot.assets:
-        asset = film.asset(asset_id)
-        if asset is not None and asset.description:
-            parts.append(_sentence(f"{asset.kind.capitalize()}: {asset.description}"))
-    if film.style:
-        parts.append(_sentence(f"Style: {film.style}"))
-    if shot.sound:
-        parts.append(_sentence(f"Mood: {shot.sound}"))
-    return [p for p in parts if p]
+    return [p for p in parts + _context_parts(film, shot) if p]
 
 
 def build_board_prompt(film: Film, shot: Shot, role: str = "start", max_chars: int = 0) -> str:

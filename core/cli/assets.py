@@ -18,6 +18,8 @@ import threading
 from ..assets import AssetError, approve_views, chosen_assets, make_assets, revoke_views, views_for
 from ..generation.registry import provider_names
 from ..project import load_project
+from ._args import positive
+from ._stills import print_dry_run, relative
 from .terminal import ProgressBar
 
 NAME = "assets"
@@ -33,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{', '.join(provider_names())} (default: none, only the sheets are drawn; "
                              "API keys come from the environment)")
     parser.add_argument("--model", metavar="M", help="the provider's image model (default: the provider's)")
-    parser.add_argument("--concurrency", type=int, metavar="N", help="jobs at the provider at once")
+    parser.add_argument("--concurrency", type=positive, metavar="N", help="jobs at the provider at once")
     parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format image workflow file to run")
     parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="seconds between polls of a job (default: what the provider advises)")
@@ -100,13 +102,6 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary is None or summary.ok else 1
 
 
-def _relative(film, path) -> str:
-    try:
-        return path.relative_to(film.root).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _sheet_json(sheet) -> dict:
     return {"asset": sheet.asset, "kind": sheet.kind, "sheet": str(sheet.sheet) if sheet.sheet else None,
             "views": [{"name": v.name, "path": v.ref, "exists": v.exists, "approved": v.approved,
@@ -127,14 +122,14 @@ def _print_sheet(film, sheet) -> None:
         line += f"; not made yet: {', '.join(missing)}"
     print(line)
     if sheet.sheet is not None:
-        print(f"  sheet: {_relative(film, sheet.sheet)}")
+        print(f"  sheet: {relative(film, sheet.sheet)}")
 
 
 def _print_generation(film, summary) -> None:
     order = {(f"asset:{asset.id}", view.name): (index, rank) for index, asset in enumerate(film.assets)
              for rank, view in enumerate(views_for(asset))}
     for outcome in sorted(summary.done, key=lambda o: order.get((o.shot, o.take), (len(order), 0))):
-        where = _relative(film, outcome.path) if outcome.path else ""
+        where = relative(film, outcome.path) if outcome.path else ""
         print(f"done     {outcome.key}  {where}" + (f"  (note: {outcome.message})" if outcome.message else ""))
     for outcome in summary.failed:
         print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
@@ -149,29 +144,7 @@ def _print_generation(film, summary) -> None:
 
 
 def _print_dry_run(film, result) -> int:
-    summary = result.generation
-    if summary is None:
+    if result.generation is None:
         print("dry run: no --provider, so nothing would be made; the sheets would be drawn")
         return 0
-    where = {job.key: job.destination for job in result.jobs}
-    for request, cost in zip(summary.requests, summary.costs, strict=True):
-        refs = ", ".join(_relative(film, p) for p in request.reference_images) or "-"
-        key = f"{request.shot_id}/{request.take_id}"
-        print(f"{key}  {where.get(key, '')}  {request.width}x{request.height}  references {refs}")
-        print(f"  cost   {cost.explanation}")
-        print(f"  prompt {request.prompt}")
-    for owner, reason in summary.skipped:
-        print(f"skipped {owner}: {reason}")
-    for outcome in summary.invalid:
-        print(f"would fail: {outcome.key}: {outcome.message}")
-    missing = summary.missing_keys
-    if missing:
-        print(f"would fail: missing {' and '.join(missing)}: set it in the environment")
-    count = len(summary.requests)
-    line = (f"dry run: {count} view{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
-            f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
-    would_fail = summary.would_fail
-    if would_fail:
-        line += "; the real run would fail (see above)"
-    print(line)
-    return 1 if would_fail else 0
+    return print_dry_run(film, result.generation, result.jobs, (), "view")

@@ -24,6 +24,8 @@ from ..boards import contact_sheet, draw_boards
 from ..errors import Problem, ShotreelError
 from ..generation.registry import DEFAULT_PROVIDER, provider_names
 from ..project import load_project
+from ._args import positive
+from ._stills import print_dry_run, relative
 from .terminal import ProgressBar
 
 NAME = "boards"
@@ -45,9 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"(default: {DEFAULT_PROVIDER}, an offline sketch; API keys come from the environment)")
     parser.add_argument("--model", metavar="M", help="with --generate: the provider's image model")
     parser.add_argument("--shots", metavar="IDS", help="with --generate: only these shots, comma separated")
-    parser.add_argument("--candidates", type=_positive, default=1, metavar="N",
+    parser.add_argument("--candidates", type=positive, default=1, metavar="N",
                         help="with --generate: how many candidates each shot should have (those made count)")
-    parser.add_argument("--concurrency", type=_positive, metavar="N", help="with --generate: jobs at once")
+    parser.add_argument("--concurrency", type=positive, metavar="N", help="with --generate: jobs at once")
     parser.add_argument("--workflow", metavar="FILE", help="ComfyUI: the API-format image workflow file to run")
     parser.add_argument("--poll-interval", type=float, metavar="SECONDS",
                         help="seconds between polls of a job (default: what the provider advises)")
@@ -56,16 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "send and write nothing")
     parser.add_argument("--choose", nargs=2, metavar=("SHOT", "CANDIDATE"),
                         help="make a candidate (c001) the shot's board, where its board lives, with its sidecar")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,13 +99,6 @@ def _print_sheet(sheet) -> None:
     print(f"contact sheet: {sheet.png}  ·  {sheet.pdf} ({sheet.pages} page{'s' if sheet.pages != 1 else ''}{extra})")
 
 
-def _relative(film, path: Path) -> str:
-    try:
-        return Path(path).relative_to(film.root).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _generate(film, args: argparse.Namespace) -> int:
     from ..generated_boards import generate_boards
 
@@ -139,7 +124,7 @@ def _generate(film, args: argparse.Namespace) -> int:
     order = {shot.id: index for index, shot in enumerate(film.shots())}
     summary.done.sort(key=lambda o: (order.get(o.shot, len(order)), o.take))
     for outcome in summary.done:
-        print(f"done     {outcome.key}  {_relative(film, outcome.path) if outcome.path else ''}"
+        print(f"done     {outcome.key}  {relative(film, outcome.path) if outcome.path else ''}"
               + (f"  (note: {outcome.message})" if outcome.message else ""))
     for outcome in summary.failed:
         print(f"{outcome.state:<8} {outcome.key}  {outcome.message}")
@@ -163,28 +148,7 @@ def _generate(film, args: argparse.Namespace) -> int:
 
 
 def _print_dry_run(film, made) -> int:
-    summary = made.generation
-    where = {job.key: job.destination for job in made.jobs}
-    for request, cost in zip(summary.requests, summary.costs, strict=True):
-        refs = ", ".join(_relative(film, p) for p in request.reference_images) or "-"
-        key = f"{request.shot_id}/{request.take_id}"
-        print(f"{key}  {where.get(key, '')}  {request.width}x{request.height}  references {refs}")
-        print(f"  cost    {cost.explanation}")
-        print(f"  prompt  {request.prompt}")
-    for shot, reason in made.skipped + list(summary.skipped):
-        print(f"skipped {shot}: {reason}")
-    for outcome in summary.invalid:
-        print(f"would fail: {outcome.key}: {outcome.message}")
-    if summary.missing_keys:
-        print(f"would fail: missing {' and '.join(summary.missing_keys)}: {summary.provider} needs "
-              f"{'them' if len(summary.missing_keys) > 1 else 'it'} to send anything; set it in the environment")
-    count = len(summary.requests)
-    line = (f"dry run: {count} still{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
-            f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
-    if summary.would_fail:
-        line += "; the real run would fail (see above)"
-    print(line)
-    return 1 if summary.would_fail else 0
+    return print_dry_run(film, made.generation, made.jobs, made.skipped, "still")
 
 
 def _choose(film, args: argparse.Namespace) -> int:
@@ -193,7 +157,7 @@ def _choose(film, args: argparse.Namespace) -> int:
     shot, candidate = args.choose
     chosen = choose_candidate(film, shot, candidate)
     for path in chosen.written:
-        print(f"board    {_relative(film, path)}  ← {candidate}")
+        print(f"board    {relative(film, path)}  ← {candidate}")
     for line in chosen.kept:
         print(f"kept     {line}")
     _print_sheet(_sheet(film))

@@ -21,6 +21,7 @@ from ..generation.scheduler import GenerationSummary, generate, provider_for
 from ..generation.servers import ServerPool, parse_servers
 from ..project import load_project
 from ..prompts import describe_request
+from ._args import not_negative, positive
 from .terminal import ProgressBar
 
 NAME = "generate"
@@ -39,15 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "once and its jobs go to the others")
     parser.add_argument("--model", metavar="M", help="the provider's model (default: the provider's default)")
     parser.add_argument("--shots", metavar="IDS", help="only these shots, comma separated (sh010,sh020)")
-    parser.add_argument("--takes", type=_positive, default=1, metavar="N",
+    parser.add_argument("--takes", type=positive, default=1, metavar="N",
                         help="how many takes each shot should have; takes on disk and jobs still running count "
                              "(default 1), so running the command again never pays twice")
     parser.add_argument("--new", action="store_true",
                         help="make N new takes per shot even when the shot has takes already (regenerate)")
-    parser.add_argument("--concurrency", type=_positive, metavar="N",
+    parser.add_argument("--concurrency", type=positive, metavar="N",
                         help="jobs at the provider at once: your account's limit there (default: the provider's "
                              "usual entry-level limit, e.g. 2 on Runway; the number of cores for the animatic)")
-    parser.add_argument("--queue-ahead", type=_not_negative, metavar="N",
+    parser.add_argument("--queue-ahead", type=not_negative, metavar="N",
                         help="jobs kept waiting in the provider's own queue besides the running ones, so a "
                              "slot that comes free starts the next job at once (default: a quarter of "
                              "--concurrency, at least 1, on providers that queue: runway, fal, replicate, "
@@ -62,26 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print every request, each take's estimated cost and why, and any missing key; "
                              "send nothing, record nothing (exit 1 when the real run would fail)")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
-
-
-def _not_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
