@@ -62,11 +62,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
 
 
 @dataclass(frozen=True)
-class ImageJob:
-    """One still to make: ``request`` (kind ``"image"``; ``shot_id`` is its owner — a shot id or
-    ``"asset:mara"`` —, ``take_id`` the view or candidate name — ``"front"``, ``"c001"``), ``destination``
-    (project-relative, without suffix: ``"refs/mara/front"``, ``"boards/candidates/sh040/c001"``) and
-    ``provenance`` (extra fields for the sidecar, e.g. ``{"inputs": …}``)."""
+class FileJob:
+    """One file a job makes and lands at ``destination`` (project-relative, without suffix) with a sidecar:
+    ``request`` says what is asked, ``provenance`` holds extra fields for the sidecar. Its ``key``
+    (``owner/name``) is how the ledger and ``shotreel jobs`` name it."""
 
     request: GenerationRequest
     destination: str
@@ -75,6 +74,12 @@ class ImageJob:
     @property
     def key(self) -> str:
         return f"{self.request.shot_id}/{self.request.take_id}"
+
+
+class ImageJob(FileJob):
+    """One still to make: ``request`` (kind ``"image"``; ``shot_id`` is its owner — a shot id or
+    ``"asset:mara"`` —, ``take_id`` the view or candidate name — ``"front"``, ``"c001"``), ``destination``
+    (``"refs/mara/front"``, ``"boards/candidates/sh040/c001"``) and ``provenance`` (e.g. ``{"inputs": …}``)."""
 
 
 # -- a still on disk ----------------------------------------------------------------------------

@@ -25,14 +25,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Film
 from ..progress import ProgressCallback
 from . import images as _images
 from . import scheduler as S
-from .base import VOICE, BadRequest, GenerationError, GenerationRequest, Provider
+from .base import VOICE, BadRequest, GenerationError, Provider
 from .ledger import JobRecord
 
 CLIP_SUFFIXES = (".mp3", ".wav", ".ogg", ".flac")
@@ -43,20 +42,11 @@ AUDIO_BYTES_PER_S = 200_000  # more than any TTS output format makes (WAV at 44.
 AUDIO_HEADROOM = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class VoiceJob:
+class VoiceJob(_images.FileJob):
     """One line to speak: ``request`` (kind ``"voice"``; ``shot_id`` the shot, ``take_id`` the line's name —
     ``"line01"`` —, ``prompt`` the words, ``extra["voice_id"]`` the service's voice and optionally
     ``extra["voice_settings"]``), ``destination`` (project-relative, without suffix: ``"voices/sh040-01"``) and
     ``provenance`` (extra fields for the sidecar: the character, the line's number …)."""
-
-    request: GenerationRequest
-    destination: str
-    provenance: dict = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.request.shot_id}/{self.request.take_id}"
 
 
 def voice_byte_limit(request: dict) -> int:
