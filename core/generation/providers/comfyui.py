@@ -57,6 +57,7 @@ from ..base import (
     JobState,
     JobStatus,
     RetryLater,
+    file_sha256,
 )
 from ._common import ClientProvider, ImageInfo, ImageRules, ModelSpec, image_sha256
 from ._http import Response
@@ -200,15 +201,19 @@ def saves_image(class_type: str) -> bool:
     return class_type.startswith("SaveImage") or class_type == "Image Save"
 
 
-_CHECKED: dict[tuple, set[str]] = {}  # image workflows checked: (path, inode, size, mtime, ctime) → placeholders
+_CHECKED: dict[tuple, tuple[dict, set[str]]] = {}
+"""Image workflows read and checked: (path, inode, size, mtime, ctime) → (the workflow, its placeholders)."""
 
 
 def _load_image_workflow(path: Path, shot: str | None) -> tuple[dict, set[str]]:
-    try:  # a workflow checked before and unchanged since: read again (a fresh copy), not checked again
+    """The image workflow at ``path`` and its placeholders, checked once while the file is unchanged. The
+    workflow returned is shared and only ever read: :func:`prune_references` and :func:`fill` build new ones."""
+    try:
         stat = path.stat()
         key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         if key in _CHECKED:
-            return json.loads(path.read_text(encoding="utf-8")), set(_CHECKED[key])
+            workflow, found = _CHECKED[key]
+            return workflow, set(found)
     except (OSError, ValueError):
         key = None
     workflow = _read_api_workflow(path, shot, "image workflow")
@@ -224,7 +229,7 @@ def _load_image_workflow(path: Path, shot: str | None) -> tuple[dict, set[str]]:
     if key is not None:
         if len(_CHECKED) > 64:
             _CHECKED.clear()
-        _CHECKED[key] = set(found)
+        _CHECKED[key] = (workflow, set(found))
     return workflow, found
 
 
@@ -298,7 +303,7 @@ class ComfyUIProvider(ClientProvider):
             files = [self.workflow_path] if self.workflow_path else []
         for path in files:
             try:
-                digest.update(Path(path).read_bytes())
+                digest.update(file_sha256(Path(path)).encode())  # remembered while the file is unchanged
             except OSError:
                 digest.update(str(path).encode())
         return digest.hexdigest()[:16]
