@@ -495,10 +495,15 @@ def draw_sketch(request: GenerationRequest, seed: int) -> Image.Image:
     band = unit * 2
     draw.rectangle((0, 0, width, band), fill=(235, 200, 40))
     view = request.take_id.split("~")[0]  # the view's name (a view made again is ``front~2`` in the ledger)
-    title = f"OFFLINE SKETCH · {request.shot_id} / {view} · seed {seed} · not made by a model"
-    size = unit
-    while size > 6 and font(size, bold=True).getlength(title) > width - unit:  # the whole label, on any width
-        size -= 1
+    titles = (f"OFFLINE SKETCH · {request.shot_id} / {view} · seed {seed} · not made by a model",
+              f"OFFLINE SKETCH · {view} · seed {seed} · no model", f"OFFLINE SKETCH · {view}", "OFFLINE SKETCH")
+    smallest = max(6, unit * 2 // 3)  # below this a label is too small to read on a sheet: say less instead
+    for title in titles:  # the longest label that fits whole at a readable size, on any width
+        size = unit
+        while size > smallest and font(size, bold=True).getlength(title) > width - unit:
+            size -= 1
+        if font(size, bold=True).getlength(title) <= width - unit:
+            break
     draw.text((unit // 2, band // 2), title, fill=(20, 20, 20), font=font(size, bold=True), anchor="lm")
     for _ in range(6):  # a few shapes, so stills of different seeds differ at a glance
         x, y = rng.randrange(width), rng.randrange(band, height)
