@@ -1,4 +1,5 @@
-"""What ``assets`` and ``boards --generate`` print about stills: each request of a dry run, and its summary."""
+"""What ``generate``, ``assets`` and ``boards --generate`` print for a dry run: each still asked for, and the
+lines every dry run ends with (what would fail, the count and the estimated cost)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,19 @@ def print_dry_run(film, summary, jobs, skipped, noun: str) -> int:
         print(f"  prompt  {request.prompt}")
     for owner, reason in list(skipped) + list(summary.skipped):
         print(f"skipped {owner}: {reason}")
+    return print_dry_run_end(summary, noun)
+
+
+def print_dry_run_end(summary, noun: str) -> int:
+    """The lines every dry run ends with: each request the provider would refuse, the missing keys, and one
+    line with the count of ``noun`` s and the estimated cost; the exit status (1: the real run would fail)."""
     for outcome in summary.invalid:
         print(f"would fail: {outcome.key}: {outcome.message}")
     if summary.missing_keys:
-        print(f"would fail: missing {' and '.join(summary.missing_keys)}: {summary.provider} needs "
-              f"{'them' if len(summary.missing_keys) > 1 else 'it'} to send anything; set it in the environment")
+        names = " and ".join(summary.missing_keys)
+        them = "them" if len(summary.missing_keys) > 1 else "it"
+        print(f"would fail: missing {names}: {summary.provider} needs {them} to send anything; "
+              f"set {them} in the environment")
     count = len(summary.requests)
     line = (f"dry run: {count} {noun}{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
             f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")

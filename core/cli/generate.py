@@ -22,6 +22,7 @@ from ..generation.servers import ServerPool, parse_servers
 from ..project import load_project
 from ..prompts import describe_request
 from ._args import not_negative, positive
+from ._stills import print_dry_run_end
 from .terminal import ProgressBar
 
 NAME = "generate"
@@ -142,19 +143,7 @@ def _print_dry_run(film, summary: GenerationSummary) -> None:
         print(f"cost of each take (estimates{': ' + summary.billing if summary.billing else ''}):")
         for request, cost in zip(summary.requests, summary.costs, strict=True):
             print(f"  {request.shot_id}/{request.take_id}  {cost.explanation}")
-    for outcome in summary.invalid:
-        print(f"would fail: {outcome.key}: {outcome.message}")
-    if summary.missing_keys:
-        names = " and ".join(summary.missing_keys)
-        them = "them" if len(summary.missing_keys) > 1 else "it"
-        print(f"would fail: missing {names}: {summary.provider} needs {them} to send anything; "
-              f"set {them} in the environment")
-    count = len(summary.requests)
-    line = (f"dry run: {count} take{'s' if count != 1 else ''} with {summary.provider}/{summary.model}, "
-            f"estimated cost ${summary.estimated_cost:.2f}; nothing was sent")
-    if summary.would_fail:
-        line += "; the real run would fail (see above)"
-    print(line)
+    print_dry_run_end(summary, "take")
 
 
 def _print_summary(summary: GenerationSummary, project: str) -> None:
